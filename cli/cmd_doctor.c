@@ -1,0 +1,122 @@
+/* rrvm doctor: what this host's KVM can do, measured by probe guests. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "vmm/probe.h"
+
+static const char cli_doctor_help[] =
+	"usage: rrvm doctor [--kvm PATH]\n"
+	"\n"
+	"Runs tiny probe guests on /dev/kvm and prints what this host supports:\n"
+	"the KVM backend, the exit round-trip time, single-step and hardware\n"
+	"breakpoints per ring, data breakpoints, int3 interception, OUT trapping in\n"
+	"ring 3, system-call paths from ring 3, read-only memslots, dirty logging\n"
+	"and the PMU.  rrvm chooses its strategies from these answers.\n"
+	"\n"
+	"options:\n"
+	"      --kvm PATH   probe PATH instead of /dev/kvm\n"
+	"  -h, --help       show this help\n";
+
+static const char *ring_name[PROBE_NRINGS] = { "ring 0", "ring 3" };
+
+static void doctor_row(const char *what, const char *answer)
+{
+	printf("%-44s %s\n", what, answer);
+}
+
+static void doctor_result(const char *what, const struct probe_result *r)
+{
+	doctor_row(what, r->outcome == PROBE_EXITS && !strcmp(r->detail, "works") ? "works"
+										     : r->detail);
+}
+
+static void doctor_per_ring(const char *what, const struct probe_result r[PROBE_NRINGS])
+{
+	char label[64];
+
+	for (int i = 0; i < PROBE_NRINGS; i++) {
+		snprintf(label, sizeof(label), "%s, %s", what, ring_name[i]);
+		doctor_result(label, &r[i]);
+	}
+}
+
+static void doctor_print(const struct host_caps *c)
+{
+	char buf[64];
+
+	doctor_row("KVM backend", c->backend);
+	snprintf(buf, sizeof(buf), "%d", c->api_version);
+	doctor_row("KVM API version", buf);
+	for (int i = 0; i < PROBE_NRINGS; i++) {
+		snprintf(buf, sizeof(buf), "round trip of a port I/O exit, %s", ring_name[i]);
+		if (c->exit_rtt_us[i] < 0)
+			doctor_row(buf, "could not measure");
+		else {
+			char v[32];
+			snprintf(v, sizeof(v), "%.1f us", c->exit_rtt_us[i]);
+			doctor_row(buf, v);
+		}
+	}
+	doctor_per_ring("KVM_GUESTDBG_SINGLESTEP", c->singlestep);
+	doctor_per_ring("hardware execution breakpoints (DR0-3)", c->hw_bp);
+	doctor_per_ring("data (write) breakpoints in DR7", c->data_bp);
+	doctor_per_ring("int3 with KVM_GUESTDBG_USE_SW_BP", c->int3);
+	doctor_result("OUT in ring 3 with IOPL=0", &c->out_ring3);
+	doctor_result("INT 0x80 from ring 3 (DPL-3 gate)", &c->int80_ring3);
+	doctor_result("SYSCALL from ring 3", &c->syscall_ring3);
+	doctor_result("HLT in ring 0", &c->hlt_ring0);
+	doctor_result("RDTSC", &c->rdtsc);
+	doctor_result("KVM_MEM_READONLY memslots", &c->ro_memslot);
+	doctor_result("dirty logging (KVM_GET_DIRTY_LOG)", &c->dirty_log);
+	doctor_row("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", c->manual_dirty_protect ? "yes" : "no");
+	doctor_row("dirty ring (KVM_CAP_DIRTY_LOG_RING)", c->dirty_ring ? "yes" : "no");
+	doctor_row("TSC scaling (KVM_CAP_TSC_CONTROL)", c->tsc_control ? "yes" : "no");
+	doctor_row("MSR filter (KVM_CAP_X86_MSR_FILTER)", c->msr_filter ? "yes" : "no");
+	if (c->pmu)
+		snprintf(buf, sizeof(buf), "version %u, %u counters", c->pmu_version,
+			 c->pmu_counters);
+	doctor_row("performance counters (PMU)", c->pmu ? buf : "none");
+}
+
+int cli_doctor_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kvm", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *kvm_path = NULL;
+	struct host_caps caps;
+	int opt, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			kvm_path = optarg;
+			break;
+		case 'h':
+			fputs(cli_doctor_help, stdout);
+			return CLI_OK;
+		default:
+			cli_bad_option("doctor", argv);
+			return CLI_ERR_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rrvm doctor: unexpected argument '%s'\n", argv[optind]);
+		return CLI_ERR_USAGE;
+	}
+	r = probe_host(&caps, kvm_path);
+	if (r < 0) {
+		fprintf(stderr, "rrvm: cannot use %s: %s\n", kvm_path ? kvm_path : "/dev/kvm",
+			strerror(-r));
+		return CLI_ERR_KVM;
+	}
+	doctor_print(&caps);
+	return CLI_OK;
+}

@@ -1,0 +1,39 @@
+#include "cli/signals.h"
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "vmm/machine.h"
+
+static struct machine *volatile cli_sig_machine;
+
+static void cli_sig_handler(int sig)
+{
+	struct machine *m = cli_sig_machine;
+
+	(void)sig;
+	if (m)
+		machine_request_stop(m);
+}
+
+/* No SA_RESTART: a blocking poll() in the idle loop must return early. */
+static void cli_sig_install(void (*fn)(int))
+{
+	struct sigaction sa = { .sa_handler = fn };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_signals_catch(struct machine *m)
+{
+	cli_sig_machine = m;
+	cli_sig_install(cli_sig_handler);
+}
+
+void cli_signals_release(void)
+{
+	cli_sig_install(SIG_DFL);
+	cli_sig_machine = NULL;
+}

@@ -1,0 +1,10 @@
+/* SIGINT/SIGTERM end a running guest cleanly (machine_request_stop). */
+#ifndef RRVM_CLI_SIGNALS_H
+#define RRVM_CLI_SIGNALS_H
+
+struct machine;
+
+void cli_signals_catch(struct machine *m);
+void cli_signals_release(void);
+
+#endif

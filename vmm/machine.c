@@ -1,0 +1,590 @@
+#define LOG_MODULE "vmm"
+#include "vmm/machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/hostclock.h"
+#include "util/log.h"
+#include "vmm/device.h"
+
+/* ISA interrupt lines of the PC devices. */
+#define IRQ_PIT 0
+#define IRQ_COM1 4
+
+/* How often stdin is polled for serial input while the guest runs.  5 ms is
+ * far below human typing latency and costs one poll() per 5 ms. */
+#define INPUT_POLL_NS 5000000ull
+
+/* The ordered device table: the port map and, later, the checkpoint order. */
+static const struct machine_device {
+	const struct vmm_device_ops *ops;
+	size_t offset; /* of the device state inside struct machine */
+} machine_devices[] = {
+	{ &serial_ops, offsetof(struct machine, com1) },
+	{ &pic_master_ops, offsetof(struct machine, pic) },
+	{ &pic_slave_ops, offsetof(struct machine, pic) },
+	{ &pit_ops, offsetof(struct machine, pit) },
+	{ &pit_gate_ops, offsetof(struct machine, pit) },
+	{ &rtc_ops, offsetof(struct machine, rtc) },
+	{ &debugexit_ops, offsetof(struct machine, dbgexit) },
+};
+
+vclock_ns machine_now(const struct machine *m)
+{
+	return host_now() - m->clock_origin;
+}
+
+static vclock_ns machine_clock_cb(void *opaque)
+{
+	return machine_now(opaque);
+}
+
+static void machine_irq_cb(void *opaque, unsigned line, bool level)
+{
+	struct machine *m = opaque;
+
+	pic_set_irq(&m->pic, line, level);
+}
+
+static void machine_serial_tx(void *opaque, uint8_t byte)
+{
+	struct machine *m = opaque;
+
+	putc(byte, m->cfg.serial_out);
+}
+
+static void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->result.why != MACHINE_RUNNING)
+		return; /* the first reason wins */
+	m->result.why = why;
+	va_start(ap, fmt);
+	vsnprintf(m->result.detail, sizeof(m->result.detail), fmt, ap);
+	va_end(ap);
+}
+
+static void machine_debug_exit(void *opaque, int status)
+{
+	struct machine *m = opaque;
+
+	m->result.status = status;
+	machine_stop(m, MACHINE_STOP_DEBUG_EXIT, "guest exited with status %d", status);
+}
+
+static int machine_map_file(const char *path, const uint8_t **buf, size_t *len, char *msg,
+			    size_t msglen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
+		snprintf(msg, msglen, "%s: %s", path,
+			 err == -EISDIR ? "is a directory" : "not a kernel (empty or not a file)");
+		close(fd);
+		return err;
+	}
+	*len = (size_t)st.st_size;
+	*buf = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+	err = *buf == MAP_FAILED ? -errno : 0;
+	if (err)
+		snprintf(msg, msglen, "%s: %s", path, strerror(-err));
+	close(fd);
+	return err;
+}
+
+static int machine_load_kernel(struct machine *m, enum machine_init_error *kind, char *msg,
+			       size_t msglen)
+{
+	const uint8_t *buf;
+	size_t len;
+	const char *why = "";
+	char cmdline[BOOT_INFO_SIZE];
+	int r = machine_map_file(m->cfg.kernel_path, &buf, &len, msg, msglen);
+
+	*kind = MACHINE_INIT_KERNEL;
+	if (r < 0)
+		return r;
+	/* QEMU's multiboot loader passes "<kernel path> <append>"; so does
+	 * rrvm, so that a kernel prints the same line under both. */
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", m->cfg.kernel_path,
+		 m->cfg.cmdline && *m->cfg.cmdline ? " " : "",
+		 m->cfg.cmdline ? m->cfg.cmdline : "");
+	r = loader_load(&m->mem, buf, len, cmdline, &m->boot, &why);
+	munmap((void *)(uintptr_t)buf, len);
+	if (r < 0) {
+		if (r == -EFBIG)
+			*kind = MACHINE_INIT_NOFIT;
+		else if (r == -E2BIG)
+			*kind = MACHINE_INIT_CONFIG;
+		snprintf(msg, msglen, "%s: %s", m->cfg.kernel_path, why);
+		return r;
+	}
+	*kind = MACHINE_INIT_KVM;
+	if (m->boot.protocol == BOOT_MULTIBOOT1)
+		r = vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)m->boot.entry,
+					MULTIBOOT_BOOT_MAGIC, m->boot.mbi);
+	else
+		r = vcpu_boot_long(&m->vcpu, &m->mem, m->boot.entry, false);
+	if (r < 0)
+		snprintf(msg, msglen, "cannot set the initial CPU state: %s", strerror(-r));
+	return r;
+}
+
+static int machine_init_devices(struct machine *m)
+{
+	serial_init(&m->com1, machine_irq_cb, m, IRQ_COM1, machine_serial_tx, m);
+	pic_init(&m->pic);
+	pit_init(&m->pit, machine_clock_cb, m, machine_irq_cb, m);
+	rtc_init(&m->rtc, m->cfg.rtc_epoch, m->cfg.ram_size, machine_clock_cb, m,
+		 machine_irq_cb, m);
+	debugexit_init(&m->dbgexit, machine_debug_exit, m);
+	portbus_init(&m->bus);
+	for (size_t i = 0; i < sizeof(machine_devices) / sizeof(machine_devices[0]); i++) {
+		const struct machine_device *d = &machine_devices[i];
+		int r = portbus_add(&m->bus, d->ops, (char *)m + d->offset);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int machine_init(struct machine *m, const struct machine_config *cfg,
+		 enum machine_init_error *kind, char *msg, size_t msglen)
+{
+	const char *why = "";
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->vcpu.fd = m->kvm.sys_fd = m->kvm.vm_fd = -1;
+	*kind = MACHINE_INIT_CONFIG;
+	if (cfg->ram_size < MACHINE_MIN_RAM || cfg->ram_size > MACHINE_MAX_RAM ||
+	    cfg->ram_size % MACHINE_MIN_RAM) {
+		snprintf(msg, msglen, "guest RAM must be a multiple of 2 MiB between 2 MiB and 3 GiB");
+		return -EINVAL;
+	}
+	*kind = MACHINE_INIT_KVM;
+	r = kvm_open(&m->kvm, cfg->kvm_path, &why);
+	if (r < 0) {
+		snprintf(msg, msglen, "%s: %s (%s)", cfg->kvm_path ? cfg->kvm_path : "/dev/kvm",
+			 strerror(-r), why);
+		return r;
+	}
+	r = gmem_init(&m->mem, &m->kvm, cfg->ram_size);
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot allocate %llu MiB of guest RAM: %s",
+			 (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
+		goto fail;
+	}
+	r = cpuid_build(&m->cpuid, &m->kvm);
+	if (r == 0)
+		r = vcpu_init(&m->vcpu, &m->kvm, &m->cpuid);
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot create the vCPU: %s", strerror(-r));
+		goto fail;
+	}
+	r = machine_load_kernel(m, kind, msg, msglen);
+	if (r < 0)
+		goto fail;
+	r = machine_init_devices(m);
+	if (r < 0) {
+		*kind = MACHINE_INIT_CONFIG;
+		snprintf(msg, msglen, "device table: %s", strerror(-r));
+		goto fail;
+	}
+	m->input_eof = cfg->serial_in_fd < 0;
+	m->clock_origin = host_now();
+	return 0;
+fail:
+	machine_free(m);
+	return r;
+}
+
+void machine_free(struct machine *m)
+{
+	vcpu_free(&m->vcpu);
+	gmem_free(&m->mem);
+	kvm_close(&m->kvm);
+}
+
+void machine_request_stop(struct machine *m)
+{
+	m->stop_requested = 1;
+	if (m->vcpu.run)
+		m->vcpu.run->immediate_exit = 1;
+}
+
+/* ---- Serial input ---- */
+
+/* Moves what stdin (or the input file) has ready into the UART's FIFO,
+ * never more than it can take.  WAIT_MS bounds how long to wait for it. */
+static void machine_poll_input(struct machine *m, int wait_ms)
+{
+	struct pollfd p = { .fd = m->cfg.serial_in_fd, .events = POLLIN };
+	uint8_t buf[16];
+	unsigned room = serial_rx_space(&m->com1);
+	ssize_t n;
+
+	if (m->input_eof)
+		return;
+	if (!room) {
+		/* FIFO full: the guest must drain it first. */
+		if (wait_ms > 0)
+			poll(NULL, 0, wait_ms);
+		return;
+	}
+	if (poll(&p, 1, wait_ms) <= 0)
+		return;
+	n = read(m->cfg.serial_in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		m->input_eof = true;
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		serial_rx_push(&m->com1, buf[i]);
+}
+
+/* ---- Time and interrupts ---- */
+
+static vclock_ns machine_next_deadline(const struct machine *m)
+{
+	vclock_ns a = pit_next_deadline(&m->pit), b = rtc_next_deadline(&m->rtc);
+
+	return a < b ? a : b;
+}
+
+static void machine_update_clocks(struct machine *m)
+{
+	vclock_ns now = machine_now(m);
+
+	if (pit_next_deadline(&m->pit) <= now)
+		pit_update(&m->pit);
+	if (rtc_next_deadline(&m->rtc) <= now)
+		rtc_update(&m->rtc);
+	if (now >= m->next_input_poll) {
+		m->next_input_poll = now + INPUT_POLL_NS;
+		machine_poll_input(m, 0);
+	}
+}
+
+/* Exact policy (DESIGN.md): called only at sync points.  Injects the PIC's
+ * interrupt when the guest can take it, else asks KVM to exit as soon as it
+ * can (interrupt window), which is again a sync point. */
+static void machine_deliver(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	struct kvm_interrupt irq;
+
+	machine_update_clocks(m);
+	if (!pic_intr_pending(&m->pic)) {
+		run->request_interrupt_window = 0;
+		return;
+	}
+	if (!run->ready_for_interrupt_injection || !run->if_flag) {
+		run->request_interrupt_window = 1;
+		return;
+	}
+	irq.irq = pic_intack(&m->pic);
+	if (m->hooks && m->hooks->on_inject &&
+	    m->hooks->on_inject(m->hooks->ctx, m->sync, (uint8_t)irq.irq) < 0) {
+		machine_stop(m, MACHINE_STOP_HOOK, "stopped at interrupt injection");
+		return;
+	}
+	if (ioctl(m->vcpu.fd, KVM_INTERRUPT, &irq) < 0) {
+		machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_INTERRUPT: %s", strerror(errno));
+		return;
+	}
+	m->stats.injected++;
+	run->request_interrupt_window = 0;
+}
+
+/* HLT with nothing to inject yet: wait (in host time) for the next timer
+ * deadline or serial input, then deliver. */
+static void machine_idle(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+
+	fflush(m->cfg.serial_out);
+	for (;;) {
+		vclock_ns now = machine_now(m), due = machine_next_deadline(m);
+		int wait_ms;
+
+		machine_update_clocks(m);
+		if (pic_intr_pending(&m->pic) || m->stop_requested)
+			break;
+		if (!run->if_flag) {
+			machine_stop(m, MACHINE_STOP_HALTED,
+				     "guest halted with interrupts disabled");
+			return;
+		}
+		if (due == VCLOCK_NEVER && m->input_eof) {
+			machine_stop(m, MACHINE_STOP_HALTED,
+				     "guest halted with no interrupt source left to wake it");
+			return;
+		}
+		/* Round up so that we wake at or after the deadline. */
+		wait_ms = due == VCLOCK_NEVER ? 100
+			  : due <= now	      ? 0
+					      : (int)((due - now + 999999) / 1000000);
+		if (wait_ms > 100)
+			wait_ms = 100;
+		if (m->input_eof)
+			poll(NULL, 0, wait_ms);
+		else
+			machine_poll_input(m, wait_ms);
+	}
+	machine_deliver(m);
+}
+
+/* ---- The exit dispatch point ---- */
+
+static int machine_hook_exit(struct machine *m, struct vmm_exit *x)
+{
+	m->stats.exits[x->kind]++;
+	if (x->is_sync)
+		x->sync = ++m->sync;
+	if (m->hooks && m->hooks->on_exit && m->hooks->on_exit(m->hooks->ctx, x) < 0) {
+		machine_stop(m, MACHINE_STOP_HOOK, "stopped by %s exit hook",
+			     vmm_exit_kind_name(x->kind));
+		return -1;
+	}
+	return 0;
+}
+
+static void machine_unassigned_read(struct machine *m, const char *what, uint64_t addr)
+{
+	if (m->cfg.strict_io)
+		machine_stop(m, MACHINE_STOP_STRICT_IO, "read of %s %#llx with no device", what,
+			     (unsigned long long)addr);
+	else
+		log_debug("read of %s %#llx with no device", what, (unsigned long long)addr);
+}
+
+static void machine_exit_io(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool in = run->io.direction == KVM_EXIT_IO_IN;
+
+	/* String instructions (INS/OUTS with REP) arrive as COUNT accesses. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+		struct vmm_exit x = {
+			.kind = in ? VMM_EXIT_IO_IN : VMM_EXIT_IO_OUT,
+			.is_sync = true,
+			.addr = run->io.port,
+			.size = run->io.size,
+		};
+		uint32_t v = 0;
+
+		if (in) {
+			x.claimed = portbus_read(&m->bus, run->io.port, run->io.size, &v);
+			x.data = v;
+			if (!x.claimed)
+				machine_unassigned_read(m, "port", run->io.port);
+		} else {
+			memcpy(&v, data, run->io.size);
+			x.data = v;
+			x.claimed = portbus_write(&m->bus, run->io.port, run->io.size, v);
+		}
+		if (machine_hook_exit(m, &x) < 0)
+			return;
+		if (in) {
+			v = (uint32_t)x.data;
+			memcpy(data, &v, run->io.size);
+		}
+	}
+	machine_deliver(m);
+}
+
+static void machine_exit_mmio(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	struct vmm_exit x = {
+		.kind = run->mmio.is_write ? VMM_EXIT_MMIO_WRITE : VMM_EXIT_MMIO_READ,
+		.is_sync = true,
+		.addr = run->mmio.phys_addr,
+		.size = run->mmio.len,
+	};
+
+	/* No MMIO devices yet: reads float high like an empty bus. */
+	if (run->mmio.is_write) {
+		memcpy(&x.data, run->mmio.data, run->mmio.len < 8 ? run->mmio.len : 8);
+		m->bus.unassigned_writes++;
+	} else {
+		x.data = UINT64_MAX;
+		m->bus.unassigned_reads++;
+		machine_unassigned_read(m, "guest-physical address", x.addr);
+	}
+	if (machine_hook_exit(m, &x) < 0)
+		return;
+	if (!run->mmio.is_write)
+		memcpy(run->mmio.data, &x.data, run->mmio.len < 8 ? run->mmio.len : 8);
+	machine_deliver(m);
+}
+
+static void machine_exit_hlt(struct machine *m)
+{
+	struct vmm_exit x = { .kind = VMM_EXIT_HLT, .is_sync = true };
+
+	if (machine_hook_exit(m, &x) < 0)
+		return;
+	machine_update_clocks(m);
+	if (pic_intr_pending(&m->pic))
+		machine_deliver(m);
+	else
+		machine_idle(m);
+}
+
+static void machine_exit_window(struct machine *m)
+{
+	struct vmm_exit x = { .kind = VMM_EXIT_IRQ_WINDOW, .is_sync = true };
+
+	if (machine_hook_exit(m, &x) < 0)
+		return;
+	machine_deliver(m);
+}
+
+static void machine_exit_debug(struct machine *m)
+{
+	struct vmm_exit x = { .kind = VMM_EXIT_DEBUG };
+
+	machine_hook_exit(m, &x);
+}
+
+static uint64_t machine_rip(const struct machine *m)
+{
+	struct kvm_regs r;
+
+	return vcpu_get_regs(&m->vcpu, &r) < 0 ? 0 : r.rip;
+}
+
+static void machine_exit_shutdown(struct machine *m)
+{
+	struct vmm_exit x = { .kind = VMM_EXIT_SHUTDOWN };
+
+	m->result.rip = machine_rip(m);
+	machine_hook_exit(m, &x);
+	machine_stop(m, MACHINE_STOP_TRIPLE_FAULT, "guest triple fault (shutdown) at rip %#llx",
+		     (unsigned long long)m->result.rip);
+}
+
+static void machine_exit_internal(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	struct vmm_exit x = { .kind = VMM_EXIT_ERROR };
+	uint8_t code[15];
+	char hex[3 * sizeof(code) + 1] = "";
+	unsigned n = vcpu_code_bytes(&m->vcpu, &m->mem, code, sizeof(code));
+
+	for (unsigned i = 0; i < n; i++)
+		snprintf(hex + (i ? 3 * i - 1 : 0), 4, "%s%02x", i ? " " : "", code[i]);
+	m->result.rip = machine_rip(m);
+	machine_hook_exit(m, &x);
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
+		machine_stop(m, MACHINE_STOP_EMULATION,
+			     "KVM cannot emulate the guest instruction at rip %#llx (bytes: %s)",
+			     (unsigned long long)m->result.rip, n ? hex : "unreadable");
+	else if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		machine_stop(m, MACHINE_STOP_KVM_ERROR,
+			     "KVM failed to enter the guest (reason %#llx) at rip %#llx",
+			     (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			     (unsigned long long)m->result.rip);
+	else
+		machine_stop(m, MACHINE_STOP_EMULATION,
+			     "KVM internal error %u at rip %#llx (bytes: %s)",
+			     run->exit_reason == KVM_EXIT_INTERNAL_ERROR ? run->internal.suberror : 0,
+			     (unsigned long long)m->result.rip, n ? hex : "unreadable");
+}
+
+typedef void (*machine_exit_fn)(struct machine *m);
+
+/* The one dispatch point: KVM exit reason -> handler. */
+static const machine_exit_fn machine_exit_table[] = {
+	[KVM_EXIT_IO] = machine_exit_io,
+	[KVM_EXIT_MMIO] = machine_exit_mmio,
+	[KVM_EXIT_HLT] = machine_exit_hlt,
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = machine_exit_window,
+	[KVM_EXIT_DEBUG] = machine_exit_debug,
+	[KVM_EXIT_SHUTDOWN] = machine_exit_shutdown,
+	[KVM_EXIT_INTERNAL_ERROR] = machine_exit_internal,
+	[KVM_EXIT_FAIL_ENTRY] = machine_exit_internal,
+};
+
+static void machine_dispatch(struct machine *m, int rc)
+{
+	unsigned reason = m->vcpu.run->exit_reason;
+	machine_exit_fn fn;
+
+	if (rc == -EINTR || rc == -EAGAIN || (rc == 0 && reason == KVM_EXIT_INTR)) {
+		struct vmm_exit x = { .kind = VMM_EXIT_KICK };
+
+		m->vcpu.run->immediate_exit = 0;
+		machine_hook_exit(m, &x);
+		return;
+	}
+	if (rc < 0) {
+		machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_RUN: %s", strerror(-rc));
+		return;
+	}
+	fn = reason < sizeof(machine_exit_table) / sizeof(machine_exit_table[0])
+		     ? machine_exit_table[reason]
+		     : NULL;
+	if (!fn) {
+		machine_stop(m, MACHINE_STOP_KVM_ERROR, "unexpected KVM exit reason %u", reason);
+		return;
+	}
+	fn(m);
+}
+
+const struct machine_result *machine_run(struct machine *m, const struct vmm_hooks *hooks)
+{
+	m->hooks = hooks;
+	m->result.why = MACHINE_RUNNING;
+	while (m->result.why == MACHINE_RUNNING) {
+		if (m->stop_requested) {
+			machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request");
+			break;
+		}
+		machine_dispatch(m, vcpu_run(&m->vcpu));
+	}
+	fflush(m->cfg.serial_out);
+	if (!m->result.rip)
+		m->result.rip = machine_rip(m);
+	return &m->result;
+}
+
+const char *vmm_exit_kind_name(enum vmm_exit_kind k)
+{
+	static const char *const names[VMM_EXIT_KIND_COUNT] = {
+		[VMM_EXIT_IO_IN] = "port-in",	  [VMM_EXIT_IO_OUT] = "port-out",
+		[VMM_EXIT_MMIO_READ] = "mmio-read", [VMM_EXIT_MMIO_WRITE] = "mmio-write",
+		[VMM_EXIT_HLT] = "hlt",		  [VMM_EXIT_IRQ_WINDOW] = "irq-window",
+		[VMM_EXIT_DEBUG] = "debug",	  [VMM_EXIT_KICK] = "kick",
+		[VMM_EXIT_SHUTDOWN] = "shutdown",  [VMM_EXIT_ERROR] = "error",
+	};
+
+	return (unsigned)k < VMM_EXIT_KIND_COUNT ? names[k] : "?";
+}

@@ -1,0 +1,115 @@
+/* The guest machine: KVM VM, one vCPU, guest RAM, the kernel, and the
+ * userspace devices, with the one exit dispatch loop.  Owns everything it
+ * creates; machine_free releases it all. */
+#ifndef RRVM_VMM_MACHINE_H
+#define RRVM_VMM_MACHINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/types.h"
+#include "vmm/cpuid.h"
+#include "vmm/devices/cmos_rtc.h"
+#include "vmm/devices/debugexit.h"
+#include "vmm/devices/pic8259.h"
+#include "vmm/devices/pit8254.h"
+#include "vmm/devices/serial16550.h"
+#include "vmm/exit.h"
+#include "vmm/kvm.h"
+#include "vmm/loader.h"
+#include "vmm/memory.h"
+#include "vmm/portbus.h"
+#include "vmm/vcpu.h"
+
+#define MACHINE_DEFAULT_RAM (64ull << 20)
+#define MACHINE_MIN_RAM (2ull << 20)
+#define MACHINE_MAX_RAM (3ull << 30) /* below the 32-bit PCI hole */
+
+struct machine_config {
+	const char *kernel_path;
+	const char *cmdline;   /* appended after the kernel path, as QEMU does */
+	uint64_t ram_size;
+	bool strict_io;
+	FILE *serial_out;      /* guest COM1 output */
+	int serial_in_fd;      /* COM1 input, non-blocking reads; -1 for none */
+	int64_t rtc_epoch;     /* wall-clock seconds at guest start */
+	const char *kvm_path;  /* NULL: /dev/kvm */
+};
+
+enum machine_stop {
+	MACHINE_RUNNING,
+	MACHINE_STOP_DEBUG_EXIT,   /* isa-debug-exit; status = (v << 1) | 1 */
+	MACHINE_STOP_TRIPLE_FAULT,
+	MACHINE_STOP_EMULATION,    /* KVM could not emulate an instruction */
+	MACHINE_STOP_HALTED,       /* HLT with nothing that could ever wake it */
+	MACHINE_STOP_STRICT_IO,
+	MACHINE_STOP_SIGNAL,       /* machine_request_stop() */
+	MACHINE_STOP_KVM_ERROR,
+	MACHINE_STOP_HOOK,
+};
+
+struct machine_result {
+	enum machine_stop why;
+	int status;        /* guest exit status for DEBUG_EXIT */
+	uint64_t rip;
+	char detail[192];  /* one line for the user */
+};
+
+/* Why machine_init failed, for the user and the CLI exit status. */
+enum machine_init_error {
+	MACHINE_INIT_OK,
+	MACHINE_INIT_KERNEL,  /* missing, unreadable or not a kernel */
+	MACHINE_INIT_NOFIT,   /* does not fit in guest RAM */
+	MACHINE_INIT_KVM,     /* /dev/kvm or a KVM call */
+	MACHINE_INIT_CONFIG,  /* bad configuration (RAM size, command line) */
+};
+
+struct machine_stats {
+	uint64_t exits[VMM_EXIT_KIND_COUNT];
+	uint64_t injected;
+};
+
+struct machine {
+	struct machine_config cfg;
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct vcpu vcpu;
+	struct cpuid_table cpuid;
+	struct boot_image boot;
+	struct portbus bus;
+
+	/* Devices, in device-table order (vmm/machine.c). */
+	struct serial16550 com1;
+	struct pic_pair pic;
+	struct pit8254 pit;
+	struct cmos_rtc rtc;
+	struct debugexit dbgexit;
+
+	host_ns clock_origin;
+	host_ns next_input_poll;
+	bool input_eof;
+	sync_seq sync;
+	volatile sig_atomic_t stop_requested;
+	struct machine_result result;
+	struct machine_stats stats;
+	const struct vmm_hooks *hooks;
+};
+
+/* Builds the machine from CFG and loads the kernel.  On failure returns
+ * -errno, sets *KIND, and writes one line for the user into MSG. */
+int machine_init(struct machine *m, const struct machine_config *cfg,
+		 enum machine_init_error *kind, char *msg, size_t msglen);
+void machine_free(struct machine *m);
+
+/* Runs until the guest stops; HOOKS may be NULL.  Fills and returns
+ * m->result. */
+const struct machine_result *machine_run(struct machine *m, const struct vmm_hooks *hooks);
+
+/* Async-signal-safe: makes machine_run return MACHINE_STOP_SIGNAL promptly. */
+void machine_request_stop(struct machine *m);
+
+vclock_ns machine_now(const struct machine *m);
+
+#endif

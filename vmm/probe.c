@@ -1,0 +1,533 @@
+#define LOG_MODULE "probe"
+#include "vmm/probe.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "util/hostclock.h"
+#include "util/log.h"
+#include "vmm/cpuid.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+#include "vmm/vcpu.h"
+#include "vmm/x86.h"
+
+/* Probe guest layout (guest physical = linear, identity mapped, user
+ * accessible).  Below 0x8000 is the boot area of vcpu_boot_long(). */
+#define PROBE_RAM (4u << 20)
+#define PROBE_IDT 0xa000
+#define PROBE_HANDLERS 0xb000 /* 8 bytes per vector */
+#define PROBE_SYSCALL_ENTRY 0xb800
+#define PROBE_STACK0 0xf000
+#define PROBE_STACK3 0xe000
+#define PROBE_CODE 0x20000
+#define PROBE_DATA 0x30000
+#define PROBE_TSS 0x40000 /* 104 bytes, then an I/O bitmap of 8 KiB + 1 */
+#define PROBE_TSS_IOPERM_LIMIT (104 + 8192)
+#define PROBE_RO_GPA 0x800000
+#define PROBE_DIRTY_GPA 0xa00000
+
+/* Ports the probe guest reports through. */
+#define PORT_TICK 0x80      /* the probed instruction stream ran on */
+#define PORT_EXCEPTION 0x81 /* an exception handler ran; AL = vector */
+#define PORT_SYSCALL 0x82   /* the SYSCALL entry ran */
+
+/* Machine code, 64-bit mode.  UD2 marks "the guest ran on past the probed
+ * instruction": its #UD reaches the ring-0 handler, which reports vector 6.
+ * (OUT cannot mark it: ring 3 may not be allowed to do port I/O.) */
+#define OUT_TICK 0xe6, PORT_TICK
+#define UD2 0x0f, 0x0b
+#define HLT 0xf4
+#define NOP 0x90
+
+struct probe_vm {
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct vcpu vcpu;
+	struct cpuid_table cpuid;
+	void *extra;
+};
+
+/* What the guest did first. */
+struct probe_stop {
+	unsigned reason;  /* KVM_EXIT_* or ~0u when KVM_RUN failed */
+	uint64_t pc;      /* for KVM_EXIT_DEBUG */
+	uint16_t port;
+	uint8_t value;
+	bool mmio_write;
+	uint64_t mmio_addr;
+};
+
+static void probe_write_idt(struct guest_mem *m)
+{
+	uint8_t *h = gmem_ptr(m, PROBE_HANDLERS, 256 * 8);
+	uint64_t *idt = gmem_ptr(m, PROBE_IDT, 256 * 16);
+	static const uint8_t sys[] = { 0xb0, 0xaa, 0xe6, PORT_SYSCALL, HLT, 0xeb, 0xfd };
+
+	for (unsigned v = 0; v < 256; v++) {
+		/* mov al, v; out PORT_EXCEPTION, al; 1: hlt; jmp 1b */
+		const uint8_t stub[8] = { 0xb0, (uint8_t)v, 0xe6, PORT_EXCEPTION, HLT, 0xeb, 0xfd, NOP };
+		uint64_t off = PROBE_HANDLERS + v * 8;
+		/* Interrupt gate, present; DPL 3 for 0x80 so ring 3 may INT it. */
+		uint64_t type = v == 0x80 ? 0xee : 0x8e;
+
+		memcpy(h + v * 8, stub, sizeof(stub));
+		idt[2 * v] = (off & 0xffff) | ((uint64_t)SEL_CODE64 << 16) | (type << 40) |
+			     ((off >> 16) & 0xffff) << 48;
+		idt[2 * v + 1] = off >> 32;
+	}
+	memcpy(gmem_ptr(m, PROBE_SYSCALL_ENTRY, sizeof(sys)), sys, sizeof(sys));
+}
+
+/* IOPERM: an all-zero I/O bitmap lets ring 3 use every port, with IOPL 0
+ * (IOPL cannot be relied on: software backends run guest ring 3 with the
+ * host's IOPL).  Without it the bitmap lies past the TSS limit: no port. */
+static void probe_write_tss(struct guest_mem *m, struct kvm_sregs *s, bool ioperm)
+{
+	uint8_t *tss = gmem_ptr(m, PROBE_TSS, PROBE_TSS_IOPERM_LIMIT + 1);
+	uint64_t rsp0 = PROBE_STACK0;
+	uint16_t iopb = 104;
+
+	memset(tss, 0, PROBE_TSS_IOPERM_LIMIT + 1);
+	/* The byte after the bitmap must be all ones (SDM 20.5.2). */
+	tss[PROBE_TSS_IOPERM_LIMIT] = 0xff;
+	s->tr.base = PROBE_TSS;
+	s->tr.limit = ioperm ? PROBE_TSS_IOPERM_LIMIT : 103;
+	memcpy(tss + 4, &rsp0, 8);
+	memcpy(tss + 102, &iopb, 2);
+}
+
+static void probe_vm_close(struct probe_vm *p)
+{
+	vcpu_free(&p->vcpu);
+	gmem_free(&p->mem);
+	free(p->extra);
+	kvm_close(&p->kvm);
+}
+
+static struct kvm_segment probe_user_seg(uint16_t sel, uint8_t type, bool code)
+{
+	return (struct kvm_segment){ .limit = 0xffffffff, .selector = sel | 3, .type = type,
+				     .present = 1, .dpl = 3, .db = !code, .s = 1, .l = code,
+				     .g = 1 };
+}
+
+/* A fresh VM in long mode at CODE, in RING. */
+static int probe_vm_open(struct probe_vm *p, const char *kvm_path, int ring, const uint8_t *code,
+			 size_t len, bool ioperm)
+{
+	const char *why;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->vcpu.fd = -1;
+	err = kvm_open(&p->kvm, kvm_path, &why);
+	if (err < 0)
+		return err;
+	if ((err = gmem_init(&p->mem, &p->kvm, PROBE_RAM)) < 0 ||
+	    (err = cpuid_build(&p->cpuid, &p->kvm)) < 0 ||
+	    (err = vcpu_init(&p->vcpu, &p->kvm, &p->cpuid)) < 0 ||
+	    (err = vcpu_boot_long(&p->vcpu, &p->mem, PROBE_CODE, true)) < 0)
+		goto fail;
+	probe_write_idt(&p->mem);
+	gmem_write(&p->mem, PROBE_CODE, code, len);
+	if ((err = vcpu_get_sregs(&p->vcpu, &s)) < 0 || (err = vcpu_get_regs(&p->vcpu, &r)) < 0)
+		goto fail;
+	probe_write_tss(&p->mem, &s, ioperm);
+	s.idt.base = PROBE_IDT;
+	s.idt.limit = 256 * 16 - 1;
+	r.rsp = PROBE_STACK0;
+	if (ring == PROBE_RING3) {
+		s.cs = probe_user_seg(SEL_UCODE64, 0xb, true);
+		s.ss = s.ds = s.es = s.fs = s.gs = probe_user_seg(SEL_UDATA, 0x3, false);
+		r.rsp = PROBE_STACK3;
+	}
+	if ((err = vcpu_set_sregs(&p->vcpu, &s)) < 0 || (err = vcpu_set_regs(&p->vcpu, &r)) < 0)
+		goto fail;
+	/* SYSCALL: kernel CS from STAR[47:32], entry at LSTAR, clear IF. */
+	if ((err = vcpu_set_msr(&p->vcpu, X86_MSR_STAR, (uint64_t)SEL_CODE64 << 32 |
+					(uint64_t)(SEL_UCODE32 | 3) << 48)) < 0 ||
+	    (err = vcpu_set_msr(&p->vcpu, X86_MSR_LSTAR, PROBE_SYSCALL_ENTRY)) < 0 ||
+	    (err = vcpu_set_msr(&p->vcpu, X86_MSR_FMASK, X86_RFLAGS_IF)) < 0)
+		goto fail;
+	return 0;
+fail:
+	probe_vm_close(p);
+	return err;
+}
+
+static int probe_guest_debug(struct probe_vm *p, uint32_t control, uint64_t dr0, uint64_t dr7)
+{
+	struct kvm_guest_debug d = { .control = control };
+
+	d.arch.debugreg[0] = dr0;
+	d.arch.debugreg[7] = dr7;
+	return ioctl(p->vcpu.fd, KVM_SET_GUEST_DEBUG, &d) < 0 ? -errno : 0;
+}
+
+/* Runs until the first exit that is not a harmless kick. */
+static struct probe_stop probe_step(struct probe_vm *p)
+{
+	struct kvm_run *run = p->vcpu.run;
+	struct probe_stop st = { .reason = ~0u };
+	int r;
+
+	do
+		r = vcpu_run(&p->vcpu);
+	while (r == -EINTR || r == -EAGAIN);
+	if (r < 0)
+		return st;
+	st.reason = run->exit_reason;
+	if (st.reason == KVM_EXIT_DEBUG)
+		st.pc = run->debug.arch.pc;
+	if (st.reason == KVM_EXIT_IO) {
+		st.port = run->io.port;
+		st.value = *((uint8_t *)run + run->io.data_offset);
+	}
+	if (st.reason == KVM_EXIT_MMIO) {
+		st.mmio_write = run->mmio.is_write;
+		st.mmio_addr = run->mmio.phys_addr;
+	}
+	return st;
+}
+
+static void probe_set(struct probe_result *res, enum probe_outcome o, const char *detail)
+{
+	res->outcome = o;
+	snprintf(res->detail, sizeof(res->detail), "%s", detail);
+}
+
+/* Classifies a stop that was not the one the probe hoped for.  MARKER: the
+ * probe code ends in UD2, so #UD means the probed instruction had no effect. */
+static void probe_classify(struct probe_result *res, const struct probe_stop *st, bool marker)
+{
+	static const char *const vec_name[32] = { [1] = "#DB", [3] = "#BP", [6] = "#UD",
+						  [13] = "#GP", [14] = "#PF" };
+	char buf[64];
+
+	if (marker && st->reason == KVM_EXIT_IO && st->port == PORT_EXCEPTION &&
+	    st->value == X86_EXC_UD) {
+		res->vector = X86_EXC_UD;
+		probe_set(res, PROBE_IGNORED, "ignored");
+	} else if (st->reason == KVM_EXIT_IO && st->port == PORT_EXCEPTION) {
+		res->vector = st->value;
+		if (st->value < 32 && vec_name[st->value])
+			snprintf(buf, sizeof(buf), "delivered to the guest as %s", vec_name[st->value]);
+		else
+			snprintf(buf, sizeof(buf), "guest exception %u", st->value);
+		probe_set(res, PROBE_TO_GUEST, buf);
+	} else if (st->reason == KVM_EXIT_IO && st->port == PORT_TICK) {
+		probe_set(res, PROBE_IGNORED, "ignored");
+	} else if (st->reason == KVM_EXIT_INTERNAL_ERROR) {
+		probe_set(res, PROBE_EMUL_FAIL, "KVM internal error (emulation failure)");
+	} else {
+		snprintf(buf, sizeof(buf), "unexpected exit %u", st->reason);
+		probe_set(res, PROBE_OTHER, buf);
+	}
+}
+
+/* Sets up a VM, runs CODE once, and hands the first stop to the caller. */
+static int probe_once(const char *kvm_path, int ring, const uint8_t *code, size_t len,
+		      bool ioperm, uint32_t dbg, uint64_t dr0, uint64_t dr7,
+		      struct probe_stop *st, struct probe_result *res)
+{
+	struct probe_vm p;
+	int err = probe_vm_open(&p, kvm_path, ring, code, len, ioperm);
+
+	if (err == 0 && dbg)
+		err = probe_guest_debug(&p, dbg, dr0, dr7);
+	if (err < 0) {
+		probe_set(res, PROBE_UNKNOWN, strerror(-err));
+		if (p.kvm.vm_fd >= 0)
+			probe_vm_close(&p);
+		return err;
+	}
+	*st = probe_step(&p);
+	probe_vm_close(&p);
+	return 0;
+}
+
+/* Single-step: the first exit must be a debug exit after one instruction. */
+static void probe_singlestep(const char *kp, int ring, struct probe_result *res)
+{
+	static const uint8_t code[] = { NOP, NOP, NOP, UD2 };
+	struct probe_stop st;
+
+	if (probe_once(kp, ring, code, sizeof(code), false,
+		       KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0, 0, &st, res) < 0)
+		return;
+	if (st.reason == KVM_EXIT_DEBUG && st.pc == PROBE_CODE + 1)
+		probe_set(res, PROBE_EXITS, "works");
+	else if (st.reason == KVM_EXIT_DEBUG && st.pc >= PROBE_HANDLERS &&
+		 st.pc < PROBE_HANDLERS + 256 * 8)
+		/* The trap went to the guest's #DB handler, whose first
+		 * instruction in ring 0 is what finally exited. */
+		probe_set(res, PROBE_TO_GUEST, "ignored (the guest gets #DB)");
+	else
+		probe_classify(res, &st, true);
+}
+
+/* DR7: L0 enable (bit 0), RW0 (bits 16-17), LEN0 (bits 18-19). */
+#define DR7_L0 1u
+#define DR7_RW0_WRITE (1u << 16)
+#define DR7_LEN0_4 (3u << 18)
+
+static void probe_hw_bp(const char *kp, int ring, struct probe_result *res)
+{
+	static const uint8_t code[] = { NOP, NOP, NOP, UD2 };
+	struct probe_stop st;
+
+	if (probe_once(kp, ring, code, sizeof(code), false,
+		       KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, PROBE_CODE + 2, DR7_L0, &st,
+		       res) < 0)
+		return;
+	if (st.reason == KVM_EXIT_DEBUG && st.pc == PROBE_CODE + 2)
+		probe_set(res, PROBE_EXITS, "works");
+	else
+		probe_classify(res, &st, true);
+}
+
+static void probe_data_bp(const char *kp, int ring, struct probe_result *res)
+{
+	/* mov [PROBE_DATA], eax (89 04 25 disp32); nop; out; hlt */
+	static const uint8_t code[] = { 0x89, 0x04, 0x25, PROBE_DATA & 0xff, (PROBE_DATA >> 8) & 0xff,
+					(PROBE_DATA >> 16) & 0xff, 0, NOP, UD2 };
+	struct probe_stop st;
+
+	if (probe_once(kp, ring, code, sizeof(code), false,
+		       KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, PROBE_DATA,
+		       DR7_L0 | DR7_RW0_WRITE | DR7_LEN0_4, &st, res) < 0)
+		return;
+	if (st.reason == KVM_EXIT_DEBUG)
+		probe_set(res, PROBE_EXITS, "works");
+	else if (st.reason == KVM_EXIT_IO && st.port == PORT_EXCEPTION && st.value == X86_EXC_UD)
+		probe_set(res, PROBE_IGNORED, "never fire");
+	else
+		probe_classify(res, &st, true);
+}
+
+static void probe_int3(const char *kp, int ring, struct probe_result *res)
+{
+	static const uint8_t code[] = { NOP, 0xcc, NOP, UD2 };
+	struct probe_stop st;
+
+	if (probe_once(kp, ring, code, sizeof(code), false,
+		       KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP, 0, 0, &st, res) < 0)
+		return;
+	if (st.reason == KVM_EXIT_DEBUG)
+		probe_set(res, PROBE_EXITS, "exits to userspace");
+	else if (st.reason == KVM_EXIT_IO && st.port == PORT_EXCEPTION && st.value == X86_EXC_BP)
+		probe_set(res, PROBE_TO_GUEST, "delivered to the guest as #BP, no exit");
+	else
+		probe_classify(res, &st, true);
+}
+
+/* A ring-3 instruction whose architectural effect we test; GOOD_PORT is the
+ * port that says it did what the VMM needs. */
+static void probe_ring3_insn(const char *kp, const uint8_t *code, size_t len, uint16_t good_port,
+			     uint8_t good_value, const char *good, struct probe_result *res)
+{
+	struct probe_stop st;
+
+	if (probe_once(kp, PROBE_RING3, code, len, false, 0, 0, 0, &st, res) < 0)
+		return;
+	if (st.reason == KVM_EXIT_IO && st.port == good_port && st.value == good_value)
+		probe_set(res, PROBE_EXITS, good);
+	else
+		probe_classify(res, &st, false);
+}
+
+static void probe_hlt(const char *kp, struct probe_result *res)
+{
+	static const uint8_t code[] = { NOP, HLT, OUT_TICK };
+	struct probe_vm p;
+	struct kvm_regs r;
+	struct probe_stop st;
+
+	if (probe_vm_open(&p, kp, PROBE_RING0, code, sizeof(code), false) < 0) {
+		probe_set(res, PROBE_UNKNOWN, "cannot create a VM");
+		return;
+	}
+	st = probe_step(&p);
+	if (st.reason == KVM_EXIT_HLT && vcpu_get_regs(&p.vcpu, &r) == 0 && r.rip == PROBE_CODE + 2)
+		probe_set(res, PROBE_EXITS, "KVM_EXIT_HLT, RIP past the HLT");
+	else if (st.reason == KVM_EXIT_HLT)
+		probe_set(res, PROBE_OTHER, "KVM_EXIT_HLT, RIP not advanced");
+	else
+		probe_classify(res, &st, true);
+	probe_vm_close(&p);
+}
+
+/* Does RDTSC exit?  It should not anywhere: rrvm patches it instead. */
+static void probe_rdtsc(const char *kp, struct probe_result *res)
+{
+	static const uint8_t code[] = { 0x0f, 0x31, OUT_TICK, HLT };
+	struct probe_stop st;
+
+	if (probe_once(kp, PROBE_RING0, code, sizeof(code), false, 0, 0, 0, &st, res) < 0)
+		return;
+	if (st.reason == KVM_EXIT_IO && st.port == PORT_TICK)
+		probe_set(res, PROBE_IGNORED, "no exit (executed inside KVM)");
+	else
+		probe_classify(res, &st, true);
+}
+
+/* Average round trip of an OUT exit over many iterations. */
+static double probe_exit_rtt(const char *kp, int ring)
+{
+	static const uint8_t code[] = { OUT_TICK, 0xeb, 0xfc }; /* 1: out; jmp 1b */
+	const int n = 2000;
+	struct probe_vm p;
+	host_ns t0;
+	int i;
+
+	if (probe_vm_open(&p, kp, ring, code, sizeof(code), true) < 0)
+		return -1;
+	probe_step(&p); /* warm up */
+	t0 = host_now();
+	for (i = 0; i < n; i++) {
+		struct probe_stop st = probe_step(&p);
+		if (st.reason != KVM_EXIT_IO)
+			break;
+	}
+	probe_vm_close(&p);
+	return i == n ? (double)(host_now() - t0) / n / 1000.0 : -1;
+}
+
+static void probe_memslots(const char *kp, struct host_caps *c)
+{
+	/* mov eax, [RO]; mov [RO], eax; mov [DIRTY], eax; out; hlt */
+#define ABS32(a) (a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, ((a) >> 24) & 0xff
+	static const uint8_t code[] = { 0x8b, 0x04, 0x25, ABS32(PROBE_RO_GPA),
+					0x89, 0x04, 0x25, ABS32(PROBE_RO_GPA),
+					0x89, 0x04, 0x25, ABS32(PROBE_DIRTY_GPA),
+					OUT_TICK, HLT };
+	struct probe_vm p;
+	struct probe_stop st;
+	struct kvm_dirty_log log = { 0 };
+	uint64_t bitmap = 0;
+	int ro_slot, dirty_slot;
+
+	probe_set(&c->ro_memslot, PROBE_UNKNOWN, "cannot create a VM");
+	probe_set(&c->dirty_log, PROBE_UNKNOWN, "cannot create a VM");
+	if (probe_vm_open(&p, kp, PROBE_RING0, code, sizeof(code), false) < 0)
+		return;
+	p.extra = aligned_alloc(4096, 2 * 4096);
+	if (!p.extra)
+		goto out;
+	memset(p.extra, 0x5a, 2 * 4096);
+	ro_slot = kvm_add_slot(&p.kvm, PROBE_RO_GPA, 4096, p.extra, KVM_MEM_READONLY);
+	dirty_slot = kvm_add_slot(&p.kvm, PROBE_DIRTY_GPA, 4096, (char *)p.extra + 4096,
+				  KVM_MEM_LOG_DIRTY_PAGES);
+	if (ro_slot < 0) {
+		probe_set(&c->ro_memslot, PROBE_OTHER, "KVM_MEM_READONLY refused");
+		goto out;
+	}
+	st = probe_step(&p);
+	if (st.reason == KVM_EXIT_MMIO && st.mmio_write && st.mmio_addr == PROBE_RO_GPA)
+		probe_set(&c->ro_memslot, PROBE_EXITS, "write exits as KVM_EXIT_MMIO");
+	else
+		probe_classify(&c->ro_memslot, &st, false);
+	if (dirty_slot < 0) {
+		probe_set(&c->dirty_log, PROBE_OTHER, "KVM_MEM_LOG_DIRTY_PAGES refused");
+		goto out;
+	}
+	st = probe_step(&p);
+	log.slot = (uint32_t)dirty_slot;
+	log.dirty_bitmap = &bitmap;
+	if (st.reason == KVM_EXIT_IO && ioctl(p.kvm.vm_fd, KVM_GET_DIRTY_LOG, &log) == 0 &&
+	    (bitmap & 1))
+		probe_set(&c->dirty_log, PROBE_EXITS, "works");
+	else
+		probe_set(&c->dirty_log, PROBE_OTHER, "written page not reported dirty");
+out:
+	probe_vm_close(&p);
+}
+
+static void probe_pmu(struct host_caps *c, const char *kp)
+{
+	struct kvm k;
+	const char *why;
+	struct kvm_cpuid2 *sup;
+	const unsigned max = 256;
+
+	if (kvm_open(&k, kp, &why) < 0)
+		return;
+	c->api_version = ioctl(k.sys_fd, KVM_GET_API_VERSION, 0);
+	c->manual_dirty_protect = kvm_cap(&k, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0;
+	c->dirty_ring = kvm_cap(&k, KVM_CAP_DIRTY_LOG_RING) > 0;
+	c->tsc_control = kvm_cap(&k, KVM_CAP_TSC_CONTROL) > 0;
+	c->msr_filter = kvm_cap(&k, KVM_CAP_X86_MSR_FILTER) > 0;
+	c->user_msr = kvm_cap(&k, KVM_CAP_X86_USER_SPACE_MSR) > 0;
+	sup = calloc(1, sizeof(*sup) + max * sizeof(sup->entries[0]));
+	if (sup) {
+		sup->nent = max;
+		if (ioctl(k.sys_fd, KVM_GET_SUPPORTED_CPUID, sup) == 0)
+			for (unsigned i = 0; i < sup->nent; i++)
+				if (sup->entries[i].function == 0xa) {
+					/* Architectural PMU leaf: EAX[7:0] version,
+					 * EAX[15:8] general-purpose counters. */
+					c->pmu_version = sup->entries[i].eax & 0xff;
+					c->pmu_counters = (sup->entries[i].eax >> 8) & 0xff;
+				}
+		free(sup);
+	}
+	c->pmu = c->pmu_version > 0 && c->pmu_counters > 0;
+	kvm_close(&k);
+}
+
+int probe_host(struct host_caps *c, const char *kp)
+{
+	static const uint8_t out_code[] = { OUT_TICK, HLT };
+	static const uint8_t int80_code[] = { 0xcd, 0x80, HLT };
+	static const uint8_t syscall_code[] = { 0x0f, 0x05, HLT };
+	struct kvm k;
+	const char *why;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->backend, sizeof(c->backend), "%s", kvm_backend());
+	err = kvm_open(&k, kp, &why);
+	if (err < 0)
+		return err;
+	kvm_close(&k);
+	probe_pmu(c, kp);
+	for (int ring = 0; ring < PROBE_NRINGS; ring++) {
+		c->exit_rtt_us[ring] = probe_exit_rtt(kp, ring);
+		probe_singlestep(kp, ring, &c->singlestep[ring]);
+		probe_hw_bp(kp, ring, &c->hw_bp[ring]);
+		probe_data_bp(kp, ring, &c->data_bp[ring]);
+		probe_int3(kp, ring, &c->int3[ring]);
+	}
+	probe_ring3_insn(kp, out_code, sizeof(out_code), PORT_TICK, 0, "exits to userspace",
+			 &c->out_ring3);
+	probe_ring3_insn(kp, int80_code, sizeof(int80_code), PORT_EXCEPTION, 0x80,
+			 "reaches the ring-0 handler", &c->int80_ring3);
+	probe_ring3_insn(kp, syscall_code, sizeof(syscall_code), PORT_SYSCALL, 0xaa,
+			 "reaches LSTAR", &c->syscall_ring3);
+	probe_hlt(kp, &c->hlt_ring0);
+	probe_rdtsc(kp, &c->rdtsc);
+	probe_memslots(kp, c);
+	return 0;
+}
+
+int probe_summary(const struct host_caps *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "backend=%s singlestep=%d%d hwbp=%d%d databp=%d%d int3=%d%d "
+			 "ro_memslot=%d dirty_log=%d pmu=%d",
+			 c->backend, probe_works(&c->singlestep[0]), probe_works(&c->singlestep[1]),
+			 probe_works(&c->hw_bp[0]), probe_works(&c->hw_bp[1]),
+			 probe_works(&c->data_bp[0]), probe_works(&c->data_bp[1]),
+			 probe_works(&c->int3[0]), probe_works(&c->int3[1]),
+			 probe_works(&c->ro_memslot), probe_works(&c->dirty_log), c->pmu);
+
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}

@@ -1,0 +1,63 @@
+/* The host capability probe behind `rrvm doctor`.  Each question is answered
+ * by running a tiny guest on the real /dev/kvm, never by reading CPU flags
+ * alone; the rest of rrvm chooses its strategies from the answers.  Costs a
+ * few fresh VMs and ~0.1 s. */
+#ifndef RRVM_VMM_PROBE_H
+#define RRVM_VMM_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+/* What a probe guest saw when it did something. */
+enum probe_outcome {
+	PROBE_UNKNOWN,    /* the probe could not run */
+	PROBE_EXITS,      /* exited to userspace as the VMM wanted */
+	PROBE_IGNORED,    /* had no effect: the guest ran on */
+	PROBE_TO_GUEST,   /* became an exception inside the guest */
+	PROBE_EMUL_FAIL,  /* KVM_EXIT_INTERNAL_ERROR (emulation failure) */
+	PROBE_OTHER,      /* anything else (described in the detail string) */
+};
+
+enum { PROBE_RING0, PROBE_RING3, PROBE_NRINGS };
+
+struct probe_result {
+	enum probe_outcome outcome;
+	unsigned vector; /* exception vector for PROBE_TO_GUEST */
+	char detail[64];
+};
+
+struct host_caps {
+	char backend[16];
+	int api_version;
+	double exit_rtt_us[PROBE_NRINGS];    /* port I/O exit round trip */
+	struct probe_result singlestep[PROBE_NRINGS];
+	struct probe_result hw_bp[PROBE_NRINGS];
+	struct probe_result data_bp[PROBE_NRINGS];
+	struct probe_result int3[PROBE_NRINGS];
+	struct probe_result out_ring3;       /* OUT with IOPL=0 in ring 3 */
+	struct probe_result int80_ring3;     /* INT 0x80 through a DPL-3 gate */
+	struct probe_result syscall_ring3;   /* SYSCALL to LSTAR */
+	struct probe_result hlt_ring0;
+	struct probe_result rdtsc;           /* does RDTSC exit? */
+	struct probe_result ro_memslot;      /* write to a KVM_MEM_READONLY slot */
+	struct probe_result dirty_log;       /* KVM_GET_DIRTY_LOG sees a write */
+	bool manual_dirty_protect, dirty_ring, tsc_control, msr_filter, user_msr;
+	bool pmu;
+	unsigned pmu_version, pmu_counters;
+};
+
+/* Runs every probe.  Returns 0, or -errno when /dev/kvm cannot be used at
+ * all (the caps are then unknown). */
+int probe_host(struct host_caps *c, const char *kvm_path);
+
+/* True when the probe shows the feature works as rrvm needs it. */
+static inline bool probe_works(const struct probe_result *r)
+{
+	return r->outcome == PROBE_EXITS;
+}
+
+/* "key=value" pairs (one line, space separated) for a trace header. */
+int probe_summary(const struct host_caps *c, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,266 @@
+#include "vmm/vcpu.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/cpuid.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+#include "vmm/x86.h"
+
+#define TSS_BASE 0x0700 /* after the GDT; 104 bytes */
+#define TSS_LIMIT 103
+
+int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
+{
+	int r;
+
+	v->run = NULL;
+	v->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
+	if (v->fd < 0)
+		return -errno;
+	v->run_size = k->run_size;
+	v->run = mmap(NULL, (size_t)v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		r = -errno;
+		v->run = NULL;
+		goto fail;
+	}
+	r = cpuid_apply(cpuid, v->fd);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	vcpu_free(v);
+	return r;
+}
+
+void vcpu_free(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, (size_t)v->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}
+
+int vcpu_run(struct vcpu *v)
+{
+	return ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
+#define VCPU_IOCTL(v, req, arg) (ioctl((v)->fd, (req), (arg)) < 0 ? -errno : 0)
+
+int vcpu_get_regs(const struct vcpu *v, struct kvm_regs *r)
+{
+	return VCPU_IOCTL(v, KVM_GET_REGS, r);
+}
+
+int vcpu_set_regs(const struct vcpu *v, const struct kvm_regs *r)
+{
+	return VCPU_IOCTL(v, KVM_SET_REGS, r);
+}
+
+int vcpu_get_sregs(const struct vcpu *v, struct kvm_sregs *s)
+{
+	return VCPU_IOCTL(v, KVM_GET_SREGS, s);
+}
+
+int vcpu_set_sregs(const struct vcpu *v, const struct kvm_sregs *s)
+{
+	return VCPU_IOCTL(v, KVM_SET_SREGS, s);
+}
+
+int vcpu_translate(const struct vcpu *v, uint64_t linear, uint64_t *phys)
+{
+	struct kvm_translation t = { .linear_address = linear };
+	int r = VCPU_IOCTL(v, KVM_TRANSLATE, &t);
+
+	if (r < 0)
+		return r;
+	if (!t.valid)
+		return -EFAULT;
+	*phys = t.physical_address;
+	return 0;
+}
+
+int vcpu_set_msr(const struct vcpu *v, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e = { .index = index, .data = value } };
+	int r = ioctl(v->fd, KVM_SET_MSRS, &m);
+
+	if (r < 0)
+		return -errno;
+	return r == 1 ? 0 : -EINVAL;
+}
+
+unsigned vcpu_code_bytes(const struct vcpu *v, const struct guest_mem *m, uint8_t *buf,
+			 unsigned len)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	unsigned n = 0;
+
+	if (vcpu_get_regs(v, &r) < 0 || vcpu_get_sregs(v, &s) < 0)
+		return 0;
+	/* Byte by byte: the instruction may straddle a page boundary. */
+	for (; n < len; n++) {
+		uint64_t lin = s.cs.base + r.rip + n, phys = lin;
+
+		if ((s.cr0 & X86_CR0_PG) && vcpu_translate(v, lin, &phys) < 0)
+			break;
+		if (gmem_read(m, phys, &buf[n], 1) < 0)
+			break;
+	}
+	return n;
+}
+
+/* A flat segment: base 0, limit 4 GiB, granularity 4 KiB. */
+static struct kvm_segment vcpu_flat_seg(uint16_t sel, uint8_t type, bool code64, bool db)
+{
+	return (struct kvm_segment){
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.dpl = (uint8_t)(sel & 3),
+		.db = db,
+		.s = 1,
+		.l = code64,
+		.g = 1,
+	};
+}
+
+/* Packs a kvm_segment into an 8-byte GDT descriptor (SDM 3.4.5). */
+static uint64_t vcpu_gdt_desc(const struct kvm_segment *s, uint8_t dpl)
+{
+	uint64_t lim = s->g ? s->limit >> 12 : s->limit;
+	uint64_t d = (lim & 0xffff) | ((s->base & 0xffffff) << 16);
+
+	d |= (uint64_t)(s->type | (s->s << 4) | (dpl << 5) | (s->present << 7)) << 40;
+	d |= ((lim >> 16) & 0xf) << 48;
+	d |= (uint64_t)((s->avl) | (s->l << 1) | (s->db << 2) | (s->g << 3)) << 52;
+	d |= ((s->base >> 24) & 0xff) << 56;
+	return d;
+}
+
+/* Code types: 0xb = execute/read, accessed; data: 0x3 = read/write, accessed. */
+#define SEG_CODE 0xb
+#define SEG_DATA 0x3
+#define SEG_TSS64_BUSY 0xb
+
+static int vcpu_write_gdt(struct guest_mem *m, struct kvm_sregs *s)
+{
+	uint64_t gdt[10] = { 0 };
+	struct kvm_segment c64 = vcpu_flat_seg(SEL_CODE64, SEG_CODE, true, false);
+	struct kvm_segment c32 = vcpu_flat_seg(SEL_CODE32, SEG_CODE, false, true);
+	struct kvm_segment d = vcpu_flat_seg(SEL_DATA, SEG_DATA, false, true);
+	uint64_t tss_lo;
+
+	gdt[SEL_CODE64 / 8] = vcpu_gdt_desc(&c64, 0);
+	gdt[SEL_DATA / 8] = vcpu_gdt_desc(&d, 0);
+	gdt[SEL_UCODE32 / 8] = vcpu_gdt_desc(&c32, 3);
+	gdt[SEL_UDATA / 8] = vcpu_gdt_desc(&d, 3);
+	gdt[SEL_UCODE64 / 8] = vcpu_gdt_desc(&c64, 3);
+	gdt[SEL_CODE32 / 8] = vcpu_gdt_desc(&c32, 0);
+	s->tr = (struct kvm_segment){
+		.base = TSS_BASE, .limit = TSS_LIMIT, .selector = SEL_TSS,
+		.type = SEG_TSS64_BUSY, .present = 1,
+	};
+	tss_lo = TSS_LIMIT | ((uint64_t)TSS_BASE << 16) | ((uint64_t)(SEG_TSS64_BUSY | 0x80) << 40);
+	gdt[SEL_TSS / 8] = tss_lo;
+	gdt[SEL_TSS / 8 + 1] = 0;
+	s->gdt.base = BOOT_GDT;
+	s->gdt.limit = sizeof(gdt) - 1;
+	s->idt.base = 0;
+	s->idt.limit = 0;
+	return gmem_write(m, BOOT_GDT, gdt, sizeof(gdt));
+}
+
+static void vcpu_set_data_segs(struct kvm_sregs *s, struct kvm_segment d)
+{
+	s->ds = s->es = s->fs = s->gs = s->ss = d;
+}
+
+static int vcpu_boot_common(struct vcpu *v, struct guest_mem *m, struct kvm_sregs *s)
+{
+	int r = vcpu_get_sregs(v, s);
+
+	if (r < 0)
+		return r;
+	return vcpu_write_gdt(m, s);
+}
+
+int vcpu_boot_protected(struct vcpu *v, struct guest_mem *m, uint32_t entry, uint32_t eax,
+			uint32_t ebx)
+{
+	struct kvm_sregs s;
+	struct kvm_regs regs = { 0 };
+	int r = vcpu_boot_common(v, m, &s);
+
+	if (r < 0)
+		return r;
+	s.cs = vcpu_flat_seg(SEL_CODE32, SEG_CODE, false, true);
+	vcpu_set_data_segs(&s, vcpu_flat_seg(SEL_DATA, SEG_DATA, false, true));
+	/* Multiboot 1 spec, "Machine state": PE set, PG clear. */
+	s.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+	s.cr4 = 0;
+	s.efer = 0;
+	r = vcpu_set_sregs(v, &s);
+	if (r < 0)
+		return r;
+	regs.rip = entry;
+	regs.rax = eax;
+	regs.rbx = ebx;
+	regs.rflags = X86_RFLAGS_FIXED;
+	return vcpu_set_regs(v, &regs);
+}
+
+static int vcpu_write_page_tables(struct guest_mem *m, bool user)
+{
+	uint64_t pt[6 * 512];
+	uint64_t flags = X86_PTE_P | X86_PTE_W | (user ? X86_PTE_U : 0);
+
+	memset(pt, 0, sizeof(pt));
+	pt[0] = (BOOT_PML4 + 0x1000) | flags;
+	for (unsigned i = 0; i < 4; i++)
+		pt[512 + i] = (BOOT_PML4 + 0x2000 + i * 0x1000ull) | flags;
+	for (unsigned i = 0; i < 4 * 512; i++)
+		pt[1024 + i] = ((uint64_t)i << 21) | flags | X86_PTE_PS;
+	return gmem_write(m, BOOT_PML4, pt, sizeof(pt));
+}
+
+int vcpu_boot_long(struct vcpu *v, struct guest_mem *m, uint64_t entry, bool user)
+{
+	struct kvm_sregs s;
+	struct kvm_regs regs = { 0 };
+	int r = vcpu_boot_common(v, m, &s);
+
+	if (r < 0)
+		return r;
+	r = vcpu_write_page_tables(m, user);
+	if (r < 0)
+		return r;
+	s.cs = vcpu_flat_seg(SEL_CODE64, SEG_CODE, true, false);
+	vcpu_set_data_segs(&s, vcpu_flat_seg(SEL_DATA, SEG_DATA, false, true));
+	s.cr3 = BOOT_PML4;
+	s.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	s.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	s.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
+	r = vcpu_set_sregs(v, &s);
+	if (r < 0)
+		return r;
+	regs.rip = entry;
+	regs.rsp = BOOT_STACK_TOP;
+	regs.rflags = X86_RFLAGS_FIXED;
+	return vcpu_set_regs(v, &regs);
+}
