@@ -45,7 +45,7 @@ static void doctor_per_ring(const char *what, const struct probe_result r[PROBE_
 
 static void doctor_print(const struct host_caps *c)
 {
-	char buf[64];
+	char buf[128];
 
 	doctor_row("KVM backend", c->backend);
 	snprintf(buf, sizeof(buf), "%d", c->api_version);
@@ -71,6 +71,9 @@ static void doctor_print(const struct host_caps *c)
 	doctor_result("RDTSC", &c->rdtsc);
 	doctor_result("KVM_MEM_READONLY memslots", &c->ro_memslot);
 	doctor_result("dirty logging (KVM_GET_DIRTY_LOG)", &c->dirty_log);
+	if (c->cpuid_rewritten[0])
+		snprintf(buf, sizeof(buf), "rewritten by KVM in leaves %s", c->cpuid_rewritten);
+	doctor_row("fixed CPUID table (KVM_SET_CPUID2)", c->cpuid_rewritten[0] ? buf : "honoured");
 	doctor_row("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", c->manual_dirty_protect ? "yes" : "no");
 	doctor_row("dirty ring (KVM_CAP_DIRTY_LOG_RING)", c->dirty_ring ? "yes" : "no");
 	doctor_row("TSC scaling (KVM_CAP_TSC_CONTROL)", c->tsc_control ? "yes" : "no");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -46,8 +47,11 @@ static void cpuid_put_str(uint32_t *regs[], const char *s, unsigned nregs)
 static void cpuid_add(struct cpuid_table *t, uint32_t fn, uint32_t idx, uint32_t a, uint32_t b,
 		      uint32_t c, uint32_t d)
 {
-	struct cpuid_entry *e = &t->e[t->n++];
+	struct cpuid_entry *e;
 
+	if (t->n == CPUID_MAX_ENTRIES)
+		return;
+	e = &t->e[t->n++];
 	e->function = fn;
 	e->index = idx;
 	e->eax = a;
@@ -172,4 +176,63 @@ const struct cpuid_entry *cpuid_find(const struct cpuid_table *t, uint32_t funct
 		if (t->e[i].function == function && t->e[i].index == index)
 			return &t->e[i];
 	return NULL;
+}
+
+int cpuid_read(struct cpuid_table *t, int vcpu_fd)
+{
+	struct kvm_cpuid2 *c;
+	int r = 0;
+
+	c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	c->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vcpu_fd, KVM_GET_CPUID2, c) < 0) {
+		r = -errno;
+		goto out;
+	}
+	t->n = 0;
+	for (unsigned i = 0; i < c->nent && i < CPUID_MAX_ENTRIES; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		cpuid_add(t, e->function, e->index, e->eax, e->ebx, e->ecx, e->edx);
+	}
+out:
+	free(c);
+	return r;
+}
+
+static bool cpuid_same(const struct cpuid_entry *a, const struct cpuid_entry *b)
+{
+	return a && b && a->eax == b->eax && a->ebx == b->ebx && a->ecx == b->ecx &&
+	       a->edx == b->edx;
+}
+
+static void cpuid_note(uint32_t fn, uint32_t *seen, unsigned *nseen, char *buf, size_t len)
+{
+	size_t used = strlen(buf);
+
+	for (unsigned i = 0; i < *nseen; i++)
+		if (seen[i] == fn)
+			return;
+	if (*nseen < CPUID_MAX_ENTRIES)
+		seen[(*nseen)++] = fn;
+	snprintf(buf + used, len - used, "%s%#x", used ? " " : "", fn);
+}
+
+unsigned cpuid_diff(const struct cpuid_table *a, const struct cpuid_table *b, char *buf,
+		    size_t len)
+{
+	uint32_t seen[CPUID_MAX_ENTRIES];
+	unsigned nseen = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < a->n; i++)
+		if (!cpuid_same(&a->e[i], cpuid_find(b, a->e[i].function, a->e[i].index)))
+			cpuid_note(a->e[i].function, seen, &nseen, buf, len);
+	for (unsigned i = 0; i < b->n; i++)
+		if (!cpuid_find(a, b->e[i].function, b->e[i].index))
+			cpuid_note(b->e[i].function, seen, &nseen, buf, len);
+	return nseen;
 }

@@ -4,11 +4,12 @@
 #ifndef RRVM_VMM_CPUID_H
 #define RRVM_VMM_CPUID_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct kvm;
 
-#define CPUID_MAX_ENTRIES 24
+#define CPUID_MAX_ENTRIES 48
 
 struct cpuid_entry {
 	uint32_t function, index;
@@ -27,6 +28,16 @@ int cpuid_build(struct cpuid_table *t, const struct kvm *k);
 
 /* KVM_SET_CPUID2 on VCPU_FD. */
 int cpuid_apply(const struct cpuid_table *t, int vcpu_fd);
+
+/* KVM_GET_CPUID2: the table the guest really sees.  Some backends rewrite
+ * what was set (kvm_pvm puts host features into leaves 0x1, 0x7 and 0xd), so
+ * rrvm compares, reports, and stores the effective table in traces. */
+int cpuid_read(struct cpuid_table *t, int vcpu_fd);
+
+/* Writes the leaves in which A and B differ ("0x1 0x7 0xd") into BUF and
+ * returns how many differ. */
+unsigned cpuid_diff(const struct cpuid_table *a, const struct cpuid_table *b, char *buf,
+		    size_t len);
 
 /* The entry for FUNCTION/INDEX or NULL. */
 const struct cpuid_entry *cpuid_find(const struct cpuid_table *t, uint32_t function,

@@ -33,6 +33,7 @@ static const struct machine_device {
 	{ &serial_ops, offsetof(struct machine, com1) },
 	{ &pic_master_ops, offsetof(struct machine, pic) },
 	{ &pic_slave_ops, offsetof(struct machine, pic) },
+	{ &pic_elcr_ops, offsetof(struct machine, pic) },
 	{ &pit_ops, offsetof(struct machine, pit) },
 	{ &pit_gate_ops, offsetof(struct machine, pit) },
 	{ &rtc_ops, offsetof(struct machine, rtc) },
@@ -170,6 +171,26 @@ static int machine_init_devices(struct machine *m)
 	return 0;
 }
 
+/* Creates the vCPU with rrvm's fixed CPUID table and records what the guest
+ * will really see: some backends rewrite parts of it (vmm/cpuid.h). */
+static int machine_init_cpu(struct machine *m)
+{
+	struct cpuid_table fixed;
+	int r = cpuid_build(&fixed, &m->kvm);
+
+	if (r == 0)
+		r = vcpu_init(&m->vcpu, &m->kvm, &fixed);
+	if (r == 0)
+		r = cpuid_read(&m->cpuid, m->vcpu.fd);
+	if (r < 0)
+		return r;
+	if (cpuid_diff(&fixed, &m->cpuid, m->cpuid_rewritten, sizeof(m->cpuid_rewritten)))
+		log_info("KVM (%s) rewrote CPUID leaves %s of rrvm's fixed table: the guest "
+			 "sees host CPU features there",
+			 kvm_backend(), m->cpuid_rewritten);
+	return 0;
+}
+
 int machine_init(struct machine *m, const struct machine_config *cfg,
 		 enum machine_init_error *kind, char *msg, size_t msglen)
 {
@@ -198,9 +219,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 			 (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
 		goto fail;
 	}
-	r = cpuid_build(&m->cpuid, &m->kvm);
-	if (r == 0)
-		r = vcpu_init(&m->vcpu, &m->kvm, &m->cpuid);
+	r = machine_init_cpu(m);
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot create the vCPU: %s", strerror(-r));
 		goto fail;

@@ -76,7 +76,8 @@ struct machine {
 	struct kvm kvm;
 	struct guest_mem mem;
 	struct vcpu vcpu;
-	struct cpuid_table cpuid;
+	struct cpuid_table cpuid;      /* what the guest sees (KVM_GET_CPUID2) */
+	char cpuid_rewritten[64];      /* leaves KVM changed from rrvm's table, or "" */
 	struct boot_image boot;
 	struct portbus bus;
 

@@ -17,186 +17,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/x86.h"
 
-/* Probe guest layout (guest physical = linear, identity mapped, user
- * accessible).  Below 0x8000 is the boot area of vcpu_boot_long(). */
-#define PROBE_RAM (4u << 20)
-#define PROBE_IDT 0xa000
-#define PROBE_HANDLERS 0xb000 /* 8 bytes per vector */
-#define PROBE_SYSCALL_ENTRY 0xb800
-#define PROBE_STACK0 0xf000
-#define PROBE_STACK3 0xe000
-#define PROBE_CODE 0x20000
-#define PROBE_DATA 0x30000
-#define PROBE_TSS 0x40000 /* 104 bytes, then an I/O bitmap of 8 KiB + 1 */
-#define PROBE_TSS_IOPERM_LIMIT (104 + 8192)
-#define PROBE_RO_GPA 0x800000
-#define PROBE_DIRTY_GPA 0xa00000
-
-/* Ports the probe guest reports through. */
-#define PORT_TICK 0x80      /* the probed instruction stream ran on */
-#define PORT_EXCEPTION 0x81 /* an exception handler ran; AL = vector */
-#define PORT_SYSCALL 0x82   /* the SYSCALL entry ran */
-
-/* Machine code, 64-bit mode.  UD2 marks "the guest ran on past the probed
- * instruction": its #UD reaches the ring-0 handler, which reports vector 6.
- * (OUT cannot mark it: ring 3 may not be allowed to do port I/O.) */
-#define OUT_TICK 0xe6, PORT_TICK
-#define UD2 0x0f, 0x0b
-#define HLT 0xf4
-#define NOP 0x90
-
-struct probe_vm {
-	struct kvm kvm;
-	struct guest_mem mem;
-	struct vcpu vcpu;
-	struct cpuid_table cpuid;
-	void *extra;
-};
-
-/* What the guest did first. */
-struct probe_stop {
-	unsigned reason;  /* KVM_EXIT_* or ~0u when KVM_RUN failed */
-	uint64_t pc;      /* for KVM_EXIT_DEBUG */
-	uint16_t port;
-	uint8_t value;
-	bool mmio_write;
-	uint64_t mmio_addr;
-};
-
-static void probe_write_idt(struct guest_mem *m)
-{
-	uint8_t *h = gmem_ptr(m, PROBE_HANDLERS, 256 * 8);
-	uint64_t *idt = gmem_ptr(m, PROBE_IDT, 256 * 16);
-	static const uint8_t sys[] = { 0xb0, 0xaa, 0xe6, PORT_SYSCALL, HLT, 0xeb, 0xfd };
-
-	for (unsigned v = 0; v < 256; v++) {
-		/* mov al, v; out PORT_EXCEPTION, al; 1: hlt; jmp 1b */
-		const uint8_t stub[8] = { 0xb0, (uint8_t)v, 0xe6, PORT_EXCEPTION, HLT, 0xeb, 0xfd, NOP };
-		uint64_t off = PROBE_HANDLERS + v * 8;
-		/* Interrupt gate, present; DPL 3 for 0x80 so ring 3 may INT it. */
-		uint64_t type = v == 0x80 ? 0xee : 0x8e;
-
-		memcpy(h + v * 8, stub, sizeof(stub));
-		idt[2 * v] = (off & 0xffff) | ((uint64_t)SEL_CODE64 << 16) | (type << 40) |
-			     ((off >> 16) & 0xffff) << 48;
-		idt[2 * v + 1] = off >> 32;
-	}
-	memcpy(gmem_ptr(m, PROBE_SYSCALL_ENTRY, sizeof(sys)), sys, sizeof(sys));
-}
-
-/* IOPERM: an all-zero I/O bitmap lets ring 3 use every port, with IOPL 0
- * (IOPL cannot be relied on: software backends run guest ring 3 with the
- * host's IOPL).  Without it the bitmap lies past the TSS limit: no port. */
-static void probe_write_tss(struct guest_mem *m, struct kvm_sregs *s, bool ioperm)
-{
-	uint8_t *tss = gmem_ptr(m, PROBE_TSS, PROBE_TSS_IOPERM_LIMIT + 1);
-	uint64_t rsp0 = PROBE_STACK0;
-	uint16_t iopb = 104;
-
-	memset(tss, 0, PROBE_TSS_IOPERM_LIMIT + 1);
-	/* The byte after the bitmap must be all ones (SDM 20.5.2). */
-	tss[PROBE_TSS_IOPERM_LIMIT] = 0xff;
-	s->tr.base = PROBE_TSS;
-	s->tr.limit = ioperm ? PROBE_TSS_IOPERM_LIMIT : 103;
-	memcpy(tss + 4, &rsp0, 8);
-	memcpy(tss + 102, &iopb, 2);
-}
-
-static void probe_vm_close(struct probe_vm *p)
-{
-	vcpu_free(&p->vcpu);
-	gmem_free(&p->mem);
-	free(p->extra);
-	kvm_close(&p->kvm);
-}
-
-static struct kvm_segment probe_user_seg(uint16_t sel, uint8_t type, bool code)
-{
-	return (struct kvm_segment){ .limit = 0xffffffff, .selector = sel | 3, .type = type,
-				     .present = 1, .dpl = 3, .db = !code, .s = 1, .l = code,
-				     .g = 1 };
-}
-
-/* A fresh VM in long mode at CODE, in RING. */
-static int probe_vm_open(struct probe_vm *p, const char *kvm_path, int ring, const uint8_t *code,
-			 size_t len, bool ioperm)
-{
-	const char *why;
-	struct kvm_sregs s;
-	struct kvm_regs r;
-	int err;
-
-	memset(p, 0, sizeof(*p));
-	p->vcpu.fd = -1;
-	err = kvm_open(&p->kvm, kvm_path, &why);
-	if (err < 0)
-		return err;
-	if ((err = gmem_init(&p->mem, &p->kvm, PROBE_RAM)) < 0 ||
-	    (err = cpuid_build(&p->cpuid, &p->kvm)) < 0 ||
-	    (err = vcpu_init(&p->vcpu, &p->kvm, &p->cpuid)) < 0 ||
-	    (err = vcpu_boot_long(&p->vcpu, &p->mem, PROBE_CODE, true)) < 0)
-		goto fail;
-	probe_write_idt(&p->mem);
-	gmem_write(&p->mem, PROBE_CODE, code, len);
-	if ((err = vcpu_get_sregs(&p->vcpu, &s)) < 0 || (err = vcpu_get_regs(&p->vcpu, &r)) < 0)
-		goto fail;
-	probe_write_tss(&p->mem, &s, ioperm);
-	s.idt.base = PROBE_IDT;
-	s.idt.limit = 256 * 16 - 1;
-	r.rsp = PROBE_STACK0;
-	if (ring == PROBE_RING3) {
-		s.cs = probe_user_seg(SEL_UCODE64, 0xb, true);
-		s.ss = s.ds = s.es = s.fs = s.gs = probe_user_seg(SEL_UDATA, 0x3, false);
-		r.rsp = PROBE_STACK3;
-	}
-	if ((err = vcpu_set_sregs(&p->vcpu, &s)) < 0 || (err = vcpu_set_regs(&p->vcpu, &r)) < 0)
-		goto fail;
-	/* SYSCALL: kernel CS from STAR[47:32], entry at LSTAR, clear IF. */
-	if ((err = vcpu_set_msr(&p->vcpu, X86_MSR_STAR, (uint64_t)SEL_CODE64 << 32 |
-					(uint64_t)(SEL_UCODE32 | 3) << 48)) < 0 ||
-	    (err = vcpu_set_msr(&p->vcpu, X86_MSR_LSTAR, PROBE_SYSCALL_ENTRY)) < 0 ||
-	    (err = vcpu_set_msr(&p->vcpu, X86_MSR_FMASK, X86_RFLAGS_IF)) < 0)
-		goto fail;
-	return 0;
-fail:
-	probe_vm_close(p);
-	return err;
-}
-
-static int probe_guest_debug(struct probe_vm *p, uint32_t control, uint64_t dr0, uint64_t dr7)
-{
-	struct kvm_guest_debug d = { .control = control };
-
-	d.arch.debugreg[0] = dr0;
-	d.arch.debugreg[7] = dr7;
-	return ioctl(p->vcpu.fd, KVM_SET_GUEST_DEBUG, &d) < 0 ? -errno : 0;
-}
-
-/* Runs until the first exit that is not a harmless kick. */
-static struct probe_stop probe_step(struct probe_vm *p)
-{
-	struct kvm_run *run = p->vcpu.run;
-	struct probe_stop st = { .reason = ~0u };
-	int r;
-
-	do
-		r = vcpu_run(&p->vcpu);
-	while (r == -EINTR || r == -EAGAIN);
-	if (r < 0)
-		return st;
-	st.reason = run->exit_reason;
-	if (st.reason == KVM_EXIT_DEBUG)
-		st.pc = run->debug.arch.pc;
-	if (st.reason == KVM_EXIT_IO) {
-		st.port = run->io.port;
-		st.value = *((uint8_t *)run + run->io.data_offset);
-	}
-	if (st.reason == KVM_EXIT_MMIO) {
-		st.mmio_write = run->mmio.is_write;
-		st.mmio_addr = run->mmio.phys_addr;
-	}
-	return st;
-}
+#include "vmm/probe_vm.h"
 
 static void probe_set(struct probe_result *res, enum probe_outcome o, const char *detail)
 {
@@ -242,14 +63,14 @@ static int probe_once(const char *kvm_path, int ring, const uint8_t *code, size_
 	int err = probe_vm_open(&p, kvm_path, ring, code, len, ioperm);
 
 	if (err == 0 && dbg)
-		err = probe_guest_debug(&p, dbg, dr0, dr7);
+		err = probe_vm_debug(&p, dbg, dr0, dr7);
 	if (err < 0) {
 		probe_set(res, PROBE_UNKNOWN, strerror(-err));
 		if (p.kvm.vm_fd >= 0)
 			probe_vm_close(&p);
 		return err;
 	}
-	*st = probe_step(&p);
+	*st = probe_vm_step(&p);
 	probe_vm_close(&p);
 	return 0;
 }
@@ -355,7 +176,7 @@ static void probe_hlt(const char *kp, struct probe_result *res)
 		probe_set(res, PROBE_UNKNOWN, "cannot create a VM");
 		return;
 	}
-	st = probe_step(&p);
+	st = probe_vm_step(&p);
 	if (st.reason == KVM_EXIT_HLT && vcpu_get_regs(&p.vcpu, &r) == 0 && r.rip == PROBE_CODE + 2)
 		probe_set(res, PROBE_EXITS, "KVM_EXIT_HLT, RIP past the HLT");
 	else if (st.reason == KVM_EXIT_HLT)
@@ -390,10 +211,10 @@ static double probe_exit_rtt(const char *kp, int ring)
 
 	if (probe_vm_open(&p, kp, ring, code, sizeof(code), true) < 0)
 		return -1;
-	probe_step(&p); /* warm up */
+	probe_vm_step(&p); /* warm up */
 	t0 = host_now();
 	for (i = 0; i < n; i++) {
-		struct probe_stop st = probe_step(&p);
+		struct probe_stop st = probe_vm_step(&p);
 		if (st.reason != KVM_EXIT_IO)
 			break;
 	}
@@ -430,7 +251,7 @@ static void probe_memslots(const char *kp, struct host_caps *c)
 		probe_set(&c->ro_memslot, PROBE_OTHER, "KVM_MEM_READONLY refused");
 		goto out;
 	}
-	st = probe_step(&p);
+	st = probe_vm_step(&p);
 	if (st.reason == KVM_EXIT_MMIO && st.mmio_write && st.mmio_addr == PROBE_RO_GPA)
 		probe_set(&c->ro_memslot, PROBE_EXITS, "write exits as KVM_EXIT_MMIO");
 	else
@@ -439,7 +260,7 @@ static void probe_memslots(const char *kp, struct host_caps *c)
 		probe_set(&c->dirty_log, PROBE_OTHER, "KVM_MEM_LOG_DIRTY_PAGES refused");
 		goto out;
 	}
-	st = probe_step(&p);
+	st = probe_vm_step(&p);
 	log.slot = (uint32_t)dirty_slot;
 	log.dirty_bitmap = &bitmap;
 	if (st.reason == KVM_EXIT_IO && ioctl(p.kvm.vm_fd, KVM_GET_DIRTY_LOG, &log) == 0 &&
@@ -448,6 +269,21 @@ static void probe_memslots(const char *kp, struct host_caps *c)
 	else
 		probe_set(&c->dirty_log, PROBE_OTHER, "written page not reported dirty");
 out:
+	probe_vm_close(&p);
+}
+
+/* Does KVM_SET_CPUID2 stick, or does the backend rewrite rrvm's table? */
+static void probe_cpuid(struct host_caps *c, const char *kp)
+{
+	static const uint8_t code[] = { HLT };
+	struct probe_vm p;
+	struct cpuid_table seen;
+
+	snprintf(c->cpuid_rewritten, sizeof(c->cpuid_rewritten), "?");
+	if (probe_vm_open(&p, kp, PROBE_RING0, code, sizeof(code), false) < 0)
+		return;
+	if (cpuid_read(&seen, p.vcpu.fd) == 0)
+		cpuid_diff(&p.cpuid, &seen, c->cpuid_rewritten, sizeof(c->cpuid_rewritten));
 	probe_vm_close(&p);
 }
 
@@ -515,6 +351,7 @@ int probe_host(struct host_caps *c, const char *kp)
 	probe_hlt(kp, &c->hlt_ring0);
 	probe_rdtsc(kp, &c->rdtsc);
 	probe_memslots(kp, c);
+	probe_cpuid(c, kp);
 	return 0;
 }
 

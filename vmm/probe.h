@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "vmm/probe_vm.h"
+
 /* What a probe guest saw when it did something. */
 enum probe_outcome {
 	PROBE_UNKNOWN,    /* the probe could not run */
@@ -18,8 +20,6 @@ enum probe_outcome {
 	PROBE_EMUL_FAIL,  /* KVM_EXIT_INTERNAL_ERROR (emulation failure) */
 	PROBE_OTHER,      /* anything else (described in the detail string) */
 };
-
-enum { PROBE_RING0, PROBE_RING3, PROBE_NRINGS };
 
 struct probe_result {
 	enum probe_outcome outcome;
@@ -42,6 +42,7 @@ struct host_caps {
 	struct probe_result rdtsc;           /* does RDTSC exit? */
 	struct probe_result ro_memslot;      /* write to a KVM_MEM_READONLY slot */
 	struct probe_result dirty_log;       /* KVM_GET_DIRTY_LOG sees a write */
+	char cpuid_rewritten[64];            /* leaves KVM rewrote, "" if none */
 	bool manual_dirty_protect, dirty_ring, tsc_control, msr_filter, user_msr;
 	bool pmu;
 	unsigned pmu_version, pmu_counters;

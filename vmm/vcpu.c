@@ -91,11 +91,17 @@ int vcpu_translate(const struct vcpu *v, uint64_t linear, uint64_t *phys)
 
 int vcpu_set_msr(const struct vcpu *v, uint32_t index, uint64_t value)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: room for one entry. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e = { .index = index, .data = value } };
-	int r = ioctl(v->fd, KVM_SET_MSRS, &m);
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m = { 0 };
+	struct kvm_msr_entry e = { .index = index, .data = value };
+	int r;
+
+	m.hdr.nmsrs = 1;
+	memcpy(m.bytes + sizeof(struct kvm_msrs), &e, sizeof(e));
+	r = ioctl(v->fd, KVM_SET_MSRS, &m);
 
 	if (r < 0)
 		return -errno;

@@ -1,0 +1,438 @@
+/* `rrvm info TRACE` and `rrvm dump TRACE`: read-only views of a trace. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "trace-format/trace.h"
+
+static const char info_usage[] =
+	"usage: rrvm info [--help] TRACE\n"
+	"Summarizes a trace: header, duration, events by kind, chunks, size and\n"
+	"compression, and whether it is complete or up to which sync point a\n"
+	"truncated one can be replayed.  Every chunk's checksum is verified.\n"
+	"Exit status: 0 complete, 20 truncated, corrupt or unreadable, 2 usage.\n";
+
+static const char dump_usage[] =
+	"usage: rrvm dump [--help] [--from N] [--to N] [--json] TRACE\n"
+	"Prints the events of a trace, one per line, in file order.\n"
+	"  --from N   start at the first event at or after sync point N\n"
+	"  --to N     stop after the last event at or before sync point N\n"
+	"  --json     one JSON object per line (numbers exact, 64-bit unsigned;\n"
+	"             data as hex strings); the end record is {\"kind\":\"end\",...}\n"
+	"Exit status: 0 complete, 20 truncated, corrupt or unreadable, 2 usage.\n";
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	*out = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+/* Prints S with everything outside printable ASCII escaped: header strings
+ * come from the file and must not drive the terminal. */
+static void put_safe(FILE *f, const char *s, int json)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (json && (c == '"' || c == '\\'))
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, json ? "\\u%04x" : "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void human_bytes(char *buf, size_t cap, uint64_t n)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static int open_trace(const char *path, struct trace_reader **r)
+{
+	struct trace_error err;
+
+	if (trace_reader_open(r, path, &err)) {
+		fprintf(stderr, "rrvm: %s\n", err.msg);
+		return CLI_ERR_TRACE;
+	}
+	return CLI_OK;
+}
+
+static void info_header(const char *path, const struct trace_header *h)
+{
+	char when[64] = "unknown", mem[32];
+	time_t t = (time_t)(h->start_unix_ns / 1000000000u);
+	struct tm tm;
+
+	if (h->start_unix_ns && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	human_bytes(mem, sizeof(mem), h->guest_mem_bytes);
+	printf("trace:        %s\n", path);
+	printf("format:       %u.%u, recorded by rrvm ", h->format_major, h->format_minor);
+	put_safe(stdout, h->rrvm_version, 0);
+	printf("\nrecorded:     %s\n", when);
+	printf("guest memory: %s (%" PRIu64 " bytes), initial image xxh64 %016" PRIx64 "\n",
+	       mem, h->guest_mem_bytes, h->initial_memory_xxh64);
+	for (uint32_t i = 0; i < h->nfiles; i++) {
+		printf("file:         ");
+		put_safe(stdout, h->files[i].path, 0);
+		printf(" (%" PRIu64 " bytes, xxh64 %016" PRIx64 ")\n", h->files[i].size_bytes,
+		       h->files[i].xxh64);
+	}
+	printf("cmdline:      \"");
+	put_safe(stdout, h->cmdline, 0);
+	printf("\"\ncpuid:        %u entries\nirq policy:   ", h->ncpuid);
+	put_safe(stdout, h->irq_policy, 0);
+	printf("\nhost probe:  ");
+	for (uint32_t i = 0; i < h->nhost_probe; i++) {
+		putchar(' ');
+		put_safe(stdout, h->host_probe[i].key, 0);
+		putchar('=');
+		put_safe(stdout, h->host_probe[i].value, 0);
+	}
+	putchar('\n');
+}
+
+/* Latest guest virtual time known from the last chunk's checkpoints. */
+static int last_vclock(struct trace_reader *r, const struct trace_info *inf, vclock_ns *out)
+{
+	struct trace_chunk_info c;
+	struct trace_event ev;
+	int found = 0;
+
+	if (!inf->nchunks || trace_reader_chunk(r, inf->nchunks - 1, &c))
+		return 0;
+	trace_reader_seek(r, c.first_sync);
+	while (trace_reader_next(r, &ev) == 1) {
+		if (ev.kind == TRACE_EV_REG_CHECKPOINT) {
+			*out = ev.u.reg_checkpoint.vclock;
+			found = 1;
+		}
+	}
+	trace_reader_seek(r, 0);
+	return found;
+}
+
+static void info_body(struct trace_reader *r, const struct trace_info *inf,
+		      const struct trace_end *e, int counted, const uint64_t *counts)
+{
+	char fsz[32];
+	vclock_ns vc;
+
+	if (e) {
+		printf("end:          %s status %d at rip 0x%" PRIx64 ", final state xxh64 %016" PRIx64,
+		       trace_end_reason_name(e->reason), e->status, e->final_rip,
+		       e->final_state_hash);
+		if (e->message && *e->message) {
+			printf(" (");
+			put_safe(stdout, e->message, 0);
+			putchar(')');
+		}
+		printf("\nduration:     %.3f s virtual, %.3f s host, %" PRIu64 " sync points\n",
+		       (double)e->duration / 1e9, (double)e->host_duration / 1e9, e->total_sync);
+	} else if (last_vclock(r, inf, &vc)) {
+		printf("duration:     at least %.3f s virtual (last checkpoint), %" PRIu64
+		       " sync points\n", (double)vc / 1e9, inf->nchunks ? inf->last_sync : 0);
+	} else {
+		printf("duration:     unknown (no end record, no checkpoint in the last chunk)\n");
+	}
+	printf("events:       %" PRIu64, inf->events);
+	if (counted) {
+		const char *sep = " (";
+		for (int k = 0; k < TRACE_EV__MAX; k++) {
+			if (!counts[k])
+				continue;
+			printf("%s%s %" PRIu64, sep, trace_event_kind_name((enum trace_event_kind)k),
+			       counts[k]);
+			sep = ", ";
+		}
+		if (strcmp(sep, " ("))
+			putchar(')');
+	}
+	printf("\nchunks:       %u%s\n", inf->nchunks,
+	       inf->has_index ? "" : " (index rebuilt by scanning)");
+	human_bytes(fsz, sizeof(fsz), inf->file_bytes);
+	printf("size:         %s (%" PRIu64 " bytes); events %" PRIu64 " bytes raw, %" PRIu64
+	       " compressed",
+	       fsz, inf->file_bytes, inf->raw_bytes, inf->stored_bytes);
+	if (inf->stored_bytes)
+		printf(", ratio %.2f", (double)inf->raw_bytes / (double)inf->stored_bytes);
+	if (inf->events)
+		printf(", %.2f bytes/event", (double)inf->stored_bytes / (double)inf->events);
+	putchar('\n');
+}
+
+static int info_status(const struct trace_info *inf)
+{
+	int complete = inf->has_end && !inf->truncated && !inf->corrupt;
+
+	if (complete) {
+		printf("status:       complete\n");
+		if (inf->damage[0])
+			printf("note:         %s\n", inf->damage);
+	} else {
+		printf("status:       %s: %s\n", inf->corrupt ? "corrupt" : "truncated",
+		       inf->damage[0] ? inf->damage : "no end record");
+	}
+	if (!inf->nchunks)
+		printf("replayable:   no events\n");
+	else if (complete)
+		printf("replayable:   whole trace, sync points %" PRIu64 "..%" PRIu64 "\n",
+		       inf->first_sync, inf->last_sync);
+	else
+		printf("replayable:   up to sync point %" PRIu64 " (end of chunk %u)\n",
+		       inf->last_sync, inf->nchunks - 1);
+	return complete ? CLI_OK : CLI_ERR_TRACE;
+}
+
+int cli_info_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct trace_reader *r;
+	uint64_t counts[TRACE_EV__MAX];
+	int c, counted, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(info_usage, stdout);
+			return CLI_OK;
+		}
+		fputs(info_usage, stderr);
+		return CLI_ERR_USAGE;
+	}
+	if (argc - optind != 1) {
+		fputs(info_usage, stderr);
+		return CLI_ERR_USAGE;
+	}
+	ret = open_trace(argv[optind], &r);
+	if (ret)
+		return ret;
+	/* Verify first so that the status below tells the whole truth. */
+	(void)trace_reader_verify(r);
+	counted = trace_reader_count_kinds(r, counts) == 0;
+	info_header(argv[optind], trace_reader_header(r));
+	info_body(r, trace_reader_info(r), trace_reader_end(r), counted, counts);
+	ret = info_status(trace_reader_info(r));
+	trace_reader_close(r);
+	if (fflush(stdout) || ferror(stdout))
+		return CLI_ERR_IO;
+	return ret;
+}
+
+static void put_hex(const struct trace_bytes *b)
+{
+	for (uint32_t i = 0; i < b->len; i++)
+		printf("%02x", b->data[i]);
+}
+
+static void dump_text(const struct trace_event *ev)
+{
+	printf("%" PRIu64 " rip=0x%" PRIx64 " %s", ev->sync, ev->rip,
+	       trace_event_kind_name(ev->kind));
+	switch (ev->kind) {
+	case TRACE_EV_PORT_READ:
+		printf(" port=0x%x size=%u value=0x%x\n", ev->u.port_read.port,
+		       ev->u.port_read.size, ev->u.port_read.value);
+		break;
+	case TRACE_EV_MMIO_READ:
+		printf(" gpa=0x%" PRIx64 " size=%u value=0x%" PRIx64 "\n", ev->u.mmio_read.gpa,
+		       ev->u.mmio_read.size, ev->u.mmio_read.value);
+		break;
+	case TRACE_EV_IRQ_INJECT:
+		printf(" vector=0x%x\n", ev->u.irq_inject.vector);
+		break;
+	case TRACE_EV_TSC_READ:
+		printf(" value=%" PRIu64 " source=%s aux=%u\n", ev->u.tsc_read.value,
+		       trace_tsc_source_name(ev->u.tsc_read.source), ev->u.tsc_read.aux);
+		break;
+	case TRACE_EV_MSR_READ:
+		printf(" msr=0x%x value=0x%" PRIx64 "\n", ev->u.msr_read.index,
+		       ev->u.msr_read.value);
+		break;
+	case TRACE_EV_SERIAL_INPUT:
+		printf(" data=");
+		put_hex(&ev->u.serial_input.bytes);
+		putchar('\n');
+		break;
+	case TRACE_EV_CODE_WRITE:
+		printf(" gpa=0x%" PRIx64 " len=%u data=", ev->u.code_write.gpa,
+		       ev->u.code_write.bytes.len);
+		put_hex(&ev->u.code_write.bytes);
+		putchar('\n');
+		break;
+	default:
+		printf(" hash=%016" PRIx64 " vclock_ns=%" PRIu64 "\n",
+		       ev->u.reg_checkpoint.reg_hash, ev->u.reg_checkpoint.vclock);
+		break;
+	}
+}
+
+static void dump_json(const struct trace_event *ev)
+{
+	printf("{\"sync\":%" PRIu64 ",\"rip\":%" PRIu64 ",\"kind\":\"%s\"", ev->sync, ev->rip,
+	       trace_event_kind_name(ev->kind));
+	switch (ev->kind) {
+	case TRACE_EV_PORT_READ:
+		printf(",\"port\":%u,\"size\":%u,\"value\":%u}\n", ev->u.port_read.port,
+		       ev->u.port_read.size, ev->u.port_read.value);
+		break;
+	case TRACE_EV_MMIO_READ:
+		printf(",\"gpa\":%" PRIu64 ",\"size\":%u,\"value\":%" PRIu64 "}\n",
+		       ev->u.mmio_read.gpa, ev->u.mmio_read.size, ev->u.mmio_read.value);
+		break;
+	case TRACE_EV_IRQ_INJECT:
+		printf(",\"vector\":%u}\n", ev->u.irq_inject.vector);
+		break;
+	case TRACE_EV_TSC_READ:
+		printf(",\"value\":%" PRIu64 ",\"source\":\"%s\",\"aux\":%u}\n",
+		       ev->u.tsc_read.value, trace_tsc_source_name(ev->u.tsc_read.source),
+		       ev->u.tsc_read.aux);
+		break;
+	case TRACE_EV_MSR_READ:
+		printf(",\"msr\":%u,\"value\":%" PRIu64 "}\n", ev->u.msr_read.index,
+		       ev->u.msr_read.value);
+		break;
+	case TRACE_EV_SERIAL_INPUT:
+		printf(",\"data\":\"");
+		put_hex(&ev->u.serial_input.bytes);
+		printf("\"}\n");
+		break;
+	case TRACE_EV_CODE_WRITE:
+		printf(",\"gpa\":%" PRIu64 ",\"data\":\"", ev->u.code_write.gpa);
+		put_hex(&ev->u.code_write.bytes);
+		printf("\"}\n");
+		break;
+	default:
+		printf(",\"hash\":%" PRIu64 ",\"vclock_ns\":%" PRIu64 "}\n",
+		       ev->u.reg_checkpoint.reg_hash, ev->u.reg_checkpoint.vclock);
+		break;
+	}
+}
+
+static void dump_end(const struct trace_end *e, int json)
+{
+	if (!json) {
+		printf("end %s status=%d rip=0x%" PRIx64 " state_hash=%016" PRIx64
+		       " sync_points=%" PRIu64 " vclock_ns=%" PRIu64 " message=\"",
+		       trace_end_reason_name(e->reason), e->status, e->final_rip,
+		       e->final_state_hash, e->total_sync, e->duration);
+		put_safe(stdout, e->message, 0);
+		printf("\"\n");
+		return;
+	}
+	printf("{\"kind\":\"end\",\"reason\":\"%s\",\"status\":%d,\"rip\":%" PRIu64
+	       ",\"state_hash\":%" PRIu64 ",\"sync_points\":%" PRIu64 ",\"vclock_ns\":%" PRIu64
+	       ",\"host_ns\":%" PRIu64 ",\"events\":%" PRIu64 ",\"message\":\"",
+	       trace_end_reason_name(e->reason), e->status, e->final_rip, e->final_state_hash,
+	       e->total_sync, e->duration, e->host_duration, e->total_events);
+	put_safe(stdout, e->message, 1);
+	printf("\"}\n");
+}
+
+struct dump_opts {
+	uint64_t from, to;
+	int has_to, json;
+};
+
+static int dump_parse(int argc, char **argv, struct dump_opts *o)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(dump_usage, stdout);
+			return -1;
+		case 'f':
+			if (parse_u64(optarg, &o->from))
+				goto bad;
+			break;
+		case 't':
+			if (parse_u64(optarg, &o->to))
+				goto bad;
+			o->has_to = 1;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (argc - optind == 1 && (!o->has_to || o->to >= o->from))
+		return 0;
+bad:
+	fputs(dump_usage, stderr);
+	return CLI_ERR_USAGE;
+}
+
+int cli_dump_main(int argc, char **argv)
+{
+	struct dump_opts o = { 0 };
+	struct trace_reader *r;
+	struct trace_event ev;
+	const struct trace_info *inf;
+	int ret = dump_parse(argc, argv, &o), rd;
+
+	if (ret)
+		return ret < 0 ? CLI_OK : ret;
+	ret = open_trace(argv[optind], &r);
+	if (ret)
+		return ret;
+	trace_reader_seek(r, o.from);
+	while ((rd = trace_reader_next(r, &ev)) == 1) {
+		if (o.has_to && ev.sync > o.to)
+			break;
+		if (o.json)
+			dump_json(&ev);
+		else
+			dump_text(&ev);
+	}
+	inf = trace_reader_info(r);
+	if (rd < 0) {
+		fprintf(stderr, "rrvm: %s: %s\n", argv[optind], trace_reader_error(r));
+		ret = CLI_ERR_TRACE;
+	} else if (inf->truncated || inf->corrupt) {
+		fprintf(stderr, "rrvm: %s: %s after sync point %" PRIu64 ": %s\n", argv[optind],
+			inf->corrupt ? "corrupt" : "truncated", inf->last_sync,
+			inf->damage[0] ? inf->damage : "no end record");
+		ret = CLI_ERR_TRACE;
+	} else if (trace_reader_end(r) && rd == 0) {
+		dump_end(trace_reader_end(r), o.json);
+	}
+	trace_reader_close(r);
+	if (fflush(stdout) || ferror(stdout))
+		return CLI_ERR_IO;
+	return ret;
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Installs what is missing, configures and builds rrvm in BUILD_DIR (default
+# build/).  Extra arguments go to cmake's configure step.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+sh "$root/scripts/setup.sh"
+cmake -S "$root" -B "$build" "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"

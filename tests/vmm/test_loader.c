@@ -1,0 +1,265 @@
+/* Loader tests on crafted images: no KVM needed, guest RAM is plain heap. */
+#include <elf.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/loader.h"
+#include "vmm/memory.h"
+#include "vmm/vcpu.h"
+
+#define RAM (16u << 20)
+#define MB_MAGIC 0x1badb002u
+
+struct mbi {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4];
+	uint32_t mmap_length, mmap_addr;
+};
+
+static int setup(void **state)
+{
+	struct guest_mem *m = calloc(1, sizeof(*m));
+
+	m->size = RAM;
+	m->base = calloc(1, RAM);
+	*state = m;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct guest_mem *m = *state;
+
+	free(m->base);
+	free(m);
+	return 0;
+}
+
+/* An ELF32 image: header, one PT_LOAD of CODE at PADDR, optional multiboot
+ * header right after the program header. */
+static size_t make_elf32(uint8_t *buf, uint32_t paddr, uint32_t vaddr, uint32_t memsz,
+			 bool multiboot, uint32_t mb_flags)
+{
+	Elf32_Ehdr *e = (void *)buf;
+	Elf32_Phdr *p = (void *)(buf + sizeof(*e));
+	uint32_t *mb = (void *)(buf + sizeof(*e) + sizeof(*p));
+	size_t code_off = 0x100;
+
+	memset(buf, 0, 0x200);
+	memcpy(e->e_ident, ELFMAG, SELFMAG);
+	e->e_ident[EI_CLASS] = ELFCLASS32;
+	e->e_ident[EI_DATA] = ELFDATA2LSB;
+	e->e_machine = EM_386;
+	e->e_entry = vaddr + 4;
+	e->e_phoff = sizeof(*e);
+	e->e_phentsize = sizeof(*p);
+	e->e_phnum = 1;
+	p->p_type = PT_LOAD;
+	p->p_offset = code_off;
+	p->p_vaddr = vaddr;
+	p->p_paddr = paddr;
+	p->p_filesz = 0x100;
+	p->p_memsz = memsz;
+	if (multiboot) {
+		mb[0] = MB_MAGIC;
+		mb[1] = mb_flags;
+		mb[2] = -(MB_MAGIC + mb_flags);
+	}
+	memset(buf + code_off, 0xab, 0x100);
+	return 0x200;
+}
+
+static void multiboot_elf32_loads_and_writes_info(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x100000, 0xc0100000, 0x1000, true, 2);
+	struct boot_image img;
+	const char *why = NULL;
+	struct mbi mbi;
+
+	assert_int_equal(loader_load(m, buf, len, "k.elf quiet", &img, &why), 0);
+	assert_int_equal(img.protocol, BOOT_MULTIBOOT1);
+	/* A virtual e_entry is mapped through its segment to physical. */
+	assert_int_equal(img.entry, 0x100004);
+	assert_int_equal(m->base[0x100000], 0xab);
+	assert_int_equal(m->base[0x1000ff], 0xab);
+	assert_int_equal(m->base[0x100100], 0); /* bss zeroed */
+	memcpy(&mbi, m->base + img.mbi, sizeof(mbi));
+	assert_true(mbi.flags & (1u << 0));
+	assert_true(mbi.flags & (1u << 2));
+	assert_true(mbi.flags & (1u << 6));
+	assert_int_equal(mbi.mem_lower, 639);
+	assert_int_equal(mbi.mem_upper, (RAM - 0x100000) / 1024);
+	assert_string_equal((char *)m->base + mbi.cmdline, "k.elf quiet");
+	assert_int_equal(mbi.mmap_length, 3 * 24);
+}
+
+static void elf64_without_multiboot_enters_long_mode(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x300] = { 0 };
+	Elf64_Ehdr *e = (void *)buf;
+	Elf64_Phdr *p = (void *)(buf + sizeof(*e));
+	struct boot_image img;
+	const char *why;
+
+	memcpy(e->e_ident, ELFMAG, SELFMAG);
+	e->e_ident[EI_CLASS] = ELFCLASS64;
+	e->e_ident[EI_DATA] = ELFDATA2LSB;
+	e->e_machine = EM_X86_64;
+	e->e_entry = 0xffffffff80100000ull;
+	e->e_phoff = sizeof(*e);
+	e->e_phentsize = sizeof(*p);
+	e->e_phnum = 1;
+	p->p_type = PT_LOAD;
+	p->p_offset = 0x200;
+	p->p_paddr = 0x200000;
+	p->p_vaddr = 0xffffffff80100000ull;
+	p->p_filesz = p->p_memsz = 0x100;
+	assert_int_equal(loader_load(m, buf, sizeof(buf), "", &img, &why), 0);
+	assert_int_equal(img.protocol, BOOT_ELF64);
+	/* Long mode: the entry stays virtual, the guest's own page tables
+	 * (or rrvm's identity map) resolve it. */
+	assert_int_equal(img.entry, 0xffffffff80100000ull);
+}
+
+static void segment_beyond_ram_does_not_fit(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, RAM - 0x80, RAM - 0x80, 0x1000, true, 2);
+	struct boot_image img;
+	const char *why = NULL;
+
+	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -EFBIG);
+	assert_string_equal(why, "kernel does not fit in guest RAM");
+}
+
+static void segment_in_boot_area_is_refused(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x7000, 0x7000, 0x1000, true, 2);
+	struct boot_image img;
+	const char *why = NULL;
+
+	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -EFBIG);
+	assert_non_null(why);
+}
+
+static void elf32_without_multiboot_is_refused(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x100000, 0x100000, 0x1000, false, 0);
+	struct boot_image img;
+	const char *why = NULL;
+
+	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_string_equal(why, "ELF32 file without a multiboot header");
+}
+
+static void unknown_required_multiboot_flag_is_refused(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x100000, 0x100000, 0x1000, true, 1u << 3);
+	struct boot_image img;
+	const char *why = NULL;
+
+	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+}
+
+static void program_headers_outside_file_are_refused(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x100000, 0x100000, 0x1000, true, 2);
+	struct boot_image img;
+	const char *why = NULL;
+
+	((Elf32_Ehdr *)buf)->e_phnum = 0xffff;
+	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_string_equal(why, "ELF program headers lie outside the file");
+	make_elf32(buf, 0x100000, 0x100000, 0x1000, true, 2);
+	((Elf32_Phdr *)(buf + sizeof(Elf32_Ehdr)))->p_filesz = 0x10000;
+	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_string_equal(why, "segment lies outside the file");
+}
+
+static void aout_kludge_loads_at_header_addresses(void **state)
+{
+	struct guest_mem *m = *state;
+	uint32_t img32[64] = { 0 };
+	struct boot_image img;
+	const char *why = NULL;
+	const uint32_t flags = (1u << 16) | 2;
+
+	/* Header at file offset 16, loaded so that it lands at 0x100010. */
+	img32[4] = MB_MAGIC;
+	img32[5] = flags;
+	img32[6] = -(MB_MAGIC + flags);
+	img32[7] = 0x100010;           /* header_addr */
+	img32[8] = 0x100000;           /* load_addr */
+	img32[9] = 0x100100;           /* load_end_addr */
+	img32[10] = 0x102000;          /* bss_end_addr */
+	img32[11] = 0x100040;          /* entry_addr */
+	img32[16] = 0x12345678;
+	assert_int_equal(loader_load(m, (uint8_t *)img32, sizeof(img32), "", &img, &why), 0);
+	assert_int_equal(img.entry, 0x100040);
+	assert_memory_equal(m->base + 0x100040, &img32[16], 4);
+	assert_int_equal(img.load_hi, 0x102000);
+}
+
+static void garbage_is_not_a_kernel(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[64];
+	struct boot_image img;
+	const char *why = NULL;
+
+	memset(buf, 0x41, sizeof(buf));
+	assert_int_equal(loader_load(m, buf, sizeof(buf), "", &img, &why), -ENOEXEC);
+	assert_string_equal(why, "not a kernel (no ELF or multiboot header)");
+	assert_int_equal(loader_load(m, buf, 3, "", &img, &why), -ENOEXEC);
+}
+
+static void overlong_cmdline_is_refused(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x100000, 0x100000, 0x1000, true, 2);
+	char cmd[BOOT_INFO_SIZE + 1];
+	struct boot_image img;
+	const char *why = NULL;
+
+	memset(cmd, 'x', sizeof(cmd) - 1);
+	cmd[sizeof(cmd) - 1] = '\0';
+	assert_int_equal(loader_load(m, buf, len, cmd, &img, &why), -E2BIG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(multiboot_elf32_loads_and_writes_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(elf64_without_multiboot_enters_long_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(segment_beyond_ram_does_not_fit, setup, teardown),
+		cmocka_unit_test_setup_teardown(segment_in_boot_area_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(elf32_without_multiboot_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_required_multiboot_flag_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(program_headers_outside_file_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(aout_kludge_loads_at_header_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(garbage_is_not_a_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(overlong_cmdline_is_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
