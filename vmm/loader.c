@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/elf.h"
 #include "vmm/memory.h"
 #include "vmm/vcpu.h"
 
@@ -94,85 +95,24 @@ static int loader_place(struct guest_mem *m, const uint8_t *buf, size_t len, uin
 	return 0;
 }
 
-/* One PT_LOAD view shared by ELF32 and ELF64. */
-struct loader_seg {
-	uint64_t off, filesz, vaddr, paddr, memsz;
-};
-
-static int loader_segs(const uint8_t *buf, size_t len, struct loader_seg *segs, unsigned max,
-		       unsigned *nsegs, uint64_t *entry, const char **why)
-{
-	unsigned is64 = buf[EI_CLASS] == ELFCLASS64;
-	uint64_t phoff, phentsize, phnum;
-	unsigned n = 0;
-
-	if (is64) {
-		const Elf64_Ehdr *e = (const void *)buf;
-		if (len < sizeof(*e))
-			return loader_fail(why, "truncated ELF header", -ENOEXEC);
-		phoff = e->e_phoff, phentsize = e->e_phentsize, phnum = e->e_phnum;
-		*entry = e->e_entry;
-		if (e->e_machine != EM_X86_64)
-			return loader_fail(why, "ELF64 file is not for x86-64", -ENOEXEC);
-		if (phentsize != sizeof(Elf64_Phdr))
-			return loader_fail(why, "bad ELF program header size", -ENOEXEC);
-	} else {
-		const Elf32_Ehdr *e = (const void *)buf;
-		if (len < sizeof(*e))
-			return loader_fail(why, "truncated ELF header", -ENOEXEC);
-		phoff = e->e_phoff, phentsize = e->e_phentsize, phnum = e->e_phnum;
-		*entry = e->e_entry;
-		if (e->e_machine != EM_386 && e->e_machine != EM_X86_64)
-			return loader_fail(why, "ELF32 file is not for x86", -ENOEXEC);
-		if (phentsize != sizeof(Elf32_Phdr))
-			return loader_fail(why, "bad ELF program header size", -ENOEXEC);
-	}
-	if (phoff > len || phnum * phentsize > len - phoff)
-		return loader_fail(why, "ELF program headers lie outside the file", -ENOEXEC);
-	for (uint64_t i = 0; i < phnum; i++) {
-		const uint8_t *p = buf + phoff + i * phentsize;
-		struct loader_seg s;
-
-		if (is64) {
-			Elf64_Phdr ph;
-			memcpy(&ph, p, sizeof(ph));
-			if (ph.p_type != PT_LOAD)
-				continue;
-			s = (struct loader_seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr,
-						 ph.p_paddr, ph.p_memsz };
-		} else {
-			Elf32_Phdr ph;
-			memcpy(&ph, p, sizeof(ph));
-			if (ph.p_type != PT_LOAD)
-				continue;
-			s = (struct loader_seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr,
-						 ph.p_paddr, ph.p_memsz };
-		}
-		if (n == max)
-			return loader_fail(why, "too many ELF load segments", -ENOEXEC);
-		segs[n++] = s;
-	}
-	if (!n)
-		return loader_fail(why, "ELF file has no loadable segment", -ENOEXEC);
-	*nsegs = n;
-	return 0;
-}
-
 #define LOADER_MAX_SEGS 32
 
 static int loader_elf(struct guest_mem *m, const uint8_t *buf, size_t len, bool multiboot,
 		      struct boot_image *img, const char **why)
 {
-	struct loader_seg segs[LOADER_MAX_SEGS];
+	struct elf_seg segs[LOADER_MAX_SEGS];
+	struct elf_file f;
 	unsigned n;
 	uint64_t entry;
-	int r = loader_segs(buf, len, segs, LOADER_MAX_SEGS, &n, &entry, why);
+	int r = elf_open(&f, buf, len, why);
 
+	if (r == 0)
+		r = elf_segments(&f, segs, LOADER_MAX_SEGS, &n, why);
 	if (r < 0)
 		return r;
-	img->entry = entry;
+	img->entry = entry = f.entry;
 	for (unsigned i = 0; i < n; i++) {
-		struct loader_seg *s = &segs[i];
+		struct elf_seg *s = &segs[i];
 
 		if (s->paddr > UINT64_MAX - s->memsz)
 			return loader_fail(why, "segment address overflows", -ENOEXEC);

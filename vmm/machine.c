@@ -13,17 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/hostclock.h"
 #include "util/log.h"
 #include "vmm/device.h"
 
 /* ISA interrupt lines of the PC devices. */
 #define IRQ_PIT 0
 #define IRQ_COM1 4
-
-/* How often stdin is polled for serial input while the guest runs.  5 ms is
- * far below human typing latency and costs one poll() per 5 ms. */
-#define INPUT_POLL_NS 5000000ull
 
 /* The ordered device table: the port map and, later, the checkpoint order. */
 static const struct machine_device {
@@ -40,15 +35,7 @@ static const struct machine_device {
 	{ &debugexit_ops, offsetof(struct machine, dbgexit) },
 };
 
-vclock_ns machine_now(const struct machine *m)
-{
-	return host_now() - m->clock_origin;
-}
-
-static vclock_ns machine_clock_cb(void *opaque)
-{
-	return machine_now(opaque);
-}
+static vclock_ns machine_clock_cb(void *opaque);
 
 static void machine_irq_cb(void *opaque, unsigned line, bool level)
 {
@@ -206,6 +193,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 		snprintf(msg, msglen, "guest RAM must be a multiple of 2 MiB between 2 MiB and 3 GiB");
 		return -EINVAL;
 	}
+	host_inputs_init(&m->host_in, cfg->serial_in_fd);
+	m->in = cfg->inputs ? *cfg->inputs : host_inputs_ops(&m->host_in);
 	*kind = MACHINE_INIT_KVM;
 	r = kvm_open(&m->kvm, cfg->kvm_path, &why);
 	if (r < 0) {
@@ -233,8 +222,6 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 		snprintf(msg, msglen, "device table: %s", strerror(-r));
 		goto fail;
 	}
-	m->input_eof = cfg->serial_in_fd < 0;
-	m->clock_origin = host_now();
 	return 0;
 fail:
 	machine_free(m);
@@ -255,37 +242,35 @@ void machine_request_stop(struct machine *m)
 		m->vcpu.run->immediate_exit = 1;
 }
 
-/* ---- Serial input ---- */
+/* ---- Time, input and interrupts ---- */
 
-/* Moves what stdin (or the input file) has ready into the UART's FIFO,
- * never more than it can take.  WAIT_MS bounds how long to wait for it. */
-static void machine_poll_input(struct machine *m, int wait_ms)
+/* The virtual time at the current sync point, frozen for all of it.  False
+ * when the inputs have none (replay: nothing here depended on time). */
+static bool machine_time(struct machine *m, vclock_ns *t)
 {
-	struct pollfd p = { .fd = m->cfg.serial_in_fd, .events = POLLIN };
-	uint8_t buf[16];
-	unsigned room = serial_rx_space(&m->com1);
-	ssize_t n;
-
-	if (m->input_eof)
-		return;
-	if (!room) {
-		/* FIFO full: the guest must drain it first. */
-		if (wait_ms > 0)
-			poll(NULL, 0, wait_ms);
-		return;
+	if (!m->now_valid) {
+		if (!m->in.clock(m->in.ctx, m->sync, &m->now))
+			return false;
+		m->now_valid = true;
 	}
-	if (poll(&p, 1, wait_ms) <= 0)
-		return;
-	n = read(m->cfg.serial_in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		m->input_eof = true;
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++)
-		serial_rx_push(&m->com1, buf[i]);
+	*t = m->now;
+	return true;
 }
 
-/* ---- Time and interrupts ---- */
+/* A device reads the clock. */
+static vclock_ns machine_clock_cb(void *opaque)
+{
+	struct machine *m = opaque;
+	vclock_ns t;
+
+	if (!machine_time(m, &t)) {
+		machine_stop(m, MACHINE_STOP_HOOK, "a device read the clock at sync point %llu, "
+			     "where the trace has no time", (unsigned long long)m->sync);
+		return m->now;
+	}
+	m->in.clock_used(m->in.ctx, m->sync, t);
+	return t;
+}
 
 static vclock_ns machine_next_deadline(const struct machine *m)
 {
@@ -294,18 +279,24 @@ static vclock_ns machine_next_deadline(const struct machine *m)
 	return a < b ? a : b;
 }
 
-static void machine_update_clocks(struct machine *m)
+/* Fires the timers that are due and takes serial input, in an order that
+ * record and replay share. */
+static void machine_update_inputs(struct machine *m)
 {
-	vclock_ns now = machine_now(m);
+	vclock_ns due = machine_next_deadline(m), now;
+	uint8_t buf[SERIAL_FIFO_SIZE];
+	unsigned n;
 
-	if (pit_next_deadline(&m->pit) <= now)
-		pit_update(&m->pit);
-	if (rtc_next_deadline(&m->rtc) <= now)
-		rtc_update(&m->rtc);
-	if (now >= m->next_input_poll) {
-		m->next_input_poll = now + INPUT_POLL_NS;
-		machine_poll_input(m, 0);
+	if (due != VCLOCK_NEVER && machine_time(m, &now) && now >= due) {
+		m->in.clock_used(m->in.ctx, m->sync, now);
+		if (pit_next_deadline(&m->pit) <= now)
+			pit_update(&m->pit);
+		if (rtc_next_deadline(&m->rtc) <= now)
+			rtc_update(&m->rtc);
 	}
+	n = m->in.serial(m->in.ctx, m->sync, buf, serial_rx_space(&m->com1));
+	for (unsigned i = 0; i < n; i++)
+		serial_rx_push(&m->com1, buf[i]);
 }
 
 /* Exact policy (DESIGN.md): called only at sync points.  Injects the PIC's
@@ -316,7 +307,9 @@ static void machine_deliver(struct machine *m)
 	struct kvm_run *run = m->vcpu.run;
 	struct kvm_interrupt irq;
 
-	machine_update_clocks(m);
+	if (m->result.why != MACHINE_RUNNING)
+		return;
+	machine_update_inputs(m);
 	if (!pic_intr_pending(&m->pic)) {
 		run->request_interrupt_window = 0;
 		return;
@@ -339,40 +332,26 @@ static void machine_deliver(struct machine *m)
 	run->request_interrupt_window = 0;
 }
 
-/* HLT with nothing to inject yet: wait (in host time) for the next timer
- * deadline or serial input, then deliver. */
+/* HLT with nothing to inject yet: wait for the next timer deadline or
+ * serial input (in host time, or not at all in replay), then deliver. */
 static void machine_idle(struct machine *m)
 {
 	struct kvm_run *run = m->vcpu.run;
 
 	fflush(m->cfg.serial_out);
-	for (;;) {
-		vclock_ns now = machine_now(m), due = machine_next_deadline(m);
-		int wait_ms;
-
-		machine_update_clocks(m);
-		if (pic_intr_pending(&m->pic) || m->stop_requested)
-			break;
-		if (!run->if_flag) {
-			machine_stop(m, MACHINE_STOP_HALTED,
-				     "guest halted with interrupts disabled");
-			return;
-		}
-		if (due == VCLOCK_NEVER && m->input_eof) {
+	if (!run->if_flag) {
+		machine_stop(m, MACHINE_STOP_HALTED, "guest halted with interrupts disabled");
+		return;
+	}
+	while (!pic_intr_pending(&m->pic) && !m->stop_requested &&
+	       m->result.why == MACHINE_RUNNING) {
+		if (m->in.idle(m->in.ctx, m->sync, machine_next_deadline(m)) < 0) {
 			machine_stop(m, MACHINE_STOP_HALTED,
 				     "guest halted with no interrupt source left to wake it");
 			return;
 		}
-		/* Round up so that we wake at or after the deadline. */
-		wait_ms = due == VCLOCK_NEVER ? 100
-			  : due <= now	      ? 0
-					      : (int)((due - now + 999999) / 1000000);
-		if (wait_ms > 100)
-			wait_ms = 100;
-		if (m->input_eof)
-			poll(NULL, 0, wait_ms);
-		else
-			machine_poll_input(m, wait_ms);
+		m->now_valid = false; /* time moves on while the guest idles */
+		machine_update_inputs(m);
 	}
 	machine_deliver(m);
 }
@@ -382,8 +361,7 @@ static void machine_idle(struct machine *m)
 static int machine_hook_exit(struct machine *m, struct vmm_exit *x)
 {
 	m->stats.exits[x->kind]++;
-	if (x->is_sync)
-		x->sync = ++m->sync;
+	x->sync = m->sync;
 	if (m->hooks && m->hooks->on_exit && m->hooks->on_exit(m->hooks->ctx, x) < 0) {
 		machine_stop(m, MACHINE_STOP_HOOK, "stopped by %s exit hook",
 			     vmm_exit_kind_name(x->kind));
@@ -469,7 +447,7 @@ static void machine_exit_hlt(struct machine *m)
 
 	if (machine_hook_exit(m, &x) < 0)
 		return;
-	machine_update_clocks(m);
+	machine_update_inputs(m);
 	if (pic_intr_pending(&m->pic))
 		machine_deliver(m);
 	else
@@ -574,6 +552,13 @@ static void machine_dispatch(struct machine *m, int rc)
 	if (!fn) {
 		machine_stop(m, MACHINE_STOP_KVM_ERROR, "unexpected KVM exit reason %u", reason);
 		return;
+	}
+	/* Exits the guest's own instructions caused are sync points: number
+	 * them before any device or input source sees this one. */
+	if (reason == KVM_EXIT_IO || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_HLT ||
+	    reason == KVM_EXIT_IRQ_WINDOW_OPEN || reason == KVM_EXIT_X86_RDMSR) {
+		m->sync++;
+		m->now_valid = false;
 	}
 	fn(m);
 }

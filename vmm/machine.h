@@ -17,6 +17,7 @@
 #include "vmm/devices/pit8254.h"
 #include "vmm/devices/serial16550.h"
 #include "vmm/exit.h"
+#include "vmm/inputs.h"
 #include "vmm/kvm.h"
 #include "vmm/loader.h"
 #include "vmm/memory.h"
@@ -36,6 +37,7 @@ struct machine_config {
 	int serial_in_fd;      /* COM1 input, non-blocking reads; -1 for none */
 	int64_t rtc_epoch;     /* wall-clock seconds at guest start */
 	const char *kvm_path;  /* NULL: /dev/kvm */
+	const struct vmm_inputs *inputs; /* NULL: live host time and serial_in_fd */
 };
 
 enum machine_stop {
@@ -88,10 +90,11 @@ struct machine {
 	struct cmos_rtc rtc;
 	struct debugexit dbgexit;
 
-	host_ns clock_origin;
-	host_ns next_input_poll;
-	bool input_eof;
-	sync_seq sync;
+	struct vmm_inputs in;
+	struct host_inputs host_in;
+	vclock_ns now;     /* the time at this sync point, once asked for */
+	bool now_valid;
+	sync_seq sync;     /* sync points so far; the current one while handling it */
 	volatile sig_atomic_t stop_requested;
 	struct machine_result result;
 	struct machine_stats stats;
@@ -110,7 +113,5 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 
 /* Async-signal-safe: makes machine_run return MACHINE_STOP_SIGNAL promptly. */
 void machine_request_stop(struct machine *m);
-
-vclock_ns machine_now(const struct machine *m);
 
 #endif
