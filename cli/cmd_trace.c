@@ -112,7 +112,8 @@ static void info_header(const char *path, const struct trace_header *h)
 	putchar('\n');
 }
 
-/* Latest guest virtual time known from the last chunk's checkpoints. */
+/* Latest guest virtual time known from the last chunk's clocks and
+ * checkpoints. */
 static int last_vclock(struct trace_reader *r, const struct trace_info *inf, vclock_ns *out)
 {
 	struct trace_chunk_info c;
@@ -125,6 +126,9 @@ static int last_vclock(struct trace_reader *r, const struct trace_info *inf, vcl
 	while (trace_reader_next(r, &ev) == 1) {
 		if (ev.kind == TRACE_EV_REG_CHECKPOINT) {
 			*out = ev.u.reg_checkpoint.vclock;
+			found = 1;
+		} else if (ev.kind == TRACE_EV_CLOCK) {
+			*out = ev.u.clock.value;
 			found = 1;
 		}
 	}
@@ -181,9 +185,12 @@ static void info_body(struct trace_reader *r, const struct trace_info *inf,
 	putchar('\n');
 }
 
-static int info_status(const struct trace_info *inf)
+static int info_status(const struct trace_reader *r, const struct trace_info *inf)
 {
 	int complete = inf->has_end && !inf->truncated && !inf->corrupt;
+	/* Chunks that read back whole. */
+	uint32_t good = inf->first_bad_chunk < inf->nchunks ? inf->first_bad_chunk : inf->nchunks;
+	struct trace_chunk_info c;
 
 	if (complete) {
 		printf("status:       complete\n");
@@ -193,14 +200,14 @@ static int info_status(const struct trace_info *inf)
 		printf("status:       %s: %s\n", inf->corrupt ? "corrupt" : "truncated",
 		       inf->damage[0] ? inf->damage : "no end record");
 	}
-	if (!inf->nchunks)
+	if (good == 0)
 		printf("replayable:   no events\n");
 	else if (complete)
 		printf("replayable:   whole trace, sync points %" PRIu64 "..%" PRIu64 "\n",
 		       inf->first_sync, inf->last_sync);
-	else
+	else if (trace_reader_chunk(r, good - 1, &c) == 0)
 		printf("replayable:   up to sync point %" PRIu64 " (end of chunk %u)\n",
-		       inf->last_sync, inf->nchunks - 1);
+		       c.last_sync, good - 1);
 	return complete ? CLI_OK : CLI_ERR_TRACE;
 }
 
@@ -235,7 +242,7 @@ int cli_info_main(int argc, char **argv)
 	counted = trace_reader_count_kinds(r, counts) == 0;
 	info_header(argv[optind], trace_reader_header(r));
 	info_body(r, trace_reader_info(r), trace_reader_end(r), counted, counts);
-	ret = info_status(trace_reader_info(r));
+	ret = info_status(r, trace_reader_info(r));
 	trace_reader_close(r);
 	if (fflush(stdout) || ferror(stdout))
 		return CLI_ERR_IO;
@@ -283,6 +290,9 @@ static void dump_text(const struct trace_event *ev)
 		put_hex(&ev->u.code_write.bytes);
 		putchar('\n');
 		break;
+	case TRACE_EV_CLOCK:
+		printf(" vclock_ns=%" PRIu64 "\n", ev->u.clock.value);
+		break;
 	default:
 		printf(" hash=%016" PRIx64 " vclock_ns=%" PRIu64 "\n",
 		       ev->u.reg_checkpoint.reg_hash, ev->u.reg_checkpoint.vclock);
@@ -324,6 +334,9 @@ static void dump_json(const struct trace_event *ev)
 		printf(",\"gpa\":%" PRIu64 ",\"data\":\"", ev->u.code_write.gpa);
 		put_hex(&ev->u.code_write.bytes);
 		printf("\"}\n");
+		break;
+	case TRACE_EV_CLOCK:
+		printf(",\"vclock_ns\":%" PRIu64 "}\n", ev->u.clock.value);
 		break;
 	default:
 		printf(",\"hash\":%" PRIu64 ",\"vclock_ns\":%" PRIu64 "}\n",
