@@ -21,6 +21,8 @@ enum cli_status {
 	CLI_ERR_INTERRUPTED = 18, /* stopped by SIGINT or SIGTERM */
 	CLI_ERR_TRACE = 20,       /* trace file missing, corrupt or truncated */
 	CLI_ERR_IO = 22,          /* host file I/O error (output file, etc.) */
+	CLI_ERR_DIVERGED = 24,    /* replay diverged from the trace */
+	CLI_ERR_MISMATCH = 26,    /* trace recorded with another kernel, RAM size or CPU */
 	CLI_ERR_INTERNAL = 126,   /* a bug in rrvm */
 };
 
@@ -30,6 +32,8 @@ void cli_bad_option(const char *cmd, char **argv);
 
 int cli_run_main(int argc, char **argv);
 int cli_doctor_main(int argc, char **argv);
+int cli_record_main(int argc, char **argv);
+int cli_replay_main(int argc, char **argv);
 int cli_info_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
 

@@ -102,6 +102,8 @@ static void info_header(const char *path, const struct trace_header *h)
 	put_safe(stdout, h->cmdline, 0);
 	printf("\"\ncpuid:        %u entries\nirq policy:   ", h->ncpuid);
 	put_safe(stdout, h->irq_policy, 0);
+	printf("\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
+	       h->tsc_khz);
 	printf("\nhost probe:  ");
 	for (uint32_t i = 0; i < h->nhost_probe; i++) {
 		putchar(' ');

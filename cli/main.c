@@ -18,10 +18,10 @@ static const struct cli_command {
 	const char *summary;
 } cli_commands[] = {
 	{ "run", cli_run_main, "run a guest kernel (no recording)" },
-#ifdef RRVM_HAVE_TRACE
+	{ "record", cli_record_main, "run a guest kernel and record it into a trace" },
+	{ "replay", cli_replay_main, "replay a trace exactly, checking every step" },
 	{ "info", cli_info_main, "summarize a trace file" },
 	{ "dump", cli_dump_main, "print the events of a trace file" },
-#endif
 	{ "doctor", cli_doctor_main, "probe what this host's KVM can do" },
 };
 

@@ -54,6 +54,8 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	m.cmdline = str_or_empty(h->cmdline);
 	m.start_unix_ns = h->start_unix_ns;
 	m.irq_policy = str_or_empty(h->irq_policy);
+	m.rtc_epoch_sec = h->rtc_epoch_sec;
+	m.tsc_khz = h->tsc_khz;
 	ret = -EINVAL;
 	for (uint32_t i = 0; i < h->nfiles; i++) {
 		rrvmtrace__file_hash__init(&files[i]);
@@ -186,6 +188,8 @@ static const char *header_convert(struct trace_header_store *s)
 	h->nhost_probe = (uint32_t)m->n_host_probe;
 	h->start_unix_ns = m->start_unix_ns;
 	h->irq_policy = nonnull(m->irq_policy);
+	h->rtc_epoch_sec = m->rtc_epoch_sec;
+	h->tsc_khz = m->tsc_khz;
 	return NULL;
 }
 

@@ -150,6 +150,8 @@ struct trace_header {
 	uint32_t nhost_probe;
 	uint64_t start_unix_ns; /* host wall clock, ns since 1970 UTC */
 	const char *irq_policy;
+	int64_t rtc_epoch_sec;  /* guest RTC at start, s since 1970 */
+	uint32_t tsc_khz;       /* virtual TSC rate */
 };
 
 enum trace_end_reason {

@@ -130,7 +130,7 @@ int cpuid_build(struct cpuid_table *t, const struct kvm *k)
 		ecx = e->ecx & (s->ecx | (e->function == 1 ? BIT(31) : 0));
 		edx = e->edx & s->edx;
 		if (ebx != e->ebx || ecx != e->ecx || edx != e->edx)
-			log_info("host KVM lacks CPUID %#x features ebx=%#x ecx=%#x edx=%#x",
+			log_debug("host KVM lacks CPUID %#x features ebx=%#x ecx=%#x edx=%#x",
 				 e->function, e->ebx & ~ebx, e->ecx & ~ecx, e->edx & ~edx);
 		e->ebx = ebx;
 		e->ecx = ecx;

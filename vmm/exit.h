@@ -19,6 +19,7 @@ enum vmm_exit_kind {
 	VMM_EXIT_MMIO_WRITE,  /* sync point */
 	VMM_EXIT_HLT,         /* sync point */
 	VMM_EXIT_IRQ_WINDOW,  /* sync point */
+	VMM_EXIT_RDMSR,       /* sync point: addr = MSR index; hooks answer in data */
 	VMM_EXIT_DEBUG,       /* single-step or breakpoint */
 	VMM_EXIT_KICK,        /* KVM_RUN interrupted by a host signal: not a sync point */
 	VMM_EXIT_SHUTDOWN,    /* triple fault */
@@ -33,7 +34,8 @@ struct vmm_exit {
 	uint64_t addr;  /* port, or guest-physical address for MMIO */
 	unsigned size;  /* access size in bytes */
 	uint64_t data;  /* value written, or value read: hooks may replace it */
-	bool claimed;   /* a device answered the access */
+	bool claimed;   /* a device answered the access; for MMIO writes: the write
+			 * hit read-only RAM (code) and was applied */
 };
 
 struct vmm_hooks {

@@ -62,19 +62,25 @@ int kvm_cap(const struct kvm *k, long cap)
 	return r < 0 ? 0 : r;
 }
 
-int kvm_add_slot(struct kvm *k, uint64_t gpa, uint64_t size, void *host, uint32_t flags)
+int kvm_set_slot(struct kvm *k, unsigned slot, uint64_t gpa, uint64_t size, void *host,
+		 uint32_t flags)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = k->nslots,
+		.slot = slot,
 		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 
-	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return -errno;
-	return (int)k->nslots++;
+	return ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+int kvm_add_slot(struct kvm *k, uint64_t gpa, uint64_t size, void *host, uint32_t flags)
+{
+	int r = kvm_set_slot(k, k->nslots, gpa, size, host, flags);
+
+	return r < 0 ? r : (int)k->nslots++;
 }
 
 const char *kvm_backend(void)

@@ -25,6 +25,10 @@ int kvm_cap(const struct kvm *k, long cap);
  * KVM_MEM_*.  Returns the slot number or -errno. */
 int kvm_add_slot(struct kvm *k, uint64_t gpa, uint64_t size, void *host, uint32_t flags);
 
+/* Creates, replaces or (SIZE 0) deletes memslot SLOT. */
+int kvm_set_slot(struct kvm *k, unsigned slot, uint64_t gpa, uint64_t size, void *host,
+		 uint32_t flags);
+
 /* The backend module ("kvm_intel", "kvm_amd", "kvm_pvm" or "unknown"). */
 const char *kvm_backend(void);
 

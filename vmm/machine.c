@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/hostclock.h"
 #include "util/log.h"
 #include "vmm/device.h"
 
@@ -51,10 +52,7 @@ static void machine_serial_tx(void *opaque, uint8_t byte)
 	putc(byte, m->cfg.serial_out);
 }
 
-static void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
+void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,7 +105,7 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 	const uint8_t *buf;
 	size_t len;
 	const char *why = "";
-	char cmdline[BOOT_INFO_SIZE];
+	char *cmdline = m->cmdline;
 	int r = machine_map_file(m->cfg.kernel_path, &buf, &len, msg, msglen);
 
 	*kind = MACHINE_INIT_KERNEL;
@@ -115,9 +113,12 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 		return r;
 	/* QEMU's multiboot loader passes "<kernel path> <append>"; so does
 	 * rrvm, so that a kernel prints the same line under both. */
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s", m->cfg.kernel_path,
-		 m->cfg.cmdline && *m->cfg.cmdline ? " " : "",
-		 m->cfg.cmdline ? m->cfg.cmdline : "");
+	if (m->cfg.cmdline_verbatim)
+		snprintf(cmdline, sizeof(m->cmdline), "%s", m->cfg.cmdline);
+	else
+		snprintf(cmdline, sizeof(m->cmdline), "%s%s%s", m->cfg.kernel_path,
+			 m->cfg.cmdline && *m->cfg.cmdline ? " " : "",
+			 m->cfg.cmdline ? m->cfg.cmdline : "");
 	r = loader_load(&m->mem, buf, len, cmdline, &m->boot, &why);
 	munmap((void *)(uintptr_t)buf, len);
 	if (r < 0) {
@@ -237,7 +238,7 @@ void machine_free(struct machine *m)
 
 void machine_request_stop(struct machine *m)
 {
-	m->stop_requested = 1;
+	m->stop_requested++;
 	if (m->vcpu.run)
 		m->vcpu.run->immediate_exit = 1;
 }
@@ -425,10 +426,19 @@ static void machine_exit_mmio(struct machine *m)
 		.size = run->mmio.len,
 	};
 
-	/* No MMIO devices yet: reads float high like an empty bus. */
+	/* No MMIO devices yet: reads float high like an empty bus.  A write
+	 * that lands in RAM hit a read-only (code) range: it is applied, and
+	 * the hooks learn of it (x.claimed) to rescan that code. */
 	if (run->mmio.is_write) {
+		uint8_t *ram = gmem_ptr(&m->mem, x.addr, run->mmio.len);
+
 		memcpy(&x.data, run->mmio.data, run->mmio.len < 8 ? run->mmio.len : 8);
-		m->bus.unassigned_writes++;
+		if (ram && gmem_is_protected(&m->mem, x.addr)) {
+			memcpy(ram, run->mmio.data, run->mmio.len);
+			x.claimed = true;
+		} else {
+			m->bus.unassigned_writes++;
+		}
 	} else {
 		x.data = UINT64_MAX;
 		m->bus.unassigned_reads++;
@@ -438,6 +448,22 @@ static void machine_exit_mmio(struct machine *m)
 		return;
 	if (!run->mmio.is_write)
 		memcpy(run->mmio.data, &x.data, run->mmio.len < 8 ? run->mmio.len : 8);
+	machine_deliver(m);
+}
+
+/* RDMSR of an MSR the filter sends to userspace (the TSC, when the
+ * recorder asks for it): the hooks supply the value. */
+static void machine_exit_rdmsr(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	struct vmm_exit x = {
+		.kind = VMM_EXIT_RDMSR, .is_sync = true, .addr = run->msr.index, .size = 8,
+	};
+
+	if (machine_hook_exit(m, &x) < 0)
+		return;
+	run->msr.data = x.data;
+	run->msr.error = !x.claimed; /* no one answered: #GP, as for a missing MSR */
 	machine_deliver(m);
 }
 
@@ -526,6 +552,7 @@ static const machine_exit_fn machine_exit_table[] = {
 	[KVM_EXIT_IRQ_WINDOW_OPEN] = machine_exit_window,
 	[KVM_EXIT_DEBUG] = machine_exit_debug,
 	[KVM_EXIT_SHUTDOWN] = machine_exit_shutdown,
+	[KVM_EXIT_X86_RDMSR] = machine_exit_rdmsr,
 	[KVM_EXIT_INTERNAL_ERROR] = machine_exit_internal,
 	[KVM_EXIT_FAIL_ENTRY] = machine_exit_internal,
 };
@@ -535,6 +562,7 @@ static void machine_dispatch(struct machine *m, int rc)
 	unsigned reason = m->vcpu.run->exit_reason;
 	machine_exit_fn fn;
 
+	m->at_sync = false;
 	if (rc == -EINTR || rc == -EAGAIN || (rc == 0 && reason == KVM_EXIT_INTR)) {
 		struct vmm_exit x = { .kind = VMM_EXIT_KICK };
 
@@ -559,6 +587,7 @@ static void machine_dispatch(struct machine *m, int rc)
 	    reason == KVM_EXIT_IRQ_WINDOW_OPEN || reason == KVM_EXIT_X86_RDMSR) {
 		m->sync++;
 		m->now_valid = false;
+		m->at_sync = true;
 	}
 	fn(m);
 }
@@ -567,9 +596,19 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 {
 	m->hooks = hooks;
 	m->result.why = MACHINE_RUNNING;
+	m->at_sync = true;
+	if (m->sync == 0)
+		m->host_in.origin = host_now(); /* guest time starts with the guest */
 	while (m->result.why == MACHINE_RUNNING) {
-		if (m->stop_requested) {
-			machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request");
+		if (m->stop_requested &&
+		    (!m->stop_at_sync_only || m->at_sync || m->stop_requested > 1)) {
+			machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request at sync point %llu",
+				     (unsigned long long)m->sync);
+			break;
+		}
+		if (m->stop_after_sync && m->sync >= m->stop_after_sync && m->at_sync) {
+			machine_stop(m, MACHINE_STOP_SYNC_LIMIT, "reached sync point %llu",
+				     (unsigned long long)m->sync);
 			break;
 		}
 		machine_dispatch(m, vcpu_run(&m->vcpu));
@@ -586,9 +625,43 @@ const char *vmm_exit_kind_name(enum vmm_exit_kind k)
 		[VMM_EXIT_IO_IN] = "port-in",	  [VMM_EXIT_IO_OUT] = "port-out",
 		[VMM_EXIT_MMIO_READ] = "mmio-read", [VMM_EXIT_MMIO_WRITE] = "mmio-write",
 		[VMM_EXIT_HLT] = "hlt",		  [VMM_EXIT_IRQ_WINDOW] = "irq-window",
+		[VMM_EXIT_RDMSR] = "rdmsr",
 		[VMM_EXIT_DEBUG] = "debug",	  [VMM_EXIT_KICK] = "kick",
 		[VMM_EXIT_SHUTDOWN] = "shutdown",  [VMM_EXIT_ERROR] = "error",
 	};
 
 	return (unsigned)k < VMM_EXIT_KIND_COUNT ? names[k] : "?";
+}
+
+struct kvm_regs *machine_regs(struct machine *m)
+{
+	return &m->vcpu.run->s.regs.regs;
+}
+
+void machine_regs_changed(struct machine *m)
+{
+	m->vcpu.run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+int machine_trap_rdmsr(struct machine *m, uint32_t index)
+{
+	/* One deny-read range of one MSR: its reads exit as KVM_EXIT_X86_RDMSR
+	 * (KVM_MSR_EXIT_REASON_FILTER); every other MSR stays with KVM. */
+	static uint8_t deny[1];
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_FILTER },
+	};
+	struct kvm_msr_filter f = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges[0] = { .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = index,
+			       .bitmap = deny },
+	};
+
+	if (!kvm_cap(&m->kvm, KVM_CAP_X86_MSR_FILTER))
+		return -ENOTSUP;
+	if (ioctl(m->kvm.vm_fd, KVM_ENABLE_CAP, &cap) < 0 ||
+	    ioctl(m->kvm.vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
+		return -errno;
+	return 0;
 }

@@ -31,6 +31,7 @@
 struct machine_config {
 	const char *kernel_path;
 	const char *cmdline;   /* appended after the kernel path, as QEMU does */
+	bool cmdline_verbatim; /* pass cmdline as it is, without the path (replay) */
 	uint64_t ram_size;
 	bool strict_io;
 	FILE *serial_out;      /* guest COM1 output */
@@ -50,6 +51,7 @@ enum machine_stop {
 	MACHINE_STOP_SIGNAL,       /* machine_request_stop() */
 	MACHINE_STOP_KVM_ERROR,
 	MACHINE_STOP_HOOK,
+	MACHINE_STOP_SYNC_LIMIT,   /* reached stop_after_sync */
 };
 
 struct machine_result {
@@ -81,6 +83,7 @@ struct machine {
 	struct cpuid_table cpuid;      /* what the guest sees (KVM_GET_CPUID2) */
 	char cpuid_rewritten[64];      /* leaves KVM changed from rrvm's table, or "" */
 	struct boot_image boot;
+	char cmdline[BOOT_INFO_SIZE]; /* the command line the kernel got */
 	struct portbus bus;
 
 	/* Devices, in device-table order (vmm/machine.c). */
@@ -95,7 +98,11 @@ struct machine {
 	vclock_ns now;     /* the time at this sync point, once asked for */
 	bool now_valid;
 	sync_seq sync;     /* sync points so far; the current one while handling it */
-	volatile sig_atomic_t stop_requested;
+	volatile sig_atomic_t stop_requested; /* count of stop requests */
+	bool stop_at_sync_only;    /* a stop request waits for the next sync point
+				    * (a second request stops at once) */
+	bool at_sync;              /* the last exit was a sync point */
+	sync_seq stop_after_sync;  /* stop once this sync point is handled; 0: never */
 	struct machine_result result;
 	struct machine_stats stats;
 	const struct vmm_hooks *hooks;
@@ -110,6 +117,20 @@ void machine_free(struct machine *m);
 /* Runs until the guest stops; HOOKS may be NULL.  Fills and returns
  * m->result. */
 const struct machine_result *machine_run(struct machine *m, const struct vmm_hooks *hooks);
+
+/* Stops the machine after the current exit with WHY and a one-line reason
+ * (the first reason given wins).  For hooks and the machine itself. */
+void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The general registers as of the last exit (KVM_CAP_SYNC_REGS: no ioctl).
+ * After changing them, call machine_regs_changed() before the guest runs. */
+struct kvm_regs *machine_regs(struct machine *m);
+void machine_regs_changed(struct machine *m);
+
+/* Makes RDMSR of INDEX exit to the hooks (VMM_EXIT_RDMSR).  -ENOTSUP when
+ * KVM has no MSR filter. */
+int machine_trap_rdmsr(struct machine *m, uint32_t index);
 
 /* Async-signal-safe: makes machine_run return MACHINE_STOP_SIGNAL promptly. */
 void machine_request_stop(struct machine *m);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <linux/kvm.h>
 #include <sys/mman.h>
 
 #include "vmm/kvm.h"
@@ -19,12 +20,79 @@ int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size)
 	m->size = size;
 	/* Huge pages make checkpoints coarser later; plain pages suit dirty
 	 * logging better, so no madvise(MADV_HUGEPAGE) here. */
+	m->kvm = k;
+	m->nro = 0;
 	r = kvm_add_slot(k, 0, size, m->base, 0);
 	if (r < 0) {
 		gmem_free(m);
 		return r;
 	}
+	m->first_slot = (unsigned)r;
+	m->nslots = 1;
 	return 0;
+}
+
+#define GMEM_PAGE 4096ull
+
+/* Lays RAM out again as slots: writable gaps between the read-only ranges.
+ * KVM cannot shrink a slot in place, so the old slots go first. */
+static int gmem_relayout(struct guest_mem *m)
+{
+	uint64_t at = 0;
+	unsigned slot = m->first_slot;
+	int r;
+
+	for (unsigned i = 0; i < m->nslots; i++)
+		if ((r = kvm_set_slot(m->kvm, m->first_slot + i, 0, 0, NULL, 0)) < 0)
+			return r;
+	for (unsigned i = 0; i <= m->nro; i++) {
+		uint64_t end = i < m->nro ? m->ro[i].gpa : m->size;
+
+		if (end > at && (r = kvm_set_slot(m->kvm, slot++, at, end - at, m->base + at, 0)) < 0)
+			return r;
+		if (i == m->nro)
+			break;
+		r = kvm_set_slot(m->kvm, slot++, m->ro[i].gpa, m->ro[i].len, m->base + m->ro[i].gpa,
+				 KVM_MEM_READONLY);
+		if (r < 0)
+			return r;
+		at = m->ro[i].gpa + m->ro[i].len;
+	}
+	m->nslots = slot - m->first_slot;
+	if (m->kvm->nslots < slot)
+		m->kvm->nslots = slot;
+	return 0;
+}
+
+int gmem_protect(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t lo = gpa & ~(GMEM_PAGE - 1);
+	uint64_t hi = (gpa + len + GMEM_PAGE - 1) & ~(GMEM_PAGE - 1);
+	unsigned i = 0, j;
+
+	if (hi > m->size || lo >= hi)
+		return -EINVAL;
+	/* Merge with every range it touches, keep the list sorted. */
+	while (i < m->nro && m->ro[i].gpa + m->ro[i].len < lo)
+		i++;
+	for (j = i; j < m->nro && m->ro[j].gpa <= hi; j++) {
+		lo = m->ro[j].gpa < lo ? m->ro[j].gpa : lo;
+		hi = m->ro[j].gpa + m->ro[j].len > hi ? m->ro[j].gpa + m->ro[j].len : hi;
+	}
+	if (j == i && m->nro == GMEM_MAX_RO)
+		return -ENOSPC;
+	memmove(&m->ro[i + 1], &m->ro[j], (m->nro - j) * sizeof(m->ro[0]));
+	m->nro = m->nro - (j - i) + 1;
+	m->ro[i] = (struct gmem_range){ lo, hi - lo };
+	return gmem_relayout(m);
+}
+
+bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa)
+{
+	for (unsigned i = 0; i < m->nro; i++)
+		if (gpa >= m->ro[i].gpa && gpa - m->ro[i].gpa < m->ro[i].len)
+			return true;
+	return false;
 }
 
 void gmem_free(struct guest_mem *m)

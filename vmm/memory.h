@@ -3,19 +3,40 @@
 #ifndef RRVM_VMM_MEMORY_H
 #define RRVM_VMM_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct kvm;
 
+#define GMEM_MAX_RO 64
+
+struct gmem_range {
+	uint64_t gpa, len;
+};
+
+/* RAM is one memslot, or, once ranges are made read-only, a run of slots
+ * alternating writable and KVM_MEM_READONLY over the same host mapping.  A
+ * guest write to a read-only range exits as MMIO (KVM_MEM_READONLY). */
 struct guest_mem {
 	uint8_t *base;
 	uint64_t size;
+	struct kvm *kvm;
+	unsigned first_slot, nslots;
+	struct gmem_range ro[GMEM_MAX_RO]; /* sorted, page-aligned, disjoint */
+	unsigned nro;
 };
 
 /* Maps SIZE bytes (a multiple of 2 MiB) and registers them with K. */
 int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size);
 void gmem_free(struct guest_mem *m);
+
+/* Makes [gpa, gpa+len) (rounded out to pages) read-only to the guest.
+ * Returns 0, -ENOSPC when there are too many ranges, or a KVM error. */
+int gmem_protect(struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* True when GPA lies in a read-only range of RAM. */
+bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa);
 
 /* Host pointer to [gpa, gpa+len) or NULL when any byte is outside RAM. */
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);

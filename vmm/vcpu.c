@@ -33,6 +33,10 @@ int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
 	r = cpuid_apply(cpuid, v->fd);
 	if (r < 0)
 		goto fail;
+	/* KVM copies the general registers into kvm_run at every exit, so
+	 * that RIP for each logged event costs no ioctl. */
+	if (kvm_cap(k, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)
+		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	return 0;
 fail:
 	vcpu_free(v);
@@ -106,6 +110,13 @@ int vcpu_set_msr(const struct vcpu *v, uint32_t index, uint64_t value)
 	if (r < 0)
 		return -errno;
 	return r == 1 ? 0 : -EINVAL;
+}
+
+uint32_t vcpu_tsc_khz(const struct vcpu *v)
+{
+	int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+
+	return khz > 0 ? (uint32_t)khz : 1000000;
 }
 
 unsigned vcpu_code_bytes(const struct vcpu *v, const struct guest_mem *m, uint8_t *buf,

@@ -1,0 +1,164 @@
+/* rrvm replay: run a guest from its trace alone and check every step. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/machine_opts.h"
+#include "cli/signals.h"
+#include "replay/replayer.h"
+
+static const char cli_replay_help[] =
+	"usage: rrvm replay [options] TRACE\n"
+	"\n"
+	"Runs the recorded guest again from TRACE alone: no host time, no input.\n"
+	"Serial output is reproduced byte for byte; idle time is skipped.  Every\n"
+	"device answer, interrupt and register checkpoint is checked against the\n"
+	"trace, and the first mismatch stops replay with a report.  Replay ends\n"
+	"with one line saying whether it matched the recording's end.\n"
+	"\n"
+	"options:\n"
+	"  -q, --quiet         do not print the guest's serial output\n"
+	"      --kernel PATH   the kernel file, if it moved since recording (it\n"
+	"                      must be the same file)\n"
+	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"exit status: 0 matched, 24 diverged, 26 recorded with another kernel,\n"
+	"RAM size or CPU, 20 unreadable trace, 4 kernel file missing.\n";
+
+struct replay_opts {
+	const char *trace, *kernel, *kvm;
+	bool quiet;
+};
+
+static int replay_parse(int argc, char **argv, struct replay_opts *o)
+{
+	enum { OPT_KERNEL = 0x100, OPT_KVM };
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "kvm", required_argument, NULL, OPT_KVM },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'q': o->quiet = true; break;
+		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_KVM: o->kvm = optarg; break;
+		case 'h':
+			fputs(cli_replay_help, stdout);
+			return -1;
+		default:
+			cli_bad_option("replay", argv);
+			return CLI_ERR_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "rrvm replay: expected one TRACE (see rrvm replay --help)\n");
+		return CLI_ERR_USAGE;
+	}
+	o->trace = argv[optind];
+	return 0;
+}
+
+/* Boots the recorded machine and checks it is the one the trace describes. */
+static int replay_session(struct rr_session *s, const struct replay_opts *o,
+			  const struct trace_header *h, FILE *out)
+{
+	struct machine_config cfg = {
+		.kernel_path = o->kernel ? o->kernel : h->nfiles ? h->files[0].path : "",
+		.cmdline = h->cmdline,
+		.cmdline_verbatim = true,
+		.ram_size = h->guest_mem_bytes,
+		.serial_out = out,
+		.serial_in_fd = -1,
+		.rtc_epoch = h->rtc_epoch_sec,
+		.kvm_path = o->kvm,
+	};
+	enum machine_init_error kind;
+	char msg[400];
+
+	if (rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "rrvm: %s\n", msg);
+		return cli_init_status(kind);
+	}
+	if (rpl_check_header(h, s, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "rrvm: %s: %s\n", o->trace, msg);
+		rr_session_free(s);
+		return CLI_ERR_MISMATCH;
+	}
+	return 0;
+}
+
+static int replay_run(struct rr_session *s, struct trace_reader *rd)
+{
+	struct replayer *p = malloc(sizeof(*p));
+	const struct machine_result *res;
+	char msg[400];
+	int status;
+
+	if (!p)
+		return CLI_ERR_INTERNAL;
+	rpl_start(p, s, rd);
+	cli_signals_catch(&s->m);
+	res = rpl_run(p);
+	cli_signals_release();
+	if (rpl_compare_end(p, res, msg, sizeof(msg))) {
+		fprintf(stderr, "rrvm: %s\n", msg);
+		status = CLI_OK;
+	} else if (p->div.hit) {
+		rpl_report(p, stderr);
+		status = CLI_ERR_DIVERGED;
+	} else {
+		status = cli_stop_status(res);
+	}
+	free(p);
+	return status;
+}
+
+int cli_replay_main(int argc, char **argv)
+{
+	struct replay_opts o = { 0 };
+	struct trace_reader *rd = NULL;
+	struct trace_error err;
+	struct rr_session *s = NULL;
+	FILE *out = stdout;
+	int status = replay_parse(argc, argv, &o);
+
+	if (status)
+		return status < 0 ? CLI_OK : status;
+	if (trace_reader_open(&rd, o.trace, &err) < 0) {
+		fprintf(stderr, "rrvm: %s\n", err.msg);
+		return CLI_ERR_TRACE;
+	}
+	if (o.quiet && !(out = fopen("/dev/null", "we"))) {
+		status = CLI_ERR_IO;
+		goto done;
+	}
+	if (trace_reader_info(rd)->truncated || trace_reader_info(rd)->corrupt)
+		fprintf(stderr, "rrvm: %s is incomplete: replaying up to sync point %llu\n", o.trace,
+			(unsigned long long)trace_reader_info(rd)->last_sync);
+	s = malloc(sizeof(*s));
+	if (!s) {
+		status = CLI_ERR_INTERNAL;
+		goto done;
+	}
+	status = replay_session(s, &o, trace_reader_header(rd), out);
+	if (status == 0) {
+		status = replay_run(s, rd);
+		rr_session_free(s);
+	}
+done:
+	free(s);
+	if (out != stdout && out)
+		fclose(out);
+	trace_reader_close(rd);
+	return status;
+}

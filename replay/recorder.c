@@ -1,0 +1,300 @@
+#define LOG_MODULE "replay"
+#include "replay/recorder.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/hostclock.h"
+#include "util/log.h"
+#include "vmm/x86.h"
+
+#define REC_MAX_KV 32
+
+static void rec_append(struct recorder *r, struct trace_event *ev)
+{
+	int e;
+
+	if (r->err)
+		return;
+	e = trace_writer_append(r->w, ev);
+	if (e < 0) {
+		r->err = e;
+		machine_stop(&r->s->m, MACHINE_STOP_HOOK, "cannot write the trace: %s",
+			     trace_writer_error(r->w));
+	}
+}
+
+static struct trace_event rec_event(struct recorder *r, enum trace_event_kind kind, sync_seq s)
+{
+	return (struct trace_event){ .kind = kind, .sync = s, .rip = rr_rip(r->s) };
+}
+
+/* ---- input sources: live, with what the guest used logged ---- */
+
+static bool rec_clock(void *ctx, sync_seq s, vclock_ns *t)
+{
+	struct recorder *r = ctx;
+
+	return r->live.clock(r->live.ctx, s, t);
+}
+
+static void rec_clock_used(void *ctx, sync_seq s, vclock_ns t)
+{
+	struct recorder *r = ctx;
+	struct trace_event ev;
+
+	if (r->clock_logged && r->clock_sync == s && r->clock_val == t)
+		return;
+	r->clock_logged = true;
+	r->clock_sync = s;
+	r->clock_val = t;
+	ev = rec_event(r, TRACE_EV_CLOCK, s);
+	ev.u.clock.value = t;
+	rec_append(r, &ev);
+}
+
+static unsigned rec_serial(void *ctx, sync_seq s, uint8_t *buf, unsigned room)
+{
+	struct recorder *r = ctx;
+	unsigned n = r->live.serial(r->live.ctx, s, buf, room);
+	struct trace_event ev;
+
+	if (n) {
+		ev = rec_event(r, TRACE_EV_SERIAL_INPUT, s);
+		ev.u.serial_input.bytes = (struct trace_bytes){ buf, n };
+		rec_append(r, &ev);
+	}
+	return n;
+}
+
+static int rec_idle(void *ctx, sync_seq s, vclock_ns due)
+{
+	struct recorder *r = ctx;
+
+	/* A guest that idles still gets its last inputs onto disk. */
+	if (!r->err && trace_writer_poll(r->w) < 0)
+		r->err = -EIO;
+	return r->live.idle(r->live.ctx, s, due);
+}
+
+/* ---- exit hooks ---- */
+
+static void rec_tsc_trap(struct recorder *r, const struct vmm_exit *x)
+{
+	uint64_t gpa;
+	int kind = rr_tsc_trap_site(r->s, &gpa);
+	vclock_ns now;
+	struct trace_event ev;
+
+	if (!kind)
+		return; /* an ordinary OUT to the trap port */
+	ev = rec_event(r, TRACE_EV_TSC_READ, x->sync);
+	r->live.clock(r->live.ctx, x->sync, &now);
+	ev.u.tsc_read.value = rr_vtsc(r->s, now);
+	ev.u.tsc_read.source = kind == TSC_INSN_RDTSCP ? TRACE_TSC_RDTSCP : TRACE_TSC_RDTSC;
+	ev.u.tsc_read.aux = 0;
+	rec_append(r, &ev);
+	rr_tsc_trap_finish(r->s, kind, ev.u.tsc_read.value, 0);
+}
+
+static void rec_rdmsr(struct recorder *r, struct vmm_exit *x)
+{
+	struct trace_event ev = rec_event(r, TRACE_EV_TSC_READ, x->sync);
+	vclock_ns now;
+
+	if (x->addr != X86_MSR_TSC)
+		return;
+	r->live.clock(r->live.ctx, x->sync, &now);
+	x->data = rr_vtsc(r->s, now);
+	x->claimed = true;
+	ev.u.tsc_read.value = x->data;
+	ev.u.tsc_read.source = TRACE_TSC_RDMSR;
+	rec_append(r, &ev);
+}
+
+static void rec_code_write(struct recorder *r, const struct vmm_exit *x)
+{
+	struct trace_event ev = rec_event(r, TRACE_EV_CODE_WRITE, x->sync);
+	uint8_t data[8];
+
+	memcpy(data, &x->data, sizeof(data));
+	ev.u.code_write.gpa = x->addr;
+	ev.u.code_write.bytes = (struct trace_bytes){ data, x->size };
+	rec_append(r, &ev);
+	rr_code_written(r->s, x);
+}
+
+static int rec_on_exit(void *ctx, struct vmm_exit *x)
+{
+	struct recorder *r = ctx;
+	struct trace_event ev;
+
+	if (x->is_sync && x->sync % r->reg_every == 0) {
+		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
+		ev.u.reg_checkpoint.reg_hash = rr_reg_hash(r->s);
+		ev.u.reg_checkpoint.vclock = r->s->m.now;
+		rec_append(r, &ev);
+	}
+	switch (x->kind) {
+	case VMM_EXIT_IO_IN:
+		ev = rec_event(r, TRACE_EV_PORT_READ, x->sync);
+		ev.u.port_read.port = (uint16_t)x->addr;
+		ev.u.port_read.size = (uint8_t)x->size;
+		ev.u.port_read.value = (uint32_t)x->data;
+		rec_append(r, &ev);
+		break;
+	case VMM_EXIT_MMIO_READ:
+		ev = rec_event(r, TRACE_EV_MMIO_READ, x->sync);
+		ev.u.mmio_read.gpa = x->addr;
+		ev.u.mmio_read.size = (uint8_t)x->size;
+		ev.u.mmio_read.value = x->size < 8 ? x->data & ((1ull << (8 * x->size)) - 1)
+						   : x->data;
+		rec_append(r, &ev);
+		break;
+	case VMM_EXIT_IO_OUT:
+		if (x->addr == TSC_TRAP_PORT)
+			rec_tsc_trap(r, x);
+		break;
+	case VMM_EXIT_MMIO_WRITE:
+		if (x->claimed)
+			rec_code_write(r, x);
+		break;
+	case VMM_EXIT_RDMSR:
+		rec_rdmsr(r, x);
+		break;
+	default:
+		break;
+	}
+	return r->err ? -1 : 0;
+}
+
+static int rec_on_inject(void *ctx, sync_seq s, uint8_t vector)
+{
+	struct recorder *r = ctx;
+	struct trace_event ev = rec_event(r, TRACE_EV_IRQ_INJECT, s);
+
+	ev.u.irq_inject.vector = vector;
+	rec_append(r, &ev);
+	return r->err ? -1 : 0;
+}
+
+/* ---- header and end ---- */
+
+/* Splits "k=v k=v" into KV (pointing into BUF, which it edits). */
+static uint32_t rec_split_kv(char *buf, struct trace_kv *kv, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && n < max;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		kv[n++] = (struct trace_kv){ tok, eq + 1 };
+	}
+	return n;
+}
+
+int rec_start(struct recorder *r, struct rr_session *s, const char *path,
+	      const struct rec_options *o, char *msg, size_t msglen)
+{
+	struct trace_cpuid_entry cpuid[CPUID_MAX_ENTRIES];
+	struct trace_file_hash file = { s->m.cfg.kernel_path, s->kernel_xxh64, s->kernel_size };
+	struct trace_kv kv[REC_MAX_KV];
+	char summary[512];
+	struct timespec now;
+	struct trace_error err;
+	struct trace_header h;
+	struct vmm_inputs in;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->reg_every = o->reg_check_every ? o->reg_check_every : RR_REG_CHECK_DEFAULT;
+	for (unsigned i = 0; i < s->m.cpuid.n; i++) {
+		const struct cpuid_entry *c = &s->m.cpuid.e[i];
+		cpuid[i] = (struct trace_cpuid_entry){ c->function, c->index, c->eax, c->ebx,
+						       c->ecx, c->edx, 0 };
+	}
+	/* The rewritten leaves are listed with commas: spaces split pairs. */
+	snprintf(summary, sizeof(summary), "%s cpuid_rewritten=%s",
+		 o->host_summary ? o->host_summary : "",
+		 s->m.cpuid_rewritten[0] ? s->m.cpuid_rewritten : "none");
+	for (char *p = strstr(summary, "cpuid_rewritten="); p && (p = strchr(p, ' '));)
+		*p = ',';
+	clock_gettime(CLOCK_REALTIME, &now);
+	h = (struct trace_header){
+		.rrvm_version = o->rrvm_version,
+		.guest_mem_bytes = s->m.mem.size,
+		.files = &file,
+		.nfiles = 1,
+		.initial_memory_xxh64 = s->initial_mem_xxh64,
+		.cmdline = s->m.cmdline,
+		.cpuid = cpuid,
+		.ncpuid = s->m.cpuid.n,
+		.host_probe = kv,
+		.nhost_probe = rec_split_kv(summary, kv, REC_MAX_KV),
+		.start_unix_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+		.irq_policy = "exact",
+		.rtc_epoch_sec = s->m.cfg.rtc_epoch,
+		.tsc_khz = s->tsc_khz,
+	};
+	e = trace_writer_open(&r->w, path, &h, &o->writer, &err);
+	if (e < 0) {
+		snprintf(msg, msglen, "%s", err.msg);
+		return e;
+	}
+	r->live = s->m.in;
+	in = (struct vmm_inputs){ r, rec_clock, rec_clock_used, rec_serial, rec_idle };
+	s->m.in = in;
+	r->hooks = (struct vmm_hooks){ r, rec_on_exit, rec_on_inject };
+	r->start = host_now();
+	return 0;
+}
+
+static enum trace_end_reason rec_end_reason(enum machine_stop why)
+{
+	switch (why) {
+	case MACHINE_STOP_DEBUG_EXIT: return TRACE_END_DEBUG_EXIT;
+	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
+	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
+	case MACHINE_STOP_SIGNAL: return TRACE_END_SIGNAL;
+	default: return TRACE_END_ERROR;
+	}
+}
+
+const struct machine_result *rec_run(struct recorder *r, int *write_err, char *msg,
+				     size_t msglen)
+{
+	struct machine *m = &r->s->m;
+	const struct machine_result *res;
+	struct trace_end end;
+	vclock_ns now = 0;
+	int e;
+
+	m->stop_at_sync_only = true;
+	res = machine_run(m, &r->hooks);
+	m->in.clock(m->in.ctx, m->sync, &now);
+	end = (struct trace_end){
+		.reason = rec_end_reason(res->why),
+		.status = res->why == MACHINE_STOP_DEBUG_EXIT ? res->status : 0,
+		.final_rip = rr_rip(r->s),
+		.final_state_hash = rr_state_hash(r->s),
+		.total_sync = m->sync,
+		.duration = now,
+		.host_duration = host_now() - r->start,
+		.message = res->detail,
+	};
+	e = trace_writer_close(r->w, r->err ? NULL : &end);
+	r->w = NULL;
+	*write_err = r->err ? r->err : e;
+	if (*write_err)
+		snprintf(msg, msglen, "the trace could not be written completely (%s)",
+			 strerror(-*write_err));
+	return res;
+}

@@ -1,0 +1,48 @@
+/* The recorder: runs a session's machine on live inputs and logs every
+ * nondeterministic input the guest consumes into a trace (DESIGN.md,
+ * "Determinism model").  It sits on the machine's two seams: the input
+ * sources (time and serial input, wrapped so what was used is logged) and
+ * the exit hooks (device reads, interrupt injections, TSC traps, code
+ * writes, register checkpoints).  Single-threaded, like the machine. */
+#ifndef RRVM_REPLAY_RECORDER_H
+#define RRVM_REPLAY_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "replay/session.h"
+#include "trace-format/trace.h"
+#include "vmm/exit.h"
+#include "vmm/inputs.h"
+
+struct rec_options {
+	const char *rrvm_version;
+	unsigned reg_check_every;  /* register-hash checkpoint period, sync points */
+	const char *host_summary;  /* "key=value key=value" (probe_summary) or NULL */
+	struct trace_writer_opts writer;
+};
+
+struct recorder {
+	struct rr_session *s;
+	struct trace_writer *w;
+	struct vmm_inputs live; /* the session machine's own (host) inputs */
+	struct vmm_hooks hooks;
+	unsigned reg_every;
+	sync_seq clock_sync;    /* last clock event logged, to log each once */
+	vclock_ns clock_val;
+	bool clock_logged;
+	int err;                /* first trace write error, sticky */
+	host_ns start;
+};
+
+/* Opens PATH and writes the header for S.  0 or -errno with MSG filled in. */
+int rec_start(struct recorder *r, struct rr_session *s, const char *path,
+	      const struct rec_options *o, char *msg, size_t msglen);
+
+/* Runs the guest to its end (or until machine_request_stop()), recording.
+ * Then writes the end record and closes the trace.  Returns the machine's
+ * result; *WRITE_ERR gets a trace write error (0 if none) with MSG. */
+const struct machine_result *rec_run(struct recorder *r, int *write_err, char *msg,
+				     size_t msglen);
+
+#endif

@@ -1,0 +1,454 @@
+#define LOG_MODULE "replay"
+#include "replay/replayer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "vmm/x86.h"
+
+/* ---- the event stream ---- */
+
+static void rpl_fetch(struct replayer *p)
+{
+	struct trace_bytes *b = NULL;
+
+	p->next_state = trace_reader_next(p->rd, &p->next);
+	if (p->next_state != 1)
+		return;
+	if (p->next.kind == TRACE_EV_SERIAL_INPUT)
+		b = &p->next.u.serial_input.bytes;
+	else if (p->next.kind == TRACE_EV_CODE_WRITE)
+		b = &p->next.u.code_write.bytes;
+	if (b) { /* the reader's buffer moves on at the next call */
+		memcpy(p->next_data, b->data, b->len);
+		b->data = p->next_data;
+	}
+}
+
+static void rpl_diverge(struct replayer *p, sync_seq s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rpl_diverge(struct replayer *p, sync_seq s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->div.hit)
+		return;
+	p->div.hit = true;
+	p->div.sync = s;
+	p->div.rip = rr_rip(p->s);
+	va_start(ap, fmt);
+	vsnprintf(p->div.what, sizeof(p->div.what), fmt, ap);
+	va_end(ap);
+	machine_stop(&p->s->m, MACHINE_STOP_HOOK, "divergence at sync point %llu",
+		     (unsigned long long)s);
+}
+
+/* The next event if it is KIND at sync point S, else NULL. */
+static const struct trace_event *rpl_peek(struct replayer *p, enum trace_event_kind kind,
+					  sync_seq s)
+{
+	if (p->next_state != 1 || p->next.kind != kind || p->next.sync != s)
+		return NULL;
+	return &p->next;
+}
+
+static void rpl_consume(struct replayer *p)
+{
+	p->recent[p->nrecent++ % RPL_RECENT] = p->next;
+	p->consumed++;
+	rpl_fetch(p);
+}
+
+/* The next event must be KIND at S, from the guest at the same RIP. */
+static const struct trace_event *rpl_expect(struct replayer *p, enum trace_event_kind kind,
+					    sync_seq s)
+{
+	const struct trace_event *ev = rpl_peek(p, kind, s);
+	char got[160];
+
+	if (!ev) {
+		if (p->next_state < 0)
+			rpl_diverge(p, s, "the trace is unreadable here: %s",
+				    trace_reader_error(p->rd));
+		else if (p->next_state == 0)
+			rpl_diverge(p, s, "the guest made a %s at sync point %llu, after the "
+				    "last event of the trace", trace_event_kind_name(kind),
+				    (unsigned long long)s);
+		else {
+			rpl_format_event(&p->next, got, sizeof(got));
+			rpl_diverge(p, s, "the guest made a %s, but the trace expects: %s",
+				    trace_event_kind_name(kind), got);
+		}
+		return NULL;
+	}
+	if (ev->rip != rr_rip(p->s)) {
+		rpl_diverge(p, s, "%s at rip %#" PRIx64 ", the trace has it at rip %#" PRIx64,
+			    trace_event_kind_name(kind), rr_rip(p->s), ev->rip);
+		return NULL;
+	}
+	return ev;
+}
+
+/* ---- input sources, served from the trace ---- */
+
+static bool rpl_clock(void *ctx, sync_seq s, vclock_ns *t)
+{
+	struct replayer *p = ctx;
+	const struct trace_event *ev = rpl_peek(p, TRACE_EV_CLOCK, s);
+
+	if (!ev)
+		return false;
+	*t = ev->u.clock.value;
+	rpl_consume(p);
+	return true;
+}
+
+static void rpl_clock_used(void *ctx, sync_seq s, vclock_ns t)
+{
+}
+
+static unsigned rpl_serial(void *ctx, sync_seq s, uint8_t *buf, unsigned room)
+{
+	struct replayer *p = ctx;
+	const struct trace_event *ev = rpl_peek(p, TRACE_EV_SERIAL_INPUT, s);
+	unsigned n;
+
+	if (!ev)
+		return 0;
+	n = ev->u.serial_input.bytes.len;
+	if (n > room) {
+		rpl_diverge(p, s, "serial input of %u bytes, but the UART has room for %u", n, room);
+		return 0;
+	}
+	memcpy(buf, ev->u.serial_input.bytes.data, n);
+	rpl_consume(p);
+	return n;
+}
+
+/* Idle time is skipped: the wake-up is the next event at this sync point.
+ * Waiting twice with nothing consumed in between means nothing will come. */
+static int rpl_idle(void *ctx, sync_seq s, vclock_ns due)
+{
+	struct replayer *p = ctx;
+
+	if (p->idle_sync == s && p->consumed_at_idle == p->consumed) {
+		if (!p->truncated)
+			rpl_diverge(p, s, "the guest idles, but the trace has nothing to wake it");
+		return -1;
+	}
+	p->idle_sync = s;
+	p->consumed_at_idle = p->consumed;
+	return 0;
+}
+
+/* ---- exit hooks: check, then substitute ---- */
+
+static void rpl_read(struct replayer *p, struct vmm_exit *x, enum trace_event_kind kind)
+{
+	const struct trace_event *ev = rpl_expect(p, kind, x->sync);
+	uint64_t addr, value;
+	unsigned size;
+
+	if (!ev)
+		return;
+	if (kind == TRACE_EV_PORT_READ)
+		addr = ev->u.port_read.port, size = ev->u.port_read.size,
+		value = ev->u.port_read.value;
+	else
+		addr = ev->u.mmio_read.gpa, size = ev->u.mmio_read.size,
+		value = ev->u.mmio_read.value;
+	if (addr != x->addr || size != x->size) {
+		rpl_diverge(p, x->sync, "read of %u bytes at %#" PRIx64 ", the trace has %u at %#" PRIx64,
+			    x->size, x->addr, size, addr);
+		return;
+	}
+	if (size < 8)
+		x->data &= (1ull << (8 * size)) - 1;
+	if (x->data != value) {
+		rpl_diverge(p, x->sync, "the device at %#" PRIx64 " answered %#" PRIx64
+			    ", the trace has %#" PRIx64, addr, x->data, value);
+		return;
+	}
+	x->data = value;
+	rpl_consume(p);
+}
+
+static void rpl_tsc(struct replayer *p, struct vmm_exit *x, int kind, enum trace_tsc_source src)
+{
+	const struct trace_event *ev = rpl_expect(p, TRACE_EV_TSC_READ, x->sync);
+
+	if (!ev)
+		return;
+	if (ev->u.tsc_read.source != src) {
+		rpl_diverge(p, x->sync, "TSC read by %s, the trace has %s",
+			    trace_tsc_source_name(src), trace_tsc_source_name(ev->u.tsc_read.source));
+		return;
+	}
+	if (src == TRACE_TSC_RDMSR) {
+		x->data = ev->u.tsc_read.value;
+		x->claimed = true;
+	} else {
+		rr_tsc_trap_finish(p->s, kind, ev->u.tsc_read.value, ev->u.tsc_read.aux);
+	}
+	rpl_consume(p);
+}
+
+static void rpl_code_write(struct replayer *p, struct vmm_exit *x)
+{
+	const struct trace_event *ev = rpl_expect(p, TRACE_EV_CODE_WRITE, x->sync);
+
+	if (!ev)
+		return;
+	if (ev->u.code_write.gpa != x->addr || ev->u.code_write.bytes.len != x->size ||
+	    memcmp(ev->u.code_write.bytes.data, &x->data, x->size)) {
+		rpl_diverge(p, x->sync, "code write at %#" PRIx64 " differs from the trace's at %#" PRIx64,
+			    x->addr, ev->u.code_write.gpa);
+		return;
+	}
+	rpl_consume(p);
+	rr_code_written(p->s, x);
+}
+
+static void rpl_checkpoint(struct replayer *p, const struct vmm_exit *x)
+{
+	const struct trace_event *ev = rpl_peek(p, TRACE_EV_REG_CHECKPOINT, x->sync);
+	uint64_t h;
+
+	if (!ev)
+		return;
+	h = rr_reg_hash(p->s);
+	if (ev->rip != rr_rip(p->s) || ev->u.reg_checkpoint.reg_hash != h) {
+		rpl_diverge(p, x->sync, "registers differ: rip %#" PRIx64 " hash %016" PRIx64
+			    ", the trace has rip %#" PRIx64 " hash %016" PRIx64,
+			    rr_rip(p->s), h, ev->rip, ev->u.reg_checkpoint.reg_hash);
+		return;
+	}
+	rpl_consume(p);
+}
+
+static int rpl_on_exit(void *ctx, struct vmm_exit *x)
+{
+	struct replayer *p = ctx;
+	char want[160];
+	int kind;
+
+	if (!x->is_sync)
+		return 0;
+	if (p->next_state == 1 && p->next.sync < x->sync) {
+		rpl_format_event(&p->next, want, sizeof(want));
+		rpl_diverge(p, x->sync, "the guest went past an event it never asked for: %s", want);
+		return -1;
+	}
+	rpl_checkpoint(p, x);
+	switch (x->kind) {
+	case VMM_EXIT_IO_IN:
+		rpl_read(p, x, TRACE_EV_PORT_READ);
+		break;
+	case VMM_EXIT_MMIO_READ:
+		rpl_read(p, x, TRACE_EV_MMIO_READ);
+		break;
+	case VMM_EXIT_IO_OUT: {
+		uint64_t gpa;
+		if (x->addr == TSC_TRAP_PORT && (kind = rr_tsc_trap_site(p->s, &gpa)))
+			rpl_tsc(p, x, kind,
+				kind == TSC_INSN_RDTSCP ? TRACE_TSC_RDTSCP : TRACE_TSC_RDTSC);
+		break;
+	}
+	case VMM_EXIT_MMIO_WRITE:
+		if (x->claimed)
+			rpl_code_write(p, x);
+		break;
+	case VMM_EXIT_RDMSR:
+		if (x->addr == X86_MSR_TSC)
+			rpl_tsc(p, x, 0, TRACE_TSC_RDMSR);
+		break;
+	default:
+		break;
+	}
+	return p->div.hit ? -1 : 0;
+}
+
+static int rpl_on_inject(void *ctx, sync_seq s, uint8_t vector)
+{
+	struct replayer *p = ctx;
+	const struct trace_event *ev = rpl_expect(p, TRACE_EV_IRQ_INJECT, s);
+
+	if (!ev)
+		return -1;
+	if (ev->u.irq_inject.vector != vector) {
+		rpl_diverge(p, s, "interrupt vector %u, the trace has %u", vector,
+			    ev->u.irq_inject.vector);
+		return -1;
+	}
+	rpl_consume(p);
+	return 0;
+}
+
+/* ---- setup, run, verdict ---- */
+
+int rpl_check_header(const struct trace_header *h, const struct rr_session *s, char *msg,
+		     size_t msglen)
+{
+	const struct cpuid_table *c = &s->m.cpuid;
+
+	if (h->nfiles < 1 || h->files[0].xxh64 != s->kernel_xxh64 ||
+	    h->files[0].size_bytes != s->kernel_size) {
+		snprintf(msg, msglen, "%s is not the kernel this trace recorded (%s, %" PRIu64
+			 " bytes, xxh64 %016" PRIx64 ")", s->m.cfg.kernel_path,
+			 h->nfiles ? h->files[0].path : "?", h->nfiles ? h->files[0].size_bytes : 0,
+			 h->nfiles ? h->files[0].xxh64 : 0);
+		return -EINVAL;
+	}
+	if (h->guest_mem_bytes != s->m.mem.size) {
+		snprintf(msg, msglen, "the trace was recorded with %" PRIu64 " MiB of guest RAM, "
+			 "not %" PRIu64, h->guest_mem_bytes >> 20, s->m.mem.size >> 20);
+		return -EINVAL;
+	}
+	if (h->ncpuid != c->n) {
+		snprintf(msg, msglen, "the CPUID table differs: the trace has %u entries, this host "
+			 "gives the guest %u", h->ncpuid, c->n);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < h->ncpuid; i++) {
+		const struct trace_cpuid_entry *t = &h->cpuid[i];
+		const struct cpuid_entry *e = cpuid_find(c, t->function, t->index);
+
+		if (!e || e->eax != t->eax || e->ebx != t->ebx || e->ecx != t->ecx || e->edx != t->edx) {
+			snprintf(msg, msglen, "the CPUID table differs in leaf %#x.%u: this host "
+				 "cannot give the guest the CPU it was recorded on", t->function, t->index);
+			return -EINVAL;
+		}
+	}
+	if (h->initial_memory_xxh64 != s->initial_mem_xxh64) {
+		snprintf(msg, msglen, "the guest's initial memory differs from the recording's "
+			 "(xxh64 %016" PRIx64 ", recorded %016" PRIx64 ")", s->initial_mem_xxh64,
+			 h->initial_memory_xxh64);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd)
+{
+	const struct trace_end *end = trace_reader_end(rd);
+	const struct trace_info *inf = trace_reader_info(rd);
+
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->rd = rd;
+	p->idle_sync = UINT64_MAX;
+	p->truncated = !end;
+	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle };
+	p->hooks = (struct vmm_hooks){ p, rpl_on_exit, rpl_on_inject };
+	/* Where the recording stopped at a sync point of its own choosing,
+	 * replay stops there too.  A truncated trace replays up to the sync
+	 * point before its last one, whose events may be cut in two. */
+	if (end && (end->reason == TRACE_END_SIGNAL || end->reason == TRACE_END_ERROR))
+		s->m.stop_after_sync = end->total_sync;
+	else if (!end)
+		s->m.stop_after_sync = inf->last_sync > 1 ? inf->last_sync - 1 : 1;
+	rpl_fetch(p);
+}
+
+const struct machine_result *rpl_run(struct replayer *p)
+{
+	return machine_run(&p->s->m, &p->hooks);
+}
+
+static enum trace_end_reason rpl_end_reason(enum machine_stop why)
+{
+	switch (why) {
+	case MACHINE_STOP_DEBUG_EXIT: return TRACE_END_DEBUG_EXIT;
+	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
+	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
+	default: return 0;
+	}
+}
+
+bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char *msg,
+		     size_t msglen)
+{
+	const struct trace_end *end = trace_reader_end(p->rd);
+	struct machine *m = &p->s->m;
+	uint64_t rip = rr_rip(p->s), hash = rr_state_hash(p->s);
+	enum trace_end_reason why = rpl_end_reason(res->why);
+
+	if (p->div.hit)
+		return false;
+	if (!end) {
+		snprintf(msg, msglen, "replay matched the truncated trace up to sync point %llu "
+			 "(rip %#" PRIx64 ")", (unsigned long long)m->sync, rip);
+		return res->why == MACHINE_STOP_SYNC_LIMIT;
+	}
+	if (res->why == MACHINE_STOP_SYNC_LIMIT)
+		why = end->reason; /* stopped where the recording was stopped */
+	if (why != end->reason || m->sync != end->total_sync ||
+	    (why == TRACE_END_DEBUG_EXIT && res->status != end->status) || rip != end->final_rip ||
+	    hash != end->final_state_hash) {
+		rpl_diverge(p, m->sync, "the end differs: %s at sync point %llu, rip %#" PRIx64
+			    ", state %016" PRIx64 "; the trace ends with %s at sync point %llu, rip %#"
+			    PRIx64 ", state %016" PRIx64, why ? trace_end_reason_name(why) : res->detail,
+			    (unsigned long long)m->sync, rip, hash, trace_end_reason_name(end->reason),
+			    (unsigned long long)end->total_sync, end->final_rip, end->final_state_hash);
+		return false;
+	}
+	snprintf(msg, msglen, "replay matched: %llu sync points, %s, final rip %#" PRIx64
+		 ", state hash %016" PRIx64, (unsigned long long)m->sync,
+		 trace_end_reason_name(end->reason), rip, hash);
+	return true;
+}
+
+void rpl_format_event(const struct trace_event *ev, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "sync %llu rip %#" PRIx64 " %s", (unsigned long long)ev->sync,
+			 ev->rip, trace_event_kind_name(ev->kind));
+	size_t at = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+
+	switch (ev->kind) {
+	case TRACE_EV_PORT_READ:
+		snprintf(buf + at, len - at, " port=%#x size=%u value=%#x", ev->u.port_read.port,
+			 ev->u.port_read.size, ev->u.port_read.value);
+		break;
+	case TRACE_EV_MMIO_READ:
+		snprintf(buf + at, len - at, " gpa=%#" PRIx64 " value=%#" PRIx64, ev->u.mmio_read.gpa,
+			 ev->u.mmio_read.value);
+		break;
+	case TRACE_EV_IRQ_INJECT:
+		snprintf(buf + at, len - at, " vector=%u", ev->u.irq_inject.vector);
+		break;
+	case TRACE_EV_TSC_READ:
+		snprintf(buf + at, len - at, " value=%" PRIu64, ev->u.tsc_read.value);
+		break;
+	case TRACE_EV_CLOCK:
+		snprintf(buf + at, len - at, " vclock_ns=%" PRIu64, ev->u.clock.value);
+		break;
+	case TRACE_EV_REG_CHECKPOINT:
+		snprintf(buf + at, len - at, " hash=%016" PRIx64, ev->u.reg_checkpoint.reg_hash);
+		break;
+	case TRACE_EV_SERIAL_INPUT:
+		snprintf(buf + at, len - at, " bytes=%u", ev->u.serial_input.bytes.len);
+		break;
+	default:
+		break;
+	}
+}
+
+void rpl_report(const struct replayer *p, FILE *f)
+{
+	char line[160];
+	unsigned n = p->nrecent < RPL_RECENT ? p->nrecent : RPL_RECENT;
+
+	fprintf(f, "rrvm: replay diverged at sync point %llu (rip %#" PRIx64 "): %s\n",
+		(unsigned long long)p->div.sync, p->div.rip, p->div.what);
+	if (n)
+		fprintf(f, "rrvm: the last %u events replayed before it:\n", n);
+	for (unsigned i = p->nrecent - n; i < p->nrecent; i++) {
+		rpl_format_event(&p->recent[i % RPL_RECENT], line, sizeof(line));
+		fprintf(f, "rrvm:   %s\n", line);
+	}
+}

@@ -1,0 +1,171 @@
+#define LOG_MODULE "replay"
+#include "replay/session.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "util/log.h"
+#include "vmm/elf.h"
+#include "vmm/x86.h"
+
+#define RR_MAX_SEGS 32
+
+/* Write-protects the code: the scanned regions (functions) when the ELF has
+ * symbols, else its executable segments.  Data that shares a page with
+ * code then exits on every write, which is correct, only slower. */
+static int rr_protect_code(struct rr_session *s)
+{
+	for (size_t i = 0; i < s->tsc.nregion; i++) {
+		int r = gmem_protect(&s->m.mem, s->tsc.region[i].gpa, s->tsc.region[i].len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int rr_scan_kernel(struct rr_session *s, char *msg, size_t msglen)
+{
+	const char *path = s->m.cfg.kernel_path;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	struct stat st;
+	void *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED) {
+		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	s->kernel_size = (uint64_t)st.st_size;
+	s->kernel_xxh64 = XXH64(buf, (size_t)st.st_size, 0);
+	r = tsc_scan_kernel(&s->tsc, &s->m.mem, buf, (size_t)st.st_size);
+	munmap(buf, (size_t)st.st_size);
+	if (r < 0) {
+		snprintf(msg, msglen, "%s: cannot scan for RDTSC: %s", path, strerror(-r));
+		return r;
+	}
+	log_info("%s: %d RDTSC/RDTSCP sites patched in %zu code regions (%u undecodable)", path,
+		 r, s->tsc.nregion, s->tsc.undecodable);
+	return 0;
+}
+
+int rr_session_init(struct rr_session *s, const struct machine_config *cfg,
+		    enum machine_init_error *kind, char *msg, size_t msglen)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	tsc_sites_init(&s->tsc);
+	r = machine_init(&s->m, cfg, kind, msg, msglen);
+	if (r < 0)
+		return r;
+	*kind = MACHINE_INIT_KERNEL;
+	r = rr_scan_kernel(s, msg, msglen);
+	if (r < 0)
+		goto fail;
+	*kind = MACHINE_INIT_KVM;
+	r = rr_protect_code(s);
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot write-protect the kernel's code: %s", strerror(-r));
+		goto fail;
+	}
+	r = machine_trap_rdmsr(&s->m, X86_MSR_TSC);
+	if (r < 0)
+		log_warn("RDMSR of the TSC cannot be trapped on this host (%s): a guest "
+			 "reading it directly will not replay", strerror(-r));
+	s->tsc_khz = vcpu_tsc_khz(&s->m.vcpu);
+	s->initial_mem_xxh64 = XXH64(s->m.mem.base, s->m.mem.size, 0);
+	return 0;
+fail:
+	rr_session_free(s);
+	return r;
+}
+
+void rr_session_free(struct rr_session *s)
+{
+	machine_free(&s->m);
+	tsc_sites_free(&s->tsc);
+}
+
+uint64_t rr_rip(struct rr_session *s)
+{
+	return machine_regs(&s->m)->rip;
+}
+
+int rr_tsc_trap_site(struct rr_session *s, uint64_t *site_gpa)
+{
+	/* OUT imm8, AL is 2 bytes and RIP is already past it.  Code segments
+	 * are flat (base 0) in every mode rrvm boots into. */
+	uint64_t lin = rr_rip(s) - 2, gpa = lin;
+	const struct tsc_site *site;
+
+	if (vcpu_translate(&s->m.vcpu, lin, &gpa) < 0)
+		return 0;
+	site = tsc_find(&s->tsc, gpa);
+	if (!site)
+		return 0;
+	*site_gpa = gpa;
+	return site->kind;
+}
+
+void rr_tsc_trap_finish(struct rr_session *s, int kind, vtsc value, uint32_t aux)
+{
+	struct kvm_regs *r = machine_regs(&s->m);
+
+	/* RDTSC and RDTSCP zero the upper halves of RAX and RDX (and RCX). */
+	r->rax = (uint32_t)value;
+	r->rdx = value >> 32;
+	if (kind == TSC_INSN_RDTSCP) {
+		r->rcx = aux;
+		r->rip += 1; /* past the NOP that pads the 3-byte RDTSCP */
+	}
+	machine_regs_changed(&s->m);
+}
+
+void rr_code_written(struct rr_session *s, const struct vmm_exit *x)
+{
+	int n = tsc_rescan(&s->tsc, &s->m.mem, x->addr, x->size);
+
+	if (n > 0)
+		log_info("guest wrote code at %#llx: %d new RDTSC sites patched",
+			 (unsigned long long)x->addr, n);
+}
+
+vtsc rr_vtsc(const struct rr_session *s, vclock_ns t)
+{
+	/* kHz * ns / 1e6, split to stay exact without overflowing. */
+	return (t / 1000000) * s->tsc_khz + (t % 1000000) * s->tsc_khz / 1000000;
+}
+
+uint64_t rr_reg_hash(struct rr_session *s)
+{
+	return XXH64(machine_regs(&s->m), sizeof(struct kvm_regs), 0);
+}
+
+uint64_t rr_state_hash(struct rr_session *s)
+{
+	XXH64_state_t *st = XXH64_createState();
+	uint64_t h;
+
+	XXH64_reset(st, 0);
+	XXH64_update(st, machine_regs(&s->m), sizeof(struct kvm_regs));
+	XXH64_update(st, s->m.mem.base, s->m.mem.size);
+	h = XXH64_digest(st);
+	XXH64_freeState(st);
+	return h;
+}
