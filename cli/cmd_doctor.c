@@ -68,6 +68,7 @@ static void doctor_print(const struct host_caps *c)
 	doctor_result("INT 0x80 from ring 3 (DPL-3 gate)", &c->int80_ring3);
 	doctor_result("SYSCALL from ring 3", &c->syscall_ring3);
 	doctor_result("HLT in ring 0", &c->hlt_ring0);
+	doctor_result("interrupt window exit (KVM_EXIT_IRQ_WINDOW_OPEN)", &c->irq_window);
 	doctor_result("RDTSC", &c->rdtsc);
 	doctor_result("KVM_MEM_READONLY memslots", &c->ro_memslot);
 	doctor_result("dirty logging (KVM_GET_DIRTY_LOG)", &c->dirty_log);

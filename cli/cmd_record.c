@@ -23,12 +23,24 @@ static const char cli_record_help[] =
 	"  -o, --output TRACE    the trace file to write (required)\n"
 	"      --policy NAME     interrupt delivery policy: exact (the default and\n"
 	"                        only one: interrupts land at guest-caused exits)\n"
-	"      --reg-check N     register-hash checkpoint every N sync points (16)\n" CLI_MACHINE_HELP
+	"      --reg-check N     register-hash checkpoint every N sync points (16)\n"
+	"      --chunk-kb N      write a trace chunk every N KiB of events (256)\n"
+	"      --chunk-ms N      ... or when its oldest event is N ms old (1000):\n"
+	"                        what a crash can lose at most\n" CLI_MACHINE_HELP
 	"  -h, --help            show this help\n"
 	"\n"
 	"exit status: as for `rrvm run`; 22 if the trace could not be written.\n";
 
-enum { OPT_POLICY = CLI_OPT_FIRST_FREE, OPT_REG_CHECK };
+enum { OPT_POLICY = CLI_OPT_FIRST_FREE, OPT_REG_CHECK, OPT_CHUNK_KB, OPT_CHUNK_MS };
+
+/* A positive number that fits in 32 bits, or 0. */
+static uint32_t record_count(const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	return *end || end == arg || v > UINT32_MAX / 1024 ? 0 : (uint32_t)v;
+}
 
 static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const char **out,
 			struct rec_options *ro)
@@ -38,11 +50,12 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 		{ "output", required_argument, NULL, 'o' },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "reg-check", required_argument, NULL, OPT_REG_CHECK },
+		{ "chunk-kb", required_argument, NULL, OPT_CHUNK_KB },
+		{ "chunk-ms", required_argument, NULL, OPT_CHUNK_MS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int opt, r;
-	char *end;
 
 	optind = 1;
 	opterr = 0;
@@ -63,12 +76,24 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 			}
 			break;
 		case OPT_REG_CHECK:
-			ro->reg_check_every = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !ro->reg_check_every) {
-				fprintf(stderr, "rrvm record: bad --reg-check '%s'\n", optarg);
+		case OPT_CHUNK_KB:
+		case OPT_CHUNK_MS: {
+			uint32_t v = record_count(optarg);
+			if (!v) {
+				fprintf(stderr, "rrvm record: bad number '%s' for --%s\n", optarg,
+					opt == OPT_REG_CHECK  ? "reg-check"
+					: opt == OPT_CHUNK_KB ? "chunk-kb"
+							      : "chunk-ms");
 				return CLI_ERR_USAGE;
 			}
+			if (opt == OPT_REG_CHECK)
+				ro->reg_check_every = v;
+			else if (opt == OPT_CHUNK_KB)
+				ro->writer.chunk_bytes = v * 1024;
+			else
+				ro->writer.chunk_ms = v;
 			break;
+		}
 		case 'h':
 			fputs(cli_record_help, stdout);
 			return -1;
@@ -98,6 +123,7 @@ int cli_record_main(int argc, char **argv)
 	int status, werr;
 
 	cli_machine_opts_init(&o);
+	cli_signals_catch(NULL);
 	status = record_parse(argc, argv, &o, &out, &ro);
 	if (status)
 		goto done;
@@ -133,6 +159,7 @@ int cli_record_main(int argc, char **argv)
 free_session:
 	rr_session_free(s);
 done:
+	cli_signals_release();
 	free(s);
 	cli_machine_opts_free(&o);
 	return status < 0 ? CLI_OK : status;

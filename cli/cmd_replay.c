@@ -8,6 +8,7 @@
 #include "cli/machine_opts.h"
 #include "cli/signals.h"
 #include "replay/replayer.h"
+#include "vmm/probe.h"
 
 static const char cli_replay_help[] =
 	"usage: rrvm replay [options] TRACE\n"
@@ -68,6 +69,15 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
+/* The header's host_probe value for KEY, or NULL. */
+static const char *replay_kv(const struct trace_header *h, const char *key)
+{
+	for (uint32_t i = 0; i < h->nhost_probe; i++)
+		if (!strcmp(h->host_probe[i].key, key))
+			return h->host_probe[i].value;
+	return NULL;
+}
+
 /* Boots the recorded machine and checks it is the one the trace describes. */
 static int replay_session(struct rr_session *s, const struct replay_opts *o,
 			  const struct trace_header *h, FILE *out)
@@ -82,9 +92,17 @@ static int replay_session(struct rr_session *s, const struct replay_opts *o,
 		.rtc_epoch = h->rtc_epoch_sec,
 		.kvm_path = o->kvm,
 	};
+	const char *win = replay_kv(h, "irq_window");
 	enum machine_init_error kind;
 	char msg[400];
 
+	/* Interrupts must reach the guest the way they did while recording. */
+	cfg.irq_window = win && !strcmp(win, "1");
+	if (cfg.irq_window && !probe_irq_window_precise(o->kvm)) {
+		fprintf(stderr, "rrvm: %s: recorded with precise interrupt-window exits, which "
+			"this host's KVM does not give\n", o->trace);
+		return CLI_ERR_MISMATCH;
+	}
 	if (rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "rrvm: %s\n", msg);
 		return cli_init_status(kind);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "vmm/probe.h"
 
 void cli_machine_opts_init(struct cli_machine_opts *o)
 {
@@ -106,6 +107,7 @@ int cli_machine_finish(struct cli_machine_opts *o, const char *cmd, int argc, ch
 		return CLI_ERR_USAGE;
 	}
 	o->cfg.kernel_path = argv[0];
+	o->cfg.irq_window = probe_irq_window_precise(o->cfg.kvm_path);
 	/* getopt stops at "--"; everything after the kernel is its command line. */
 	argc--, argv++;
 	if (argc && !strcmp(argv[0], "--"))

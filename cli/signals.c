@@ -6,6 +6,8 @@
 #include "vmm/machine.h"
 
 static struct machine *volatile cli_sig_machine;
+/* Signals that arrived before there was a machine to stop. */
+static volatile sig_atomic_t cli_sig_early;
 
 static void cli_sig_handler(int sig)
 {
@@ -14,6 +16,8 @@ static void cli_sig_handler(int sig)
 	(void)sig;
 	if (m)
 		machine_request_stop(m);
+	else
+		cli_sig_early++;
 }
 
 /* No SA_RESTART: a blocking poll() in the idle loop must return early. */
@@ -28,8 +32,11 @@ static void cli_sig_install(void (*fn)(int))
 
 void cli_signals_catch(struct machine *m)
 {
-	cli_sig_machine = m;
 	cli_sig_install(cli_sig_handler);
+	cli_sig_machine = m;
+	/* A Ctrl-C during setup stops the guest before its first instruction. */
+	if (m && cli_sig_early)
+		machine_request_stop(m);
 }
 
 void cli_signals_release(void)

@@ -1,4 +1,6 @@
-/* SIGINT/SIGTERM end a running guest cleanly (machine_request_stop). */
+/* SIGINT/SIGTERM end a running guest cleanly (machine_request_stop).
+ * cli_signals_catch(NULL) catches them early, before the machine exists;
+ * they are passed on once it does. */
 #ifndef RRVM_CLI_SIGNALS_H
 #define RRVM_CLI_SIGNALS_H
 

@@ -222,8 +222,9 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 						       c->ecx, c->edx, 0 };
 	}
 	/* The rewritten leaves are listed with commas: spaces split pairs. */
-	snprintf(summary, sizeof(summary), "%s cpuid_rewritten=%s",
-		 o->host_summary ? o->host_summary : "",
+	/* irq_window is how interrupts were delivered: replay must do the same. */
+	snprintf(summary, sizeof(summary), "%s irq_window=%d cpuid_rewritten=%s",
+		 o->host_summary ? o->host_summary : "", s->m.cfg.irq_window,
 		 s->m.cpuid_rewritten[0] ? s->m.cpuid_rewritten : "none");
 	for (char *p = strstr(summary, "cpuid_rewritten="); p && (p = strchr(p, ' '));)
 		*p = ',';

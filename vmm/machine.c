@@ -316,7 +316,9 @@ static void machine_deliver(struct machine *m)
 		return;
 	}
 	if (!run->ready_for_interrupt_injection || !run->if_flag) {
-		run->request_interrupt_window = 1;
+		/* Without a precise window exit, the interrupt waits for the
+		 * next exit the guest causes with interrupts enabled. */
+		run->request_interrupt_window = m->cfg.irq_window;
 		return;
 	}
 	irq.irq = pic_intack(&m->pic);

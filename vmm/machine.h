@@ -34,6 +34,8 @@ struct machine_config {
 	bool cmdline_verbatim; /* pass cmdline as it is, without the path (replay) */
 	uint64_t ram_size;
 	bool strict_io;
+	bool irq_window;       /* ask KVM for interrupt-window exits: only where
+				* they are precise (probe_irq_window_precise) */
 	FILE *serial_out;      /* guest COM1 output */
 	int serial_in_fd;      /* COM1 input, non-blocking reads; -1 for none */
 	int64_t rtc_epoch;     /* wall-clock seconds at guest start */

@@ -186,6 +186,42 @@ static void probe_hlt(const char *kp, struct probe_result *res)
 	probe_vm_close(&p);
 }
 
+/* Requests an interrupt window while IF=0, then STI: the exit must come
+ * right after the instruction in STI's shadow. */
+static void probe_irq_window(const char *kp, struct probe_result *res)
+{
+	static const uint8_t code[] = { 0xfa, OUT_TICK, NOP, 0xfb, NOP, NOP, NOP, NOP, HLT };
+	const uint64_t after_shadow = PROBE_CODE + 5;
+	struct probe_vm p;
+	struct kvm_regs r;
+	struct probe_stop st;
+
+	probe_set(res, PROBE_UNKNOWN, "cannot create a VM");
+	if (probe_vm_open(&p, kp, PROBE_RING0, code, sizeof(code), false) < 0)
+		return;
+	st = probe_vm_step(&p); /* the OUT, with IF=0 */
+	p.vcpu.run->request_interrupt_window = 1;
+	if (st.reason == KVM_EXIT_IO)
+		st = probe_vm_step(&p);
+	if (vcpu_get_regs(&p.vcpu, &r) < 0)
+		probe_set(res, PROBE_OTHER, "cannot read registers");
+	else if (st.reason == KVM_EXIT_IRQ_WINDOW_OPEN && r.rip == after_shadow)
+		probe_set(res, PROBE_EXITS, "precise");
+	else if (st.reason == KVM_EXIT_IRQ_WINDOW_OPEN || st.reason == KVM_EXIT_HLT)
+		probe_set(res, PROBE_IGNORED, "late (comes with a later exit): not used");
+	else
+		probe_classify(res, &st, false);
+	probe_vm_close(&p);
+}
+
+bool probe_irq_window_precise(const char *kp)
+{
+	struct probe_result r;
+
+	probe_irq_window(kp, &r);
+	return probe_works(&r);
+}
+
 /* Does RDTSC exit?  It should not anywhere: rrvm patches it instead. */
 static void probe_rdtsc(const char *kp, struct probe_result *res)
 {
@@ -349,6 +385,7 @@ int probe_host(struct host_caps *c, const char *kp)
 	probe_ring3_insn(kp, syscall_code, sizeof(syscall_code), PORT_SYSCALL, 0xaa,
 			 "reaches LSTAR", &c->syscall_ring3);
 	probe_hlt(kp, &c->hlt_ring0);
+	probe_irq_window(kp, &c->irq_window);
 	probe_rdtsc(kp, &c->rdtsc);
 	probe_memslots(kp, c);
 	probe_cpuid(c, kp);

@@ -39,6 +39,7 @@ struct host_caps {
 	struct probe_result int80_ring3;     /* INT 0x80 through a DPL-3 gate */
 	struct probe_result syscall_ring3;   /* SYSCALL to LSTAR */
 	struct probe_result hlt_ring0;
+	struct probe_result irq_window;      /* exit as soon as IF=1 after STI? */
 	struct probe_result rdtsc;           /* does RDTSC exit? */
 	struct probe_result ro_memslot;      /* write to a KVM_MEM_READONLY slot */
 	struct probe_result dirty_log;       /* KVM_GET_DIRTY_LOG sees a write */
@@ -57,6 +58,12 @@ static inline bool probe_works(const struct probe_result *r)
 {
 	return r->outcome == PROBE_EXITS;
 }
+
+/* Whether KVM_EXIT_IRQ_WINDOW_OPEN comes exactly when the guest becomes
+ * interruptible.  Where it comes late (kvm_pvm: at the next other exit),
+ * its position depends on host timing, so the exact interrupt policy must
+ * not use it.  Costs one probe VM (a few ms). */
+bool probe_irq_window_precise(const char *kvm_path);
 
 /* "key=value" pairs (one line, space separated) for a trace header. */
 int probe_summary(const struct host_caps *c, char *buf, size_t len);

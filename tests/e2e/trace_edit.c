@@ -1,0 +1,50 @@
+/* Test tool: copies a trace, changing one logged input, to prove that
+ * replay catches the first wrong step.
+ *
+ *   trace_edit IN OUT N    flips bit 0 of the value of the N-th port read
+ *                          (0-based) and prints its sync point
+ *
+ * Exit 0, or 1 with a message. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "trace-format/trace.h"
+
+int main(int argc, char **argv)
+{
+	struct trace_reader *r;
+	struct trace_writer *w;
+	struct trace_error err;
+	struct trace_event ev;
+	uint64_t n, seen = 0;
+	int rc, edited = 0;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: trace_edit IN OUT N\n");
+		return 1;
+	}
+	n = strtoull(argv[3], NULL, 10);
+	if (trace_reader_open(&r, argv[1], &err) < 0 ||
+	    trace_writer_open(&w, argv[2], trace_reader_header(r), NULL, &err) < 0) {
+		fprintf(stderr, "trace_edit: %s\n", err.msg);
+		return 1;
+	}
+	while ((rc = trace_reader_next(r, &ev)) == 1) {
+		if (ev.kind == TRACE_EV_PORT_READ && seen++ == n) {
+			ev.u.port_read.value ^= 1;
+			printf("%" PRIu64 "\n", ev.sync);
+			edited = 1;
+		}
+		if (trace_writer_append(w, &ev) < 0) {
+			fprintf(stderr, "trace_edit: %s\n", trace_writer_error(w));
+			return 1;
+		}
+	}
+	if (rc < 0 || trace_writer_close(w, trace_reader_end(r)) < 0 || !edited) {
+		fprintf(stderr, "trace_edit: %s\n", rc < 0 ? trace_reader_error(r) : "no such event");
+		return 1;
+	}
+	trace_reader_close(r);
+	return 0;
+}
