@@ -17,9 +17,18 @@ struct vmm_exit;
 /* Register-hash checkpoints every this many sync points by default. */
 #define RR_REG_CHECK_DEFAULT 16
 
+/* Linear address -> site, so that a TSC trap costs no KVM_TRANSLATE (an
+ * ioctl that reloads the vCPU, as expensive as the exit itself). */
+#define RR_TSC_CACHE 64
+
+struct rr_tsc_cache {
+	uint64_t lin, gpa; /* lin == 0: empty */
+};
+
 struct rr_session {
 	struct machine m;
 	struct tsc_sites tsc;
+	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
 	uint64_t kernel_xxh64, kernel_size;
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */
@@ -47,6 +56,8 @@ vtsc rr_vtsc(const struct rr_session *s, vclock_ns t);
 
 /* XXH64 of the general registers (as of the last exit). */
 uint64_t rr_reg_hash(struct rr_session *s);
+/* XXH64 of guest RAM (its non-zero pages), seeded with SEED. */
+uint64_t rr_mem_hash(struct rr_session *s, uint64_t seed);
 /* XXH64 of the registers and all guest RAM: the end-of-trace check. */
 uint64_t rr_state_hash(struct rr_session *s);
 

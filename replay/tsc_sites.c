@@ -101,21 +101,42 @@ void tsc_unpatch_view(const struct tsc_sites *s, uint64_t gpa, uint8_t *buf, siz
 		}
 }
 
+/* Capstone handles for both modes, opened once per scan (cs_open is not
+ * cheap next to sweeping one small function). */
+struct tsc_cs {
+	csh h[2]; /* [0] 32-bit, [1] 64-bit */
+};
+
+static int tsc_cs_open(struct tsc_cs *c)
+{
+	if (cs_open(CS_ARCH_X86, CS_MODE_32, &c->h[0]) != CS_ERR_OK)
+		return -ENOMEM;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &c->h[1]) != CS_ERR_OK) {
+		cs_close(&c->h[0]);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void tsc_cs_close(struct tsc_cs *c)
+{
+	cs_close(&c->h[0]);
+	cs_close(&c->h[1]);
+}
+
 /* Linear sweep of CODE (at GPA) in one mode.  Returns the number of
  * RDTSC/RDTSCP found (added to S when ADD), or -1 if the sweep stopped on
  * bytes that decode to nothing. */
-static int tsc_sweep(struct tsc_sites *s, const uint8_t *code, size_t len, uint64_t gpa,
-		     bool mode64, bool add)
+static int tsc_sweep(struct tsc_sites *s, const struct tsc_cs *c, const uint8_t *code,
+		     size_t len, uint64_t gpa, bool mode64, bool add)
 {
-	csh h;
+	csh h = c->h[mode64];
 	cs_insn *insn;
 	const uint8_t *p = code;
 	size_t left = len;
 	uint64_t addr = gpa;
 	int found = 0;
 
-	if (cs_open(CS_ARCH_X86, mode64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-		return -1;
 	insn = cs_malloc(h);
 	while (left && cs_disasm_iter(h, &p, &left, &addr, insn)) {
 		uint8_t kind = insn->id == X86_INS_RDTSC    ? TSC_INSN_RDTSC
@@ -132,14 +153,13 @@ static int tsc_sweep(struct tsc_sites *s, const uint8_t *code, size_t len, uint6
 	if (left && found >= 0)
 		found = -1; /* undecodable bytes: wrong mode, or data */
 	cs_free(insn, 1);
-	cs_close(&h);
 	return found;
 }
 
 /* Decodes one region in its mode (choosing it the first time: 64-bit unless
  * that fails and 32-bit does not) and patches what it finds. */
-static int tsc_scan_region(struct tsc_sites *s, struct guest_mem *m, struct tsc_region *r,
-			   bool choose)
+static int tsc_scan_region(struct tsc_sites *s, const struct tsc_cs *c, struct guest_mem *m,
+			   struct tsc_region *r, bool choose)
 {
 	uint8_t *mem = gmem_ptr(m, r->gpa, r->len), *copy;
 	int n;
@@ -153,11 +173,11 @@ static int tsc_scan_region(struct tsc_sites *s, struct guest_mem *m, struct tsc_
 	tsc_unpatch_view(s, r->gpa, copy, r->len);
 	if (choose) {
 		r->mode64 = true;
-		if (tsc_sweep(s, copy, r->len, r->gpa, true, false) < 0 &&
-		    tsc_sweep(s, copy, r->len, r->gpa, false, false) >= 0)
+		if (tsc_sweep(s, c, copy, r->len, r->gpa, true, false) < 0 &&
+		    tsc_sweep(s, c, copy, r->len, r->gpa, false, false) >= 0)
 			r->mode64 = false;
 	}
-	n = tsc_sweep(s, copy, r->len, r->gpa, r->mode64, true);
+	n = tsc_sweep(s, c, copy, r->len, r->gpa, r->mode64, true);
 	if (n < 0) {
 		/* Keep the sites found before the undecodable bytes; the
 		 * rest of this region stays unpatched. */
@@ -215,6 +235,7 @@ int tsc_scan_kernel(struct tsc_sites *s, struct guest_mem *m, const uint8_t *fil
 	struct elf_seg segs[TSC_MAX_SEGS];
 	struct tsc_scan_ctx c = { .s = s, .segs = segs };
 	struct elf_file f;
+	struct tsc_cs cs;
 	const char *why;
 	int total = 0;
 
@@ -228,12 +249,13 @@ int tsc_scan_kernel(struct tsc_sites *s, struct guest_mem *m, const uint8_t *fil
 	if (c.err)
 		return c.err;
 	qsort(s->region, s->nregion, sizeof(*s->region), tsc_region_cmp);
-	for (size_t i = 0; i < s->nregion; i++) {
-		int n = tsc_scan_region(s, m, &s->region[i], true);
-		if (n < 0)
-			return n;
-		total += n;
+	if (tsc_cs_open(&cs) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nregion && total >= 0; i++) {
+		int n = tsc_scan_region(s, &cs, m, &s->region[i], true);
+		total = n < 0 ? n : total + n;
 	}
+	tsc_cs_close(&cs);
 	return total;
 }
 
@@ -249,6 +271,7 @@ int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t 
 {
 	size_t i = tsc_lower(s, gpa > 2 ? gpa - 2 : 0);
 	size_t before;
+	struct tsc_cs cs;
 	int added = 0;
 
 	/* Sites the guest overwrote (even in part) are the guest's now. */
@@ -260,14 +283,18 @@ int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t 
 			i++;
 		}
 	}
-	for (size_t r = 0; r < s->nregion; r++) {
+	if (tsc_cs_open(&cs) < 0)
+		return -ENOMEM;
+	for (size_t r = 0; r < s->nregion && added >= 0; r++) {
 		struct tsc_region *reg = &s->region[r];
 		if (gpa >= reg->gpa + reg->len || reg->gpa >= gpa + len)
 			continue;
 		before = s->n;
-		if (tsc_scan_region(s, m, reg, false) < 0)
-			return -ENOMEM;
-		added += (int)(s->n - before);
+		if (tsc_scan_region(s, &cs, m, reg, false) < 0)
+			added = -ENOMEM;
+		else
+			added += (int)(s->n - before);
 	}
+	tsc_cs_close(&cs);
 	return added;
 }

@@ -64,7 +64,8 @@ static int gmem_relayout(struct guest_mem *m)
 	return 0;
 }
 
-int gmem_protect(struct guest_mem *m, uint64_t gpa, uint64_t len)
+/* Adds one range to the sorted, merged list. */
+static int gmem_add_ro(struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	uint64_t lo = gpa & ~(GMEM_PAGE - 1);
 	uint64_t hi = (gpa + len + GMEM_PAGE - 1) & ~(GMEM_PAGE - 1);
@@ -84,6 +85,16 @@ int gmem_protect(struct guest_mem *m, uint64_t gpa, uint64_t len)
 	memmove(&m->ro[i + 1], &m->ro[j], (m->nro - j) * sizeof(m->ro[0]));
 	m->nro = m->nro - (j - i) + 1;
 	m->ro[i] = (struct gmem_range){ lo, hi - lo };
+	return 0;
+}
+
+int gmem_protect(struct guest_mem *m, const struct gmem_range *r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int e = gmem_add_ro(m, r[i].gpa, r[i].len);
+		if (e < 0)
+			return e;
+	}
 	return gmem_relayout(m);
 }
 

@@ -31,9 +31,11 @@ struct guest_mem {
 int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size);
 void gmem_free(struct guest_mem *m);
 
-/* Makes [gpa, gpa+len) (rounded out to pages) read-only to the guest.
- * Returns 0, -ENOSPC when there are too many ranges, or a KVM error. */
-int gmem_protect(struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Makes the N ranges (rounded out to pages, merged where they touch)
+ * read-only to the guest, with one re-layout of the memslots: slot changes
+ * are costly, so callers batch them.  Returns 0, -ENOSPC when there are too
+ * many disjoint ranges, or a KVM error. */
+int gmem_protect(struct guest_mem *m, const struct gmem_range *r, unsigned n);
 
 /* True when GPA lies in a read-only range of RAM. */
 bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa);
