@@ -84,13 +84,26 @@ __attribute__((noreturn)) static void all_done(void)
 	runtime_finish();
 }
 
-static void timer_irq(struct regs *r)
+/* Set when IRQ0 lands in the kernel (inside a system call): the task is
+ * preempted on its way back to ring 3 instead. */
+static bool need_resched;
+
+static void preempt(struct regs *r)
 {
 	unsigned before = current;
 
-	ticks++;
-	if ((r->cs & 3) == 3 && switch_to_next(r) && current != before)
+	need_resched = false;
+	if (switch_to_next(r) && current != before)
 		preemptions++;
+}
+
+static void timer_irq(struct regs *r)
+{
+	ticks++;
+	if ((r->cs & 3) == 3)
+		preempt(r);
+	else
+		need_resched = true;
 }
 
 /*
@@ -101,7 +114,14 @@ static void timer_irq(struct regs *r)
 static uint64_t sys_clock(void)
 {
 	static uint64_t last;
-	uint16_t reload = pit_reload(), count = pit_read_counter();
+	uint16_t reload = pit_reload(), count;
+
+	/* Like any kernel, take interrupts during the system call: under
+	 * rrvm's exact policy an interrupt lands only at an exit the guest
+	 * makes with interrupts enabled, such as this PIT read. */
+	__asm__ volatile("sti" ::: "memory");
+	count = pit_read_counter();
+	__asm__ volatile("cli" ::: "memory");
 	uint64_t us = ticks * (1000000 / SCHED_HZ) +
 		      (uint64_t)(reload - count) * (1000000 / SCHED_HZ) / reload;
 
@@ -144,6 +164,8 @@ static void syscall_dispatch(struct regs *r)
 		r->rax = (uint64_t)-1;
 		break;
 	}
+	if (need_resched && !tasks[current].done)
+		preempt(r);
 }
 
 static void syscall_int80(struct regs *r)

@@ -95,6 +95,32 @@ static void expect_eof(int fd)
 	assert_int_equal(read(fd, &c, 1), 0);
 }
 
+/* Connects once the server has seen the previous debugger go: until then a
+ * new connection is refused (closed at once), which is the contract.  Sends
+ * qC and expects WANT; retries for up to 5 s. */
+static int tcp_connect_next(const char *want)
+{
+	for (int tries = 0; tries < 250; tries++) {
+		int fd = tcp_connect();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char buf[64];
+		ssize_t r;
+
+		send_str(fd, "$qC#b4");
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		r = recv(fd, buf, strlen(want), MSG_WAITALL);
+		if (r == (ssize_t)strlen(want)) {
+			buf[r] = 0;
+			assert_string_equal(buf, want);
+			return fd;
+		}
+		close(fd); /* refused: the old session is still being torn down */
+		usleep(20 * 1000);
+	}
+	fail_msg("the server never took a new connection");
+	return -1;
+}
+
 static void test_tcp_sessions(void **state)
 {
 	const struct gdb_server_config cfg = { .transport = GDB_TRANSPORT_TCP };
@@ -111,14 +137,12 @@ static void test_tcp_sessions(void **state)
 	send_str(a, "$Hg2#e1$qC#b4");   /* the first is unaffected */
 	expect(a, "+$OK#9a+$QC2#c6");
 	close(a);                       /* drop without detaching */
-	c = tcp_connect();              /* the server is ready again */
-	send_str(c, "$qC#b4");
-	expect(c, "+$QC1#c5");          /* fresh session state */
+	c = tcp_connect_next("+$QC1#c5"); /* ready again, with fresh state */
 	send_str(c, "$D#44");
 	expect(c, "+$OK#9a");
 	expect_eof(c);                  /* detach closes the connection */
 	close(c);
-	c = tcp_connect();
+	c = tcp_connect_next("+$QC1#c5");
 	send_str(c, "$k#6b");
 	expect(c, "+");
 	expect_eof(c);
