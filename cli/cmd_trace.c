@@ -259,47 +259,10 @@ static void put_hex(const struct trace_bytes *b)
 
 static void dump_text(const struct trace_event *ev)
 {
-	printf("%" PRIu64 " rip=0x%" PRIx64 " %s", ev->sync, ev->rip,
-	       trace_event_kind_name(ev->kind));
-	switch (ev->kind) {
-	case TRACE_EV_PORT_READ:
-		printf(" port=0x%x size=%u value=0x%x\n", ev->u.port_read.port,
-		       ev->u.port_read.size, ev->u.port_read.value);
-		break;
-	case TRACE_EV_MMIO_READ:
-		printf(" gpa=0x%" PRIx64 " size=%u value=0x%" PRIx64 "\n", ev->u.mmio_read.gpa,
-		       ev->u.mmio_read.size, ev->u.mmio_read.value);
-		break;
-	case TRACE_EV_IRQ_INJECT:
-		printf(" vector=0x%x\n", ev->u.irq_inject.vector);
-		break;
-	case TRACE_EV_TSC_READ:
-		printf(" value=%" PRIu64 " source=%s aux=%u\n", ev->u.tsc_read.value,
-		       trace_tsc_source_name(ev->u.tsc_read.source), ev->u.tsc_read.aux);
-		break;
-	case TRACE_EV_MSR_READ:
-		printf(" msr=0x%x value=0x%" PRIx64 "\n", ev->u.msr_read.index,
-		       ev->u.msr_read.value);
-		break;
-	case TRACE_EV_SERIAL_INPUT:
-		printf(" data=");
-		put_hex(&ev->u.serial_input.bytes);
-		putchar('\n');
-		break;
-	case TRACE_EV_CODE_WRITE:
-		printf(" gpa=0x%" PRIx64 " len=%u data=", ev->u.code_write.gpa,
-		       ev->u.code_write.bytes.len);
-		put_hex(&ev->u.code_write.bytes);
-		putchar('\n');
-		break;
-	case TRACE_EV_CLOCK:
-		printf(" vclock_ns=%" PRIu64 "\n", ev->u.clock.value);
-		break;
-	default:
-		printf(" hash=%016" PRIx64 " vclock_ns=%" PRIu64 "\n",
-		       ev->u.reg_checkpoint.reg_hash, ev->u.reg_checkpoint.vclock);
-		break;
-	}
+	char line[TRACE_EVENT_TEXT_MAX];
+
+	trace_event_format(ev, line, sizeof(line));
+	puts(line);
 }
 
 static void dump_json(const struct trace_event *ev)

@@ -69,7 +69,7 @@ static const struct trace_event *rpl_expect(struct replayer *p, enum trace_event
 					    sync_seq s)
 {
 	const struct trace_event *ev = rpl_peek(p, kind, s);
-	char got[160];
+	char got[TRACE_EVENT_TEXT_MAX];
 
 	if (!ev) {
 		if (p->next_state < 0)
@@ -80,7 +80,7 @@ static const struct trace_event *rpl_expect(struct replayer *p, enum trace_event
 				    "last event of the trace", trace_event_kind_name(kind),
 				    (unsigned long long)s);
 		else {
-			rpl_format_event(&p->next, got, sizeof(got));
+			trace_event_format(&p->next, got, sizeof(got));
 			rpl_diverge(p, s, "the guest made a %s, but the trace expects: %s",
 				    trace_event_kind_name(kind), got);
 		}
@@ -234,13 +234,13 @@ static void rpl_checkpoint(struct replayer *p, const struct vmm_exit *x)
 static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct replayer *p = ctx;
-	char want[160];
+	char want[TRACE_EVENT_TEXT_MAX];
 	int kind;
 
 	if (!x->is_sync)
 		return 0;
 	if (p->next_state == 1 && p->next.sync < x->sync) {
-		rpl_format_event(&p->next, want, sizeof(want));
+		trace_event_format(&p->next, want, sizeof(want));
 		rpl_diverge(p, x->sync, "the guest went past an event it never asked for: %s", want);
 		return -1;
 	}
@@ -403,44 +403,9 @@ bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char 
 	return true;
 }
 
-void rpl_format_event(const struct trace_event *ev, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "sync %llu rip %#" PRIx64 " %s", (unsigned long long)ev->sync,
-			 ev->rip, trace_event_kind_name(ev->kind));
-	size_t at = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
-
-	switch (ev->kind) {
-	case TRACE_EV_PORT_READ:
-		snprintf(buf + at, len - at, " port=%#x size=%u value=%#x", ev->u.port_read.port,
-			 ev->u.port_read.size, ev->u.port_read.value);
-		break;
-	case TRACE_EV_MMIO_READ:
-		snprintf(buf + at, len - at, " gpa=%#" PRIx64 " value=%#" PRIx64, ev->u.mmio_read.gpa,
-			 ev->u.mmio_read.value);
-		break;
-	case TRACE_EV_IRQ_INJECT:
-		snprintf(buf + at, len - at, " vector=%u", ev->u.irq_inject.vector);
-		break;
-	case TRACE_EV_TSC_READ:
-		snprintf(buf + at, len - at, " value=%" PRIu64, ev->u.tsc_read.value);
-		break;
-	case TRACE_EV_CLOCK:
-		snprintf(buf + at, len - at, " vclock_ns=%" PRIu64, ev->u.clock.value);
-		break;
-	case TRACE_EV_REG_CHECKPOINT:
-		snprintf(buf + at, len - at, " hash=%016" PRIx64, ev->u.reg_checkpoint.reg_hash);
-		break;
-	case TRACE_EV_SERIAL_INPUT:
-		snprintf(buf + at, len - at, " bytes=%u", ev->u.serial_input.bytes.len);
-		break;
-	default:
-		break;
-	}
-}
-
 void rpl_report(const struct replayer *p, FILE *f)
 {
-	char line[160];
+	char line[TRACE_EVENT_TEXT_MAX];
 	unsigned n = p->nrecent < RPL_RECENT ? p->nrecent : RPL_RECENT;
 
 	fprintf(f, "rrvm: replay diverged at sync point %llu (rip %#" PRIx64 "): %s\n",
@@ -448,7 +413,7 @@ void rpl_report(const struct replayer *p, FILE *f)
 	if (n)
 		fprintf(f, "rrvm: the last %u events replayed before it:\n", n);
 	for (unsigned i = p->nrecent - n; i < p->nrecent; i++) {
-		rpl_format_event(&p->recent[i % RPL_RECENT], line, sizeof(line));
+		trace_event_format(&p->recent[i % RPL_RECENT], line, sizeof(line));
 		fprintf(f, "rrvm:   %s\n", line);
 	}
 }

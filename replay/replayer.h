@@ -21,7 +21,7 @@ struct rpl_divergence {
 	bool hit;
 	sync_seq sync;
 	uint64_t rip;
-	char what[320];
+	char what[320 + TRACE_EVENT_TEXT_MAX];
 };
 
 struct replayer {
@@ -62,8 +62,5 @@ bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char 
 
 /* Prints the divergence report: one line, then the last events before it. */
 void rpl_report(const struct replayer *p, FILE *f);
-
-/* One event as text ("sync 12 rip 0x1000 port_read port=0x3fd ..."). */
-void rpl_format_event(const struct trace_event *ev, char *buf, size_t len);
 
 #endif

@@ -2,6 +2,8 @@
 #include "trace-format/format.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,4 +387,77 @@ const char *trace_event_decode(struct trace_delta *d, const uint8_t *buf, size_t
 	ev->sync = d->sync;
 	ev->rip = d->rip;
 	return decode_kind(m, d, ev);
+}
+
+/* Appends FMT to BUF at *AT, never past LEN. */
+static void fmt_put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fmt_put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*at >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *at, len - *at, fmt, ap);
+	va_end(ap);
+	*at = n < 0 ? len : *at + (size_t)n;
+}
+
+static void fmt_hex(char *buf, size_t len, size_t *at, const struct trace_bytes *b)
+{
+	for (uint32_t i = 0; i < b->len && *at + 2 < len; i++)
+		fmt_put(buf, len, at, "%02x", b->data[i]);
+}
+
+void trace_event_format(const struct trace_event *ev, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	fmt_put(buf, len, &at, "%" PRIu64 " rip=0x%" PRIx64 " %s", ev->sync, ev->rip,
+		trace_event_kind_name(ev->kind));
+	switch (ev->kind) {
+	case TRACE_EV_PORT_READ:
+		fmt_put(buf, len, &at, " port=0x%x size=%u value=0x%x", ev->u.port_read.port,
+			ev->u.port_read.size, ev->u.port_read.value);
+		break;
+	case TRACE_EV_MMIO_READ:
+		fmt_put(buf, len, &at, " gpa=0x%" PRIx64 " size=%u value=0x%" PRIx64,
+			ev->u.mmio_read.gpa, ev->u.mmio_read.size, ev->u.mmio_read.value);
+		break;
+	case TRACE_EV_IRQ_INJECT:
+		fmt_put(buf, len, &at, " vector=0x%x", ev->u.irq_inject.vector);
+		break;
+	case TRACE_EV_TSC_READ:
+		fmt_put(buf, len, &at, " value=%" PRIu64 " source=%s aux=%u", ev->u.tsc_read.value,
+			trace_tsc_source_name(ev->u.tsc_read.source), ev->u.tsc_read.aux);
+		break;
+	case TRACE_EV_MSR_READ:
+		fmt_put(buf, len, &at, " msr=0x%x value=0x%" PRIx64, ev->u.msr_read.index,
+			ev->u.msr_read.value);
+		break;
+	case TRACE_EV_SERIAL_INPUT:
+		fmt_put(buf, len, &at, " data=");
+		fmt_hex(buf, len, &at, &ev->u.serial_input.bytes);
+		break;
+	case TRACE_EV_CODE_WRITE:
+		fmt_put(buf, len, &at, " gpa=0x%" PRIx64 " len=%u data=", ev->u.code_write.gpa,
+			ev->u.code_write.bytes.len);
+		fmt_hex(buf, len, &at, &ev->u.code_write.bytes);
+		break;
+	case TRACE_EV_CLOCK:
+		fmt_put(buf, len, &at, " vclock_ns=%" PRIu64, ev->u.clock.value);
+		break;
+	case TRACE_EV_REG_CHECKPOINT:
+		fmt_put(buf, len, &at, " hash=%016" PRIx64 " vclock_ns=%" PRIu64,
+			ev->u.reg_checkpoint.reg_hash, ev->u.reg_checkpoint.vclock);
+		break;
+	default:
+		break;
+	}
 }

@@ -286,6 +286,13 @@ const char *trace_reader_error(const struct trace_reader *r);
 
 /* ----------------------------------------------------------------- names */
 
+/* One event as a line of text, as `rrvm dump` prints it:
+ * "SYNC rip=0xRIP KIND field=value ...".  Data bytes are printed in hex
+ * and cut to fit LEN (TRACE_EVENT_TEXT_MAX holds any event but the longest
+ * serial input or code write whole). */
+#define TRACE_EVENT_TEXT_MAX 256
+void trace_event_format(const struct trace_event *ev, char *buf, size_t len);
+
 /* "port_read", ...; "unknown" for anything else.  Never NULL. */
 const char *trace_event_kind_name(enum trace_event_kind k);
 const char *trace_end_reason_name(enum trace_end_reason r);

@@ -37,3 +37,12 @@ print_hex:
 	movb $\value, %al
 	outb %al, $0xf4
 .endm
+
+/* Prints the label at LABEL, then %r8 in hex, and exits with value 0. */
+.macro print_checksum_and_exit label
+	lea \label(%rip), %rsi
+	call puts
+	mov %r8, %rdi
+	call print_hex
+	exit64 0
+.endm

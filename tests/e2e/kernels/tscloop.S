@@ -16,11 +16,7 @@ _start:
 	rol $7, %r8
 	dec %r9d
 	jnz 1b
-	lea msg(%rip), %rsi
-	call puts
-	mov %r8, %rdi
-	call print_hex
-	exit64 0
+	print_checksum_and_exit msg
 	.size _start, .-_start
 
 	.section .rodata
