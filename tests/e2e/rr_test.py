@@ -14,6 +14,9 @@
                                              replays up to its last chunk
   rr_test.py sigint   RRVM KERNEL            Ctrl-C ends a recording cleanly
   rr_test.py mismatch RRVM KERNEL OTHER      replay with another kernel is refused
+  rr_test.py cpuid    RRVM TRACE_EDIT KERNEL replay of a trace from another CPU is refused
+  rr_test.py serial   RRVM KERNEL INPUT      serial input is recorded and replayed
+                                             without the input file
 
 Prints 'N passed, M failed'; exit 0 when all passed, 77 to skip without
 /dev/kvm (unless RRVM_REQUIRE_KVM=1).
@@ -164,6 +167,30 @@ def t_mismatch(rrvm, kernel, other, d):
           f"missing trace: {p.returncode} {p.stderr}")
 
 
+def t_cpuid(rrvm, edit, kernel, d):
+    trace, bad = os.path.join(d, "t.trace"), os.path.join(d, "cpu.trace")
+    record(rrvm, trace, kernel)
+    e = run([edit, trace, bad, "cpuid"])
+    if not check(e.returncode == 0, f"trace_edit: {e.stderr.decode()}"):
+        return
+    p = replay(rrvm, bad)
+    err = p.stderr.decode()
+    check(p.returncode == 26 and len(err.splitlines()) == 1 and
+          "the CPUID table differs in leaf 0x1.0" in err, f"cpuid mismatch: {p.returncode} {err}")
+
+
+def t_serial(rrvm, kernel, infile, d):
+    trace = os.path.join(d, "s.trace")
+    rec = run([rrvm, "record", "--serial-in", infile, "-o", trace, kernel])
+    check(rec.returncode == 1 and rec.stdout == b"HELLO, RRVM\n",
+          f"recording with input: {rec.returncode} {rec.stdout}")
+    dump = run([rrvm, "dump", trace]).stdout.decode()
+    check("serial_input" in dump, "the trace has no serial input event")
+    p = replay(rrvm, trace)
+    check(p.returncode == 0 and p.stdout == rec.stdout,
+          f"replay without input: {p.returncode} {p.stdout} {p.stderr}")
+
+
 def main():
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         if os.environ.get("RRVM_REQUIRE_KVM") == "1":
@@ -173,7 +200,8 @@ def main():
         return 77
     tests = {"repeat": t_repeat, "vary": t_vary, "vary-raw": t_vary_raw, "diverge": t_diverge,
              "sigkill": t_sigkill,
-             "sigint": t_sigint, "mismatch": t_mismatch}
+             "sigint": t_sigint, "mismatch": t_mismatch, "cpuid": t_cpuid,
+             "serial": t_serial}
     with tempfile.TemporaryDirectory() as d:
         tests[sys.argv[1]](*sys.argv[2:], d)
     print(f"{results['passed']} passed, {results['failed']} failed")

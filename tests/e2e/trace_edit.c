@@ -1,13 +1,15 @@
 /* Test tool: copies a trace, changing one logged input, to prove that
  * replay catches the first wrong step.
  *
- *   trace_edit IN OUT N    flips bit 0 of the value of the N-th port read
- *                          (0-based) and prints its sync point
+ *   trace_edit IN OUT N      flips bit 0 of the value of the N-th port read
+ *                            (0-based) and prints its sync point
+ *   trace_edit IN OUT cpuid  changes the header's CPUID leaf 1 signature
  *
  * Exit 0, or 1 with a message. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "trace-format/trace.h"
 
@@ -17,6 +19,8 @@ int main(int argc, char **argv)
 	struct trace_writer *w;
 	struct trace_error err;
 	struct trace_event ev;
+	struct trace_header h;
+	struct trace_cpuid_entry cpuid[64];
 	uint64_t n, seen = 0;
 	int rc, edited = 0;
 
@@ -25,8 +29,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	n = strtoull(argv[3], NULL, 10);
-	if (trace_reader_open(&r, argv[1], &err) < 0 ||
-	    trace_writer_open(&w, argv[2], trace_reader_header(r), NULL, &err) < 0) {
+	if (trace_reader_open(&r, argv[1], &err) < 0) {
+		fprintf(stderr, "trace_edit: %s\n", err.msg);
+		return 1;
+	}
+	h = *trace_reader_header(r);
+	if (!strcmp(argv[3], "cpuid")) {
+		for (uint32_t i = 0; i < h.ncpuid && i < 64; i++) {
+			cpuid[i] = h.cpuid[i];
+			if (cpuid[i].function == 1)
+				cpuid[i].eax ^= 0x10; /* another CPU model */
+		}
+		h.cpuid = cpuid;
+		edited = 1;
+		n = UINT64_MAX;
+	}
+	if (trace_writer_open(&w, argv[2], &h, NULL, &err) < 0) {
 		fprintf(stderr, "trace_edit: %s\n", err.msg);
 		return 1;
 	}
