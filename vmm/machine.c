@@ -1,56 +1,17 @@
+/* The machine's run loop: the one exit dispatch point, time and input at
+ * sync points, interrupt delivery.  Building the machine is machine_init.c. */
 #define LOG_MODULE "vmm"
 #include "vmm/machine.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/hostclock.h"
 #include "util/log.h"
-#include "vmm/device.h"
-
-/* ISA interrupt lines of the PC devices. */
-#define IRQ_PIT 0
-#define IRQ_COM1 4
-
-/* The ordered device table: the port map and, later, the checkpoint order. */
-static const struct machine_device {
-	const struct vmm_device_ops *ops;
-	size_t offset; /* of the device state inside struct machine */
-} machine_devices[] = {
-	{ &serial_ops, offsetof(struct machine, com1) },
-	{ &pic_master_ops, offsetof(struct machine, pic) },
-	{ &pic_slave_ops, offsetof(struct machine, pic) },
-	{ &pic_elcr_ops, offsetof(struct machine, pic) },
-	{ &pit_ops, offsetof(struct machine, pit) },
-	{ &pit_gate_ops, offsetof(struct machine, pit) },
-	{ &rtc_ops, offsetof(struct machine, rtc) },
-	{ &debugexit_ops, offsetof(struct machine, dbgexit) },
-};
-
-static vclock_ns machine_clock_cb(void *opaque);
-
-static void machine_irq_cb(void *opaque, unsigned line, bool level)
-{
-	struct machine *m = opaque;
-
-	pic_set_irq(&m->pic, line, level);
-}
-
-static void machine_serial_tx(void *opaque, uint8_t byte)
-{
-	struct machine *m = opaque;
-
-	putc(byte, m->cfg.serial_out);
-}
+#include "vmm/machine_int.h"
 
 void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
 {
@@ -62,185 +23,6 @@ void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(m->result.detail, sizeof(m->result.detail), fmt, ap);
 	va_end(ap);
-}
-
-static void machine_debug_exit(void *opaque, int status)
-{
-	struct machine *m = opaque;
-
-	m->result.status = status;
-	machine_stop(m, MACHINE_STOP_DEBUG_EXIT, "guest exited with status %d", status);
-}
-
-static int machine_map_file(const char *path, const uint8_t **buf, size_t *len, char *msg,
-			    size_t msglen)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
-
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-		return err;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
-		snprintf(msg, msglen, "%s: %s", path,
-			 err == -EISDIR ? "is a directory" : "not a kernel (empty or not a file)");
-		close(fd);
-		return err;
-	}
-	*len = (size_t)st.st_size;
-	*buf = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-	err = *buf == MAP_FAILED ? -errno : 0;
-	if (err)
-		snprintf(msg, msglen, "%s: %s", path, strerror(-err));
-	close(fd);
-	return err;
-}
-
-static int machine_load_kernel(struct machine *m, enum machine_init_error *kind, char *msg,
-			       size_t msglen)
-{
-	const uint8_t *buf;
-	size_t len;
-	const char *why = "";
-	char *cmdline = m->cmdline;
-	int r = machine_map_file(m->cfg.kernel_path, &buf, &len, msg, msglen);
-
-	*kind = MACHINE_INIT_KERNEL;
-	if (r < 0)
-		return r;
-	/* QEMU's multiboot loader passes "<kernel path> <append>"; so does
-	 * rrvm, so that a kernel prints the same line under both. */
-	if (m->cfg.cmdline_verbatim)
-		snprintf(cmdline, sizeof(m->cmdline), "%s", m->cfg.cmdline);
-	else
-		snprintf(cmdline, sizeof(m->cmdline), "%s%s%s", m->cfg.kernel_path,
-			 m->cfg.cmdline && *m->cfg.cmdline ? " " : "",
-			 m->cfg.cmdline ? m->cfg.cmdline : "");
-	r = loader_load(&m->mem, buf, len, cmdline, &m->boot, &why);
-	munmap((void *)(uintptr_t)buf, len);
-	if (r < 0) {
-		if (r == -EFBIG)
-			*kind = MACHINE_INIT_NOFIT;
-		else if (r == -E2BIG)
-			*kind = MACHINE_INIT_CONFIG;
-		snprintf(msg, msglen, "%s: %s", m->cfg.kernel_path, why);
-		return r;
-	}
-	*kind = MACHINE_INIT_KVM;
-	if (m->boot.protocol == BOOT_MULTIBOOT1)
-		r = vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)m->boot.entry,
-					MULTIBOOT_BOOT_MAGIC, m->boot.mbi);
-	else
-		r = vcpu_boot_long(&m->vcpu, &m->mem, m->boot.entry, false);
-	if (r < 0)
-		snprintf(msg, msglen, "cannot set the initial CPU state: %s", strerror(-r));
-	return r;
-}
-
-static int machine_init_devices(struct machine *m)
-{
-	serial_init(&m->com1, machine_irq_cb, m, IRQ_COM1, machine_serial_tx, m);
-	pic_init(&m->pic);
-	pit_init(&m->pit, machine_clock_cb, m, machine_irq_cb, m);
-	rtc_init(&m->rtc, m->cfg.rtc_epoch, m->cfg.ram_size, machine_clock_cb, m,
-		 machine_irq_cb, m);
-	debugexit_init(&m->dbgexit, machine_debug_exit, m);
-	portbus_init(&m->bus);
-	for (size_t i = 0; i < sizeof(machine_devices) / sizeof(machine_devices[0]); i++) {
-		const struct machine_device *d = &machine_devices[i];
-		int r = portbus_add(&m->bus, d->ops, (char *)m + d->offset);
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Creates the vCPU with rrvm's fixed CPUID table and records what the guest
- * will really see: some backends rewrite parts of it (vmm/cpuid.h). */
-static int machine_init_cpu(struct machine *m)
-{
-	struct cpuid_table fixed;
-	int r = cpuid_build(&fixed, &m->kvm);
-
-	if (r == 0)
-		r = vcpu_init(&m->vcpu, &m->kvm, &fixed);
-	if (r == 0)
-		r = cpuid_read(&m->cpuid, m->vcpu.fd);
-	if (r < 0)
-		return r;
-	if (cpuid_diff(&fixed, &m->cpuid, m->cpuid_rewritten, sizeof(m->cpuid_rewritten)))
-		log_info("KVM (%s) rewrote CPUID leaves %s of rrvm's fixed table: the guest "
-			 "sees host CPU features there",
-			 kvm_backend(), m->cpuid_rewritten);
-	return 0;
-}
-
-int machine_init(struct machine *m, const struct machine_config *cfg,
-		 enum machine_init_error *kind, char *msg, size_t msglen)
-{
-	const char *why = "";
-	int r;
-
-	memset(m, 0, sizeof(*m));
-	m->cfg = *cfg;
-	m->vcpu.fd = m->kvm.sys_fd = m->kvm.vm_fd = -1;
-	*kind = MACHINE_INIT_CONFIG;
-	if (cfg->ram_size < MACHINE_MIN_RAM || cfg->ram_size > MACHINE_MAX_RAM ||
-	    cfg->ram_size % MACHINE_MIN_RAM) {
-		snprintf(msg, msglen, "guest RAM must be a multiple of 2 MiB between 2 MiB and 3 GiB");
-		return -EINVAL;
-	}
-	host_inputs_init(&m->host_in, cfg->serial_in_fd);
-	m->in = cfg->inputs ? *cfg->inputs : host_inputs_ops(&m->host_in);
-	*kind = MACHINE_INIT_KVM;
-	r = kvm_open(&m->kvm, cfg->kvm_path, &why);
-	if (r < 0) {
-		snprintf(msg, msglen, "%s: %s (%s)", cfg->kvm_path ? cfg->kvm_path : "/dev/kvm",
-			 strerror(-r), why);
-		return r;
-	}
-	r = gmem_init(&m->mem, &m->kvm, cfg->ram_size);
-	if (r < 0) {
-		snprintf(msg, msglen, "cannot allocate %llu MiB of guest RAM: %s",
-			 (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
-		goto fail;
-	}
-	r = machine_init_cpu(m);
-	if (r < 0) {
-		snprintf(msg, msglen, "cannot create the vCPU: %s", strerror(-r));
-		goto fail;
-	}
-	r = machine_load_kernel(m, kind, msg, msglen);
-	if (r < 0)
-		goto fail;
-	r = machine_init_devices(m);
-	if (r < 0) {
-		*kind = MACHINE_INIT_CONFIG;
-		snprintf(msg, msglen, "device table: %s", strerror(-r));
-		goto fail;
-	}
-	return 0;
-fail:
-	machine_free(m);
-	return r;
-}
-
-void machine_free(struct machine *m)
-{
-	vcpu_free(&m->vcpu);
-	gmem_free(&m->mem);
-	kvm_close(&m->kvm);
-}
-
-void machine_request_stop(struct machine *m)
-{
-	m->stop_requested++;
-	if (m->vcpu.run)
-		m->vcpu.run->immediate_exit = 1;
 }
 
 /* ---- Time, input and interrupts ---- */
@@ -259,7 +41,7 @@ static bool machine_time(struct machine *m, vclock_ns *t)
 }
 
 /* A device reads the clock. */
-static vclock_ns machine_clock_cb(void *opaque)
+vclock_ns machine_clock_cb(void *opaque)
 {
 	struct machine *m = opaque;
 	vclock_ns t;
@@ -643,27 +425,4 @@ struct kvm_regs *machine_regs(struct machine *m)
 void machine_regs_changed(struct machine *m)
 {
 	m->vcpu.run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-}
-
-int machine_trap_rdmsr(struct machine *m, uint32_t index)
-{
-	/* One deny-read range of one MSR: its reads exit as KVM_EXIT_X86_RDMSR
-	 * (KVM_MSR_EXIT_REASON_FILTER); every other MSR stays with KVM. */
-	static uint8_t deny[1];
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X86_USER_SPACE_MSR,
-		.args = { KVM_MSR_EXIT_REASON_FILTER },
-	};
-	struct kvm_msr_filter f = {
-		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
-		.ranges[0] = { .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = index,
-			       .bitmap = deny },
-	};
-
-	if (!kvm_cap(&m->kvm, KVM_CAP_X86_MSR_FILTER))
-		return -ENOTSUP;
-	if (ioctl(m->kvm.vm_fd, KVM_ENABLE_CAP, &cap) < 0 ||
-	    ioctl(m->kvm.vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
-		return -errno;
-	return 0;
 }
