@@ -403,6 +403,23 @@ bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char 
 	return true;
 }
 
+int rpl_seek(struct replayer *p, sync_seq s, uint64_t consumed)
+{
+	/* Every event of S was consumed before the machine state being
+	 * restored was saved, so the next one is the first with sync > S. */
+	int r = trace_reader_seek(p->rd, s + 1);
+
+	if (r < 0)
+		return r;
+	p->nrecent = 0;
+	p->consumed = consumed;
+	p->consumed_at_idle = 0;
+	p->idle_sync = UINT64_MAX;
+	memset(&p->div, 0, sizeof(p->div));
+	rpl_fetch(p);
+	return p->next_state < 0 ? p->next_state : 0;
+}
+
 void rpl_report(const struct replayer *p, FILE *f)
 {
 	char line[TRACE_EVENT_TEXT_MAX];

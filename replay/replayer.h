@@ -60,6 +60,11 @@ const struct machine_result *rpl_run(struct replayer *p);
 bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char *msg,
 		     size_t msglen);
 
+/* After the machine was restored to the state it had once sync point S was
+ * fully handled (CONSUMED events in): the next event is the first after S,
+ * and the replayer's own bookkeeping starts afresh. */
+int rpl_seek(struct replayer *p, sync_seq s, uint64_t consumed);
+
 /* Prints the divergence report: one line, then the last events before it. */
 void rpl_report(const struct replayer *p, FILE *f);
 

@@ -202,6 +202,10 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 	r = machine_load_kernel(m, kind, msg, msglen);
 	if (r < 0)
 		goto fail;
+	/* Guest time is 0 until the first exit: devices that read the clock
+	 * while they are built see 0, in every mode. */
+	m->now = 0;
+	m->now_valid = true;
 	r = machine_init_devices(m);
 	if (r < 0) {
 		*kind = MACHINE_INIT_CONFIG;

@@ -34,33 +34,64 @@ int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size)
 
 #define GMEM_PAGE 4096ull
 
+unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out)
+{
+	uint64_t at = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i <= m->nro; i++) {
+		uint64_t end = i < m->nro ? m->ro[i].gpa : m->size;
+
+		if (end > at) {
+			out[n] = (struct gmem_slot){ m->first_slot + n, at, end - at, false };
+			n++;
+		}
+		if (i == m->nro)
+			break;
+		out[n] = (struct gmem_slot){ m->first_slot + n, m->ro[i].gpa, m->ro[i].len, true };
+		n++;
+		at = m->ro[i].gpa + m->ro[i].len;
+	}
+	return n;
+}
+
 /* Lays RAM out again as slots: writable gaps between the read-only ranges.
  * KVM cannot shrink a slot in place, so the old slots go first. */
 static int gmem_relayout(struct guest_mem *m)
 {
-	uint64_t at = 0;
-	unsigned slot = m->first_slot;
+	struct gmem_slot sl[GMEM_MAX_SLOTS];
+	unsigned n = gmem_slots(m, sl);
 	int r;
 
 	for (unsigned i = 0; i < m->nslots; i++)
 		if ((r = kvm_set_slot(m->kvm, m->first_slot + i, 0, 0, NULL, 0)) < 0)
 			return r;
-	for (unsigned i = 0; i <= m->nro; i++) {
-		uint64_t end = i < m->nro ? m->ro[i].gpa : m->size;
-
-		if (end > at && (r = kvm_set_slot(m->kvm, slot++, at, end - at, m->base + at, 0)) < 0)
-			return r;
-		if (i == m->nro)
-			break;
-		r = kvm_set_slot(m->kvm, slot++, m->ro[i].gpa, m->ro[i].len, m->base + m->ro[i].gpa,
-				 KVM_MEM_READONLY);
+	for (unsigned i = 0; i < n; i++) {
+		r = kvm_set_slot(m->kvm, sl[i].slot, sl[i].gpa, sl[i].len, m->base + sl[i].gpa,
+				 sl[i].ro ? KVM_MEM_READONLY : m->rw_flags);
 		if (r < 0)
 			return r;
-		at = m->ro[i].gpa + m->ro[i].len;
 	}
-	m->nslots = slot - m->first_slot;
-	if (m->kvm->nslots < slot)
-		m->kvm->nslots = slot;
+	m->nslots = n;
+	if (m->kvm->nslots < m->first_slot + n)
+		m->kvm->nslots = m->first_slot + n;
+	return 0;
+}
+
+int gmem_set_log_dirty(struct guest_mem *m, bool on)
+{
+	struct gmem_slot sl[GMEM_MAX_SLOTS];
+	unsigned n = gmem_slots(m, sl);
+
+	m->rw_flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+	/* Changing only the flags of a slot is allowed in place. */
+	for (unsigned i = 0; i < n; i++) {
+		int r = sl[i].ro ? 0
+				 : kvm_set_slot(m->kvm, sl[i].slot, sl[i].gpa, sl[i].len,
+						m->base + sl[i].gpa, m->rw_flags);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 

@@ -23,6 +23,7 @@ struct guest_mem {
 	uint64_t size;
 	struct kvm *kvm;
 	unsigned first_slot, nslots;
+	uint32_t rw_flags; /* KVM_MEM_* flags of the writable slots */
 	struct gmem_range ro[GMEM_MAX_RO]; /* sorted, page-aligned, disjoint */
 	unsigned nro;
 };
@@ -36,6 +37,22 @@ void gmem_free(struct guest_mem *m);
  * are costly, so callers batch them.  Returns 0, -ENOSPC when there are too
  * many disjoint ranges, or a KVM error. */
 int gmem_protect(struct guest_mem *m, const struct gmem_range *r, unsigned n);
+
+/* One memslot of RAM as laid out now. */
+struct gmem_slot {
+	unsigned slot;
+	uint64_t gpa, len;
+	bool ro;
+};
+
+#define GMEM_MAX_SLOTS (2 * GMEM_MAX_RO + 1)
+
+/* The current slot layout (at most GMEM_MAX_SLOTS); returns the count. */
+unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out);
+
+/* Turns dirty logging on or off for the writable slots; it stays on across
+ * later gmem_protect() calls (whose new slots start with clean logs). */
+int gmem_set_log_dirty(struct guest_mem *m, bool on);
 
 /* True when GPA lies in a read-only range of RAM. */
 bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa);
