@@ -444,16 +444,21 @@ static void ckpt_hash_cpu(XXH64_state_t *h, const struct snap_ctx *c, const stru
 	XXH64_update(h, &s->events, sizeof(s->events));
 	XXH64_update(h, &s->dregs, sizeof(s->dregs));
 	XXH64_update(h, &s->mp, sizeof(s->mp));
+	/* Index and value only: the entry's reserved word is not ours. */
 	for (unsigned i = 0; i < s->nmsrs; i++)
-		if (!snap_msr_volatile(s->msrs[i].index))
-			XXH64_update(h, &s->msrs[i], sizeof(s->msrs[i]));
+		if (!snap_msr_volatile(s->msrs[i].index)) {
+			XXH64_update(h, &s->msrs[i].index, sizeof(s->msrs[i].index));
+			XXH64_update(h, &s->msrs[i].data, sizeof(s->msrs[i].data));
+		}
 	XXH64_update(h, s->dev, c->dev_size);
 	XXH64_update(h, &s->sync, sizeof(s->sync));
 	XXH64_update(h, &s->now, sizeof(s->now));
 	XXH64_update(h, &s->now_valid, sizeof(s->now_valid));
 	XXH64_update(h, &s->request_interrupt_window, sizeof(s->request_interrupt_window));
-	XXH64_update(h, s->exits, sizeof(s->exits));
-	XXH64_update(h, &s->injected, sizeof(s->injected));
+	XXH64_update(h, &s->irq_queued, sizeof(s->irq_queued));
+	XXH64_update(h, &s->irq_vector, sizeof(s->irq_vector));
+	/* Not the exit statistics: single-steps and breakpoints add exits, and
+	 * they are the VMM's bookkeeping, not the guest's state. */
 }
 
 int ckpt_state_hash(struct ckpt_store *st, uint64_t *hash)
@@ -471,12 +476,23 @@ int ckpt_state_hash(struct ckpt_store *st, uint64_t *hash)
 		ckpt_hash_cpu(h, &st->snap, &st->scratch);
 		mem = rr_state_hash(s);
 		XXH64_update(h, &mem, sizeof(mem));
-		XXH64_update(h, s->tsc.site, s->tsc.n * sizeof(*s->tsc.site));
+		/* Field by field: the struct has padding. */
+		for (size_t i = 0; i < s->tsc.n; i++) {
+			const struct tsc_site *t = &s->tsc.site[i];
+
+			XXH64_update(h, &t->gpa, sizeof(t->gpa));
+			XXH64_update(h, &t->kind, sizeof(t->kind));
+			XXH64_update(h, t->orig, t->len);
+		}
+		/* Where replay stands in the trace: the next event's identity
+		 * (not the count of events consumed, which is bookkeeping). */
 		if (st->p) {
-			XXH64_update(h, &st->p->consumed, sizeof(st->p->consumed));
 			XXH64_update(h, &st->p->next_state, sizeof(st->p->next_state));
-			if (st->p->next_state == 1)
+			if (st->p->next_state == 1) {
 				XXH64_update(h, &st->p->next.sync, sizeof(st->p->next.sync));
+				XXH64_update(h, &st->p->next.kind, sizeof(st->p->next.kind));
+				XXH64_update(h, &st->p->next.rip, sizeof(st->p->next.rip));
+			}
 		}
 		*hash = XXH64_digest(h);
 	}

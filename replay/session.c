@@ -173,7 +173,7 @@ int rr_tsc_trap_site(struct rr_session *s, uint64_t *site_gpa)
 		*site_gpa = c->gpa;
 		return site->kind;
 	}
-	if (vcpu_translate(&s->m.vcpu, lin, &gpa) < 0)
+	if (machine_translate(&s->m, lin, &gpa) < 0)
 		return 0;
 	site = tsc_find(&s->tsc, gpa);
 	if (!site)

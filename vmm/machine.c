@@ -12,6 +12,7 @@
 #include "util/hostclock.h"
 #include "util/log.h"
 #include "vmm/machine_int.h"
+#include "vmm/paging.h"
 
 void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
 {
@@ -114,6 +115,8 @@ static void machine_deliver(struct machine *m)
 		return;
 	}
 	m->stats.injected++;
+	m->irq_queued = true;
+	m->irq_vector = (uint8_t)irq.irq;
 	run->request_interrupt_window = 0;
 }
 
@@ -273,9 +276,11 @@ static void machine_exit_window(struct machine *m)
 	machine_deliver(m);
 }
 
+/* A single-step or breakpoint trap the debugger asked for: not a sync
+ * point.  The hooks decide whether the machine stops here. */
 static void machine_exit_debug(struct machine *m)
 {
-	struct vmm_exit x = { .kind = VMM_EXIT_DEBUG };
+	struct vmm_exit x = { .kind = VMM_EXIT_DEBUG, .addr = m->vcpu.run->debug.arch.pc };
 
 	machine_hook_exit(m, &x);
 }
@@ -303,7 +308,7 @@ static void machine_exit_internal(struct machine *m)
 	struct vmm_exit x = { .kind = VMM_EXIT_ERROR };
 	uint8_t code[15];
 	char hex[3 * sizeof(code) + 1] = "";
-	unsigned n = vcpu_code_bytes(&m->vcpu, &m->mem, code, sizeof(code));
+	unsigned n = (unsigned)machine_read_virt(m, machine_rip(m), code, sizeof(code));
 
 	for (unsigned i = 0; i < n; i++)
 		snprintf(hex + (i ? 3 * i - 1 : 0), 4, "%s%02x", i ? " " : "", code[i]);
@@ -347,6 +352,11 @@ static void machine_dispatch(struct machine *m, int rc)
 	machine_exit_fn fn;
 
 	m->at_sync = false;
+	/* KVM applied any register changes on entry: do not apply the same
+	 * (by now stale) copy again at the next one. */
+	m->vcpu.run->kvm_dirty_regs = 0;
+	if (rc != -EINTR && rc != -EAGAIN)
+		m->irq_queued = false; /* KVM entered the guest: it took it */
 	if (rc == -EINTR || rc == -EAGAIN || (rc == 0 && reason == KVM_EXIT_INTR)) {
 		struct vmm_exit x = { .kind = VMM_EXIT_KICK };
 
@@ -425,4 +435,49 @@ struct kvm_regs *machine_regs(struct machine *m)
 void machine_regs_changed(struct machine *m)
 {
 	m->vcpu.run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7)
+{
+	struct kvm_guest_debug d = { .control = control };
+
+	for (int i = 0; i < 4 && dr; i++)
+		d.arch.debugreg[i] = dr[i];
+	d.arch.debugreg[7] = dr7;
+	return ioctl(m->vcpu.fd, KVM_SET_GUEST_DEBUG, &d) < 0 ? -errno : 0;
+}
+
+static int machine_paging(struct machine *m, struct paging_mode *pm)
+{
+	struct kvm_sregs s;
+	int r = vcpu_get_sregs(&m->vcpu, &s);
+
+	if (r == 0)
+		paging_mode_from_sregs(pm, &s);
+	return r;
+}
+
+int machine_translate(struct machine *m, uint64_t lin, uint64_t *gpa)
+{
+	struct paging_mode pm;
+	struct paging_xlat x;
+	int r = machine_paging(m, &pm);
+
+	if (r == 0 && (r = paging_translate(&m->mem, &pm, lin, &x)) == 0)
+		*gpa = x.gpa;
+	return r;
+}
+
+size_t machine_read_virt(struct machine *m, uint64_t lin, void *buf, size_t len)
+{
+	struct paging_mode pm;
+
+	return machine_paging(m, &pm) < 0 ? 0 : paging_read(&m->mem, &pm, lin, buf, len);
+}
+
+size_t machine_write_virt(struct machine *m, uint64_t lin, const void *buf, size_t len)
+{
+	struct paging_mode pm;
+
+	return machine_paging(m, &pm) < 0 ? 0 : paging_write(&m->mem, &pm, lin, buf, len);
 }

@@ -54,6 +54,7 @@ enum machine_stop {
 	MACHINE_STOP_KVM_ERROR,
 	MACHINE_STOP_HOOK,
 	MACHINE_STOP_SYNC_LIMIT,   /* reached stop_after_sync */
+	MACHINE_STOP_TRAP,         /* a debugger's single-step or breakpoint */
 };
 
 struct machine_result {
@@ -105,6 +106,8 @@ struct machine {
 				    * (a second request stops at once) */
 	bool at_sync;              /* the last exit was a sync point */
 	sync_seq stop_after_sync;  /* stop once this sync point is handled; 0: never */
+	bool irq_queued;           /* an interrupt waits for the next KVM_RUN */
+	uint8_t irq_vector;        /* ... and its vector */
 	struct machine_result result;
 	struct machine_stats stats;
 	const struct vmm_hooks *hooks;
@@ -129,6 +132,19 @@ void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...
  * After changing them, call machine_regs_changed() before the guest runs. */
 struct kvm_regs *machine_regs(struct machine *m);
 void machine_regs_changed(struct machine *m);
+
+/* Guest memory by linear address, through the guest's page tables as of
+ * now (vmm/paging.c: never KVM_TRANSLATE, which sets Accessed bits in the
+ * guest's tables and so would change the state it inspects).  Read and
+ * write return the bytes copied before the first unmapped page. */
+int machine_translate(struct machine *m, uint64_t lin, uint64_t *gpa);
+size_t machine_read_virt(struct machine *m, uint64_t lin, void *buf, size_t len);
+size_t machine_write_virt(struct machine *m, uint64_t lin, const void *buf, size_t len);
+
+/* KVM_SET_GUEST_DEBUG: CONTROL is KVM_GUESTDBG_*, DR the four address
+ * registers (may be NULL), DR7 their enables.  Debug exits reach the hooks
+ * as VMM_EXIT_DEBUG with the trap's RIP in addr. */
+int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7);
 
 /* Makes RDMSR of INDEX exit to the hooks (VMM_EXIT_RDMSR).  -ENOTSUP when
  * KVM has no MSR filter. */

@@ -329,6 +329,8 @@ static void snap_get_machine(struct snap_ctx *c, struct snap_state *st)
 	st->now = m->now;
 	st->now_valid = m->now_valid;
 	st->request_interrupt_window = m->vcpu.run->request_interrupt_window;
+	st->irq_queued = m->irq_queued;
+	st->irq_vector = m->irq_vector;
 	memcpy(st->exits, m->stats.exits, sizeof(st->exits));
 	st->injected = m->stats.injected;
 	st->unassigned_reads = m->bus.unassigned_reads;
@@ -354,6 +356,8 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 	m->now = st->now;
 	m->now_valid = st->now_valid;
 	m->vcpu.run->request_interrupt_window = st->request_interrupt_window;
+	m->irq_queued = st->irq_queued;
+	m->irq_vector = st->irq_vector;
 	memcpy(m->stats.exits, st->exits, sizeof(st->exits));
 	m->stats.injected = st->injected;
 	m->bus.unassigned_reads = st->unassigned_reads;

@@ -64,6 +64,8 @@ struct snap_state {
 	vclock_ns now;
 	bool now_valid;
 	uint8_t request_interrupt_window;
+	bool irq_queued;         /* an injected interrupt waits for the next entry */
+	uint8_t irq_vector;
 	uint64_t exits[VMM_EXIT_KIND_COUNT]; /* stats: counters read the same after a jump */
 	uint64_t injected;
 	uint64_t unassigned_reads, unassigned_writes;

@@ -119,27 +119,6 @@ uint32_t vcpu_tsc_khz(const struct vcpu *v)
 	return khz > 0 ? (uint32_t)khz : 1000000;
 }
 
-unsigned vcpu_code_bytes(const struct vcpu *v, const struct guest_mem *m, uint8_t *buf,
-			 unsigned len)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-	unsigned n = 0;
-
-	if (vcpu_get_regs(v, &r) < 0 || vcpu_get_sregs(v, &s) < 0)
-		return 0;
-	/* Byte by byte: the instruction may straddle a page boundary. */
-	for (; n < len; n++) {
-		uint64_t lin = s.cs.base + r.rip + n, phys = lin;
-
-		if ((s.cr0 & X86_CR0_PG) && vcpu_translate(v, lin, &phys) < 0)
-			break;
-		if (gmem_read(m, phys, &buf[n], 1) < 0)
-			break;
-	}
-	return n;
-}
-
 /* A flat segment: base 0, limit 4 GiB, granularity 4 KiB. */
 static struct kvm_segment vcpu_flat_seg(uint16_t sel, uint8_t type, bool code64, bool db)
 {

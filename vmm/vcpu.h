@@ -35,9 +35,6 @@ int vcpu_translate(const struct vcpu *v, uint64_t linear, uint64_t *phys);
 int vcpu_set_msr(const struct vcpu *v, uint32_t index, uint64_t value);
 /* The guest TSC rate in kHz (KVM_GET_TSC_KHZ); 1000000 if KVM cannot say. */
 uint32_t vcpu_tsc_khz(const struct vcpu *v);
-/* Copies up to LEN bytes of code at CS:RIP; returns how many were readable. */
-unsigned vcpu_code_bytes(const struct vcpu *v, const struct guest_mem *m, uint8_t *buf,
-			 unsigned len);
 
 /* Boot layout in guest physical memory (below 64 KiB, which no multiboot
  * kernel loads into):  */

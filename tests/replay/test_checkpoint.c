@@ -15,101 +15,10 @@
 #include <unistd.h>
 
 #include "replay/checkpoint.h"
-#include "replay/recorder.h"
-#include "replay/replayer.h"
+#include "tests/replay/fixture.h"
 #include "util/hostclock.h"
 
-#define T_RTC_EPOCH 1700000000
 #define T_MAX_POS 1024
-
-static int failures;
-
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			failures++;                                              \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                            \
-			fputc('\n', stderr);                                     \
-		}                                                                \
-	} while (0)
-
-struct t_env {
-	const char *kernel;
-	char trace[64];
-	FILE *devnull;
-};
-
-static struct machine_config t_config(const struct t_env *e)
-{
-	return (struct machine_config){
-		.kernel_path = e->kernel,
-		.ram_size = MACHINE_DEFAULT_RAM,
-		.serial_out = e->devnull,
-		.serial_in_fd = -1,
-		.rtc_epoch = T_RTC_EPOCH,
-	};
-}
-
-static int t_record(const struct t_env *e)
-{
-	struct machine_config cfg = t_config(e);
-	struct rr_session *s = calloc(1, sizeof(*s));
-	struct recorder r;
-	struct rec_options o = { .rrvm_version = "test" };
-	enum machine_init_error kind;
-	const struct machine_result *res;
-	char msg[400];
-	int werr;
-
-	if (!s || rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "record: %s\n", s ? msg : "no memory");
-		return -1;
-	}
-	if (rec_start(&r, s, e->trace, &o, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "record: %s\n", msg);
-		return -1;
-	}
-	res = rec_run(&r, &werr, msg, sizeof(msg));
-	printf("recorded %s: %llu sync points, %s\n", e->kernel, (unsigned long long)s->m.sync,
-	       res->detail);
-	rr_session_free(s);
-	free(s);
-	return werr ? -1 : 0;
-}
-
-/* A replay of the trace: session, reader and replayer. */
-struct t_replay {
-	struct rr_session s;
-	struct trace_reader *rd;
-	struct replayer p;
-};
-
-static int t_replay_open(struct t_replay *t, const struct t_env *e)
-{
-	struct machine_config cfg = t_config(e);
-	enum machine_init_error kind;
-	struct trace_error err;
-	char msg[400];
-
-	if (trace_reader_open(&t->rd, e->trace, &err) < 0) {
-		fprintf(stderr, "replay: %s\n", err.msg);
-		return -1;
-	}
-	if (rr_session_init(&t->s, &cfg, &kind, msg, sizeof(msg)) < 0 ||
-	    rpl_check_header(trace_reader_header(t->rd), &t->s, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "replay: %s\n", msg);
-		return -1;
-	}
-	rpl_start(&t->p, &t->s, t->rd);
-	return 0;
-}
-
-static void t_replay_close(struct t_replay *t)
-{
-	rr_session_free(&t->s);
-	trace_reader_close(t->rd);
-}
 
 /* Replays up to sync point S (the machine stops at the top of its loop). */
 static bool t_run_to(struct t_replay *t, sync_seq s)
@@ -342,32 +251,21 @@ static int t_main(struct t_env *e, unsigned npos, unsigned seed)
 
 int main(int argc, char **argv)
 {
-	struct t_env e = { 0 };
-	const char *req = getenv("RRVM_REQUIRE_KVM");
+	struct t_env e;
 	unsigned npos = argc > 2 ? (unsigned)atoi(argv[2]) : 50, seed = 12345;
-	int fd, rc;
+	int rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s KERNEL [POSITIONS]\n", argv[0]);
 		return 2;
 	}
-	if (access("/dev/kvm", R_OK | W_OK) < 0) {
-		fprintf(stderr, "/dev/kvm: %s\n", strerror(errno));
-		return req && !strcmp(req, "1") ? 1 : 77;
-	}
 	if (getenv("RRVM_TEST_SEED"))
 		seed = (unsigned)atoi(getenv("RRVM_TEST_SEED"));
 	printf("seed %u\n", seed);
-	e.kernel = argv[1];
-	snprintf(e.trace, sizeof(e.trace), "/tmp/rrvm-ckpt-XXXXXX");
-	fd = mkstemp(e.trace);
-	e.devnull = fopen("/dev/null", "w");
-	if (fd < 0 || !e.devnull)
-		return 1;
-	close(fd);
+	if ((rc = t_setup(&e, argv[1])) != 0)
+		return rc;
 	rc = t_main(&e, npos > T_MAX_POS ? T_MAX_POS : npos, seed);
-	unlink(e.trace);
-	fclose(e.devnull);
+	t_teardown(&e);
 	printf("%s\n", rc ? "FAILED" : "ok");
 	return rc;
 }

@@ -1,0 +1,579 @@
+#define LOG_MODULE "replay"
+#include "replay/timeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "vmm/probe.h"
+#include "vmm/x86.h"
+
+/* Free runs stop this often (in sync points) to take checkpoints. */
+#define TL_RUN_CHUNK 256
+
+enum tl_run { TL_RUN_SYNC, TL_RUN_TRAP, TL_RUN_END, TL_RUN_INTERRUPTED };
+
+/* ---- positions ---- */
+
+void tl_pos_format(struct tl_pos p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ":%" PRIu64, p.sync, p.n);
+}
+
+int tl_pos_parse(const char *s, struct tl_pos *p)
+{
+	char *end;
+	unsigned long long a, b = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	a = strtoull(s, &end, 10);
+	if (*end == ':') {
+		if (end[1] < '0' || end[1] > '9')
+			return -EINVAL;
+		b = strtoull(end + 1, &end, 10);
+	}
+	if (*end)
+		return -EINVAL;
+	*p = (struct tl_pos){ a, b };
+	return 0;
+}
+
+int tl_pos_cmp(struct tl_pos a, struct tl_pos b)
+{
+	if (a.sync != b.sync)
+		return a.sync < b.sync ? -1 : 1;
+	return a.n < b.n ? -1 : a.n > b.n;
+}
+
+static int tl_fail(struct timeline *t, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int tl_fail(struct timeline *t, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* ---- running the machine ---- */
+
+static int tl_on_exit(void *ctx, struct vmm_exit *x)
+{
+	struct timeline *t = ctx;
+
+	if (x->kind == VMM_EXIT_DEBUG) {
+		t->trapped = true;
+		t->trap_pc = x->addr;
+		machine_stop(&t->s->m, MACHINE_STOP_TRAP, "trap at %#" PRIx64, x->addr);
+		return 0;
+	}
+	return t->p.hooks.on_exit(t->p.hooks.ctx, x);
+}
+
+static int tl_on_inject(void *ctx, sync_seq s, uint8_t vector)
+{
+	struct timeline *t = ctx;
+
+	return t->p.hooks.on_inject(t->p.hooks.ctx, s, vector);
+}
+
+/* Runs until sync point LIMIT has been handled, a trap, the end of the
+ * trace or an interruption.  < 0 on divergence or a KVM error. */
+static int tl_run(struct timeline *t, sync_seq limit)
+{
+	struct machine *m = &t->s->m;
+	const struct machine_result *r;
+
+	t->trapped = false;
+	m->stop_after_sync = limit;
+	r = machine_run(m, &t->hooks);
+	m->stop_after_sync = 0;
+	m->stop_requested = 0;
+	switch (r->why) {
+	case MACHINE_STOP_SYNC_LIMIT:
+		return TL_RUN_SYNC;
+	case MACHINE_STOP_TRAP:
+		return TL_RUN_TRAP;
+	case MACHINE_STOP_SIGNAL:
+		return TL_RUN_INTERRUPTED;
+	case MACHINE_STOP_DEBUG_EXIT:
+	case MACHINE_STOP_HALTED:
+	case MACHINE_STOP_TRIPLE_FAULT:
+		return TL_RUN_END;
+	default:
+		if (t->p.div.hit)
+			return tl_fail(t, -EIO, "replay diverged at sync point %llu: %s",
+				       (unsigned long long)t->p.div.sync, t->p.div.what);
+		return tl_fail(t, -EIO, "%s", r->detail);
+	}
+}
+
+/* The machine rests at the top of its loop after a sync point: finish any
+ * I/O KVM still owes, so that (S, 0) is one state however it was reached. */
+static int tl_settle(struct timeline *t)
+{
+	int r = snap_flush(&t->ck.snap);
+
+	t->pos = (struct tl_pos){ t->s->m.sync, 0 };
+	return r;
+}
+
+/* Free run from the current position to (TARGET, 0), taking checkpoints as
+ * the policy asks. */
+static int tl_run_to_sync(struct timeline *t, sync_seq target)
+{
+	struct machine *m = &t->s->m;
+
+	if (target > t->end_sync)
+		return tl_fail(t, -ERANGE, "sync point %llu lies past the end of the trace (%llu)",
+			       (unsigned long long)target, (unsigned long long)t->end_sync);
+	while (m->sync < target || (m->sync == target && t->pos.n)) {
+		sync_seq lim = m->sync + TL_RUN_CHUNK < target ? m->sync + TL_RUN_CHUNK : target;
+		int r = tl_run(t, lim > m->sync ? lim : m->sync + 1);
+
+		if (r < 0)
+			return r;
+		if (r == TL_RUN_END)
+			break;
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_fail(t, -EINTR, "interrupted");
+		t->pos = (struct tl_pos){ m->sync, 0 };
+		if (ckpt_due(&t->ck) && (r = ckpt_take(&t->ck, t->s)) < 0 && r != -EBUSY)
+			return r;
+	}
+	return tl_settle(t);
+}
+
+/* ---- stepping ---- */
+
+static int tl_cpl(struct timeline *t)
+{
+	struct kvm_sregs s;
+
+	return vcpu_get_sregs(&t->s->m.vcpu, &s) < 0 ? -1 : s.cs.dpl;
+}
+
+/* The entry point of interrupt VECTOR's handler, from the guest's IDT. */
+static int tl_idt_handler(struct timeline *t, uint8_t vector, uint64_t *entry)
+{
+	struct machine *m = &t->s->m;
+	struct kvm_sregs s;
+	uint32_t g[4];
+	bool lm;
+
+	if (vcpu_get_sregs(&m->vcpu, &s) < 0)
+		return -EIO;
+	lm = s.efer & X86_EFER_LMA;
+	/* A 64-bit gate is 16 bytes, a 32-bit one 8 (SDM 6.11, 6.14.1). */
+	if (machine_read_virt(m, s.idt.base + vector * (lm ? 16u : 8u), g, lm ? 16 : 8) !=
+	    (lm ? 16u : 8u))
+		return -EFAULT;
+	*entry = (g[0] & 0xffff) | (g[1] & 0xffff0000u) | (lm ? (uint64_t)g[2] << 32 : 0);
+	return 0;
+}
+
+/* PUSHF (9c, after prefixes) pushes RFLAGS with the single-step TF set:
+ * true when INSN is one, with the pushed size in *SIZE. */
+static bool tl_is_pushf(const uint8_t *insn, size_t n, bool lm, unsigned *size)
+{
+	bool opsize = false;
+	size_t i = 0;
+
+	for (; i < n && (insn[i] == 0x66 || insn[i] == 0xf2 || insn[i] == 0xf3 ||
+			 (lm && insn[i] >= 0x40 && insn[i] <= 0x4f)); i++)
+		opsize |= insn[i] == 0x66;
+	*size = opsize ? 2 : lm ? 8 : 4;
+	return i < n && insn[i] == 0x9c;
+}
+
+/* Steps one instruction with TF, hiding TF from what the guest can see: a
+ * PUSHF under TF leaks it into the pushed image (so a later POPF would trap
+ * inside the guest), so the image is cleaned after the step. */
+static int tl_step_tf(struct timeline *t, sync_seq limit)
+{
+	struct machine *m = &t->s->m;
+	uint8_t insn[15] = { 0 };
+	uint64_t flags;
+	unsigned size = 0;
+	bool pushf, lm = true;
+	struct kvm_sregs s;
+	int r;
+
+	if (vcpu_get_sregs(&m->vcpu, &s) == 0)
+		lm = s.efer & X86_EFER_LMA;
+	machine_read_virt(m, rr_rip(t->s), insn, sizeof(insn));
+	pushf = tl_is_pushf(insn, sizeof(insn), lm, &size);
+	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, NULL, 0)) < 0)
+		return tl_fail(t, r, "cannot single-step: %s", strerror(-r));
+	r = tl_run(t, limit);
+	machine_set_debug(m, 0, NULL, 0);
+	if (r == TL_RUN_TRAP && pushf) {
+		flags = 0;
+		machine_read_virt(m, machine_regs(m)->rsp, &flags, size);
+		flags &= ~(uint64_t)X86_RFLAGS_TF;
+		machine_write_virt(m, machine_regs(m)->rsp, &flags, size);
+	}
+	return r;
+}
+
+/* Delivers the interrupt KVM holds for the next entry and stops at the
+ * first instruction of its handler, with a breakpoint there rather than TF
+ * (which the interrupt frame would save and IRET restore). */
+static int tl_step_irq(struct timeline *t)
+{
+	struct machine *m = &t->s->m;
+	uint64_t dr[4] = { 0 };
+	int r = tl_idt_handler(t, m->irq_vector, &dr[0]);
+
+	if (r < 0)
+		return tl_fail(t, r, "cannot read the guest's IDT entry for vector %u",
+			       m->irq_vector);
+	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, dr, 1)) < 0)
+		return tl_fail(t, r, "cannot set a breakpoint: %s", strerror(-r));
+	r = tl_run(t, t->pos.sync + 1);
+	machine_set_debug(m, 0, NULL, 0);
+	return r;
+}
+
+/* One instruction (or one interrupt delivery) from wherever the machine
+ * stands: TL_RUN_TRAP inside the stretch, TL_RUN_SYNC when it caused the
+ * next sync point (the machine rests after it), or TL_RUN_END. */
+static int tl_step_one(struct timeline *t)
+{
+	struct machine *m = &t->s->m;
+	uint8_t insn = 0;
+
+	if (tl_cpl(t) == 3 && !t->can_step_ring3)
+		return tl_fail(t, -ENOTSUP, "the guest runs ring-3 code here, and this host "
+			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
+	machine_read_virt(m, rr_rip(t->s), &insn, 1);
+	if (m->irq_queued)
+		return tl_step_irq(t);
+	if (insn == 0xf4)
+		/* Stepping over HLT does not exit as HLT on every backend:
+		 * let it exit as it did while recording: a sync point. */
+		return tl_run(t, m->sync + 1);
+	return tl_step_tf(t, m->sync + 1);
+}
+
+/* One step forward from t->pos. */
+static int tl_step_fwd(struct timeline *t)
+{
+	int r;
+
+	if (t->pos.sync >= t->end_sync)
+		return TL_RUN_END;
+	r = tl_step_one(t);
+	if (r == TL_RUN_TRAP)
+		t->pos.n++;
+	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
+		tl_settle(t);
+	return r;
+}
+
+/* Restores the nearest checkpoint at or before TARGET's sync point when
+ * TARGET lies behind the current position. */
+static int tl_rewind(struct timeline *t, struct tl_pos target)
+{
+	sync_seq at;
+	int r;
+
+	if (tl_pos_cmp(target, t->pos) >= 0)
+		return 0;
+	r = ckpt_restore(&t->ck, t->s, target.sync, &at);
+	if (r < 0)
+		return tl_fail(t, r, "no checkpoint before sync point %llu",
+			       (unsigned long long)target.sync);
+	t->pos = (struct tl_pos){ at, 0 };
+	return 0;
+}
+
+int tl_goto(struct timeline *t, struct tl_pos target)
+{
+	int r = tl_rewind(t, target);
+
+	if (r == 0 && t->pos.sync < target.sync)
+		r = tl_run_to_sync(t, target.sync);
+	while (r >= 0 && t->pos.n < target.n) {
+		r = tl_step_fwd(t);
+		if (r == TL_RUN_SYNC || r == TL_RUN_END)
+			return tl_fail(t, -ERANGE, "sync point %llu has fewer than %llu instructions",
+				       (unsigned long long)target.sync, (unsigned long long)target.n);
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_fail(t, -EINTR, "interrupted");
+	}
+	return r < 0 ? r : 0;
+}
+
+/* The instructions in the stretch after sync point S: stepped from (S, 0)
+ * until the next sync point. */
+static int tl_stretch_len(struct timeline *t, sync_seq s, insn_count *len)
+{
+	int r = tl_goto(t, (struct tl_pos){ s, 0 });
+
+	for (*len = 0; r >= 0; (*len)++) {
+		r = tl_step_fwd(t);
+		if (r == TL_RUN_SYNC || r == TL_RUN_END)
+			return 0;
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_fail(t, -EINTR, "interrupted");
+	}
+	return r;
+}
+
+int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop)
+{
+	struct tl_pos to = t->pos;
+	insn_count len;
+	int r;
+
+	if (!reverse) {
+		r = tl_step_fwd(t);
+		if (r < 0)
+			return r;
+		stop->why = r == TL_RUN_END ? TL_STOP_END : TL_STOP_STEP;
+	} else if (to.n == 0 && to.sync == 0) {
+		stop->why = TL_STOP_START;
+	} else {
+		if (to.n) {
+			to.n--;
+		} else {
+			/* The instruction that caused sync point S is the last of
+			 * the stretch after S - 1. */
+			if ((r = tl_stretch_len(t, to.sync - 1, &len)) < 0)
+				return r;
+			to = (struct tl_pos){ to.sync - 1, len };
+		}
+		if ((r = tl_goto(t, to)) < 0)
+			return r;
+		stop->why = TL_STOP_STEP;
+	}
+	stop->pos = t->pos;
+	return 0;
+}
+
+/* ---- breakpoints ---- */
+
+int tl_break_insert(struct timeline *t, uint64_t addr)
+{
+	for (unsigned i = 0; i < t->nbp; i++)
+		if (t->bp[i] == addr)
+			return 0;
+	if (t->nbp == TL_MAX_BREAKPOINTS)
+		return tl_fail(t, -ENOSPC, "at most %d breakpoints (the hardware's four)",
+			       TL_MAX_BREAKPOINTS);
+	t->bp[t->nbp++] = addr;
+	return 0;
+}
+
+int tl_break_remove(struct timeline *t, uint64_t addr)
+{
+	for (unsigned i = 0; i < t->nbp; i++)
+		if (t->bp[i] == addr) {
+			t->bp[i] = t->bp[--t->nbp];
+			return 0;
+		}
+	return tl_fail(t, -ENOENT, "no breakpoint at %#" PRIx64, addr);
+}
+
+/* Arms the breakpoints (DR0-DR3 execution, enabled locally in DR7). */
+static int tl_arm(struct timeline *t, bool on)
+{
+	uint64_t dr7 = 0;
+
+	if (!on || !t->nbp)
+		return machine_set_debug(&t->s->m, 0, NULL, 0);
+	for (unsigned i = 0; i < t->nbp; i++)
+		dr7 |= 1ull << (2 * i); /* L0-L3; RW and LEN 0: execution */
+	return machine_set_debug(&t->s->m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, t->bp,
+				 dr7);
+}
+
+/* Steps from (S, FROM) to the K-th arrival at ADDR: the position of a hit
+ * a free run found as "the K-th trap at ADDR after S".  SKIP: (S, FROM)
+ * itself does not count (the run that found the hit resumed from there). */
+static int tl_locate(struct timeline *t, sync_seq s, insn_count from, bool skip, uint64_t addr,
+		     uint64_t k)
+{
+	int r = tl_goto(t, (struct tl_pos){ s, from });
+
+	while (r >= 0 && k) {
+		if (rr_rip(t->s) == addr && !skip && --k == 0)
+			break;
+		skip = false;
+		r = tl_step_fwd(t);
+		if (r == TL_RUN_SYNC || r == TL_RUN_END)
+			return tl_fail(t, -EPROTO, "breakpoint hit at %#" PRIx64 " not found again "
+				       "after sync point %llu", addr, (unsigned long long)s);
+	}
+	return r < 0 ? r : 0;
+}
+
+struct tl_hit {
+	bool found;
+	sync_seq sync;
+	uint64_t k; /* arrivals at addr after sync since (sync, 0) */
+	uint64_t addr;
+};
+
+/* Free run with the breakpoints armed from the current position up to the
+ * end of sync point LIMIT.  FIRST: stop at the first hit; else remember the
+ * last.  Every hit is counted per sync point, for tl_locate. */
+static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit *hit)
+{
+	struct machine *m = &t->s->m;
+	sync_seq count_sync = m->sync;
+	uint64_t count = 0;
+	int r = tl_arm(t, true);
+
+	if (r < 0)
+		return tl_fail(t, r, "cannot set breakpoints: %s", strerror(-r));
+	hit->found = false;
+	/* Going forward, a breakpoint the guest stands on is where we are, not
+	 * a hit: step past it first.  (Going backward from a checkpoint, it
+	 * is one.)  Stepping, not RFLAGS.RF, which kvm_pvm does not honour. */
+	for (unsigned i = 0; first && i < t->nbp; i++)
+		if (rr_rip(t->s) == t->bp[i]) {
+			r = tl_step_one(t);
+			if (r < 0 || r == TL_RUN_END || (r == TL_RUN_SYNC && m->sync >= limit))
+				goto out;
+			if ((r = tl_arm(t, true)) < 0)
+				goto out;
+			break;
+		}
+	for (;;) {
+		r = tl_run(t, limit);
+		if (r != TL_RUN_TRAP)
+			break;
+		if (m->sync != count_sync)
+			count_sync = m->sync, count = 0;
+		*hit = (struct tl_hit){ true, m->sync, ++count, t->trap_pc };
+		if (first)
+			break;
+		/* Past this hit, one step, then on. */
+		r = tl_step_one(t);
+		if (r < 0 || r == TL_RUN_END || (r == TL_RUN_SYNC && m->sync >= limit) ||
+		    (r = tl_arm(t, true)) < 0)
+			break;
+	}
+out:
+	tl_arm(t, false);
+	if (r == TL_RUN_TRAP) /* somewhere in this stretch: tl_locate finds where */
+		t->pos = (struct tl_pos){ m->sync, UINT64_MAX };
+	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
+		tl_settle(t);
+	return r;
+}
+
+int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
+{
+	struct tl_hit hit;
+	struct tl_pos hi = t->pos;
+	sync_seq at;
+	int r;
+
+	if (!reverse) {
+		if (t->pos.sync >= t->end_sync) {
+			*stop = (struct tl_stop){ TL_STOP_END, t->pos, 0 };
+			return 0;
+		}
+		r = tl_scan(t, t->end_sync, true, &hit);
+		if (r < 0)
+			return r;
+		if (r == TL_RUN_INTERRUPTED) {
+			tl_settle(t);
+			*stop = (struct tl_stop){ TL_STOP_INTERRUPTED, t->pos, 0 };
+			return 0;
+		}
+		if (!hit.found) {
+			tl_settle(t);
+			*stop = (struct tl_stop){ TL_STOP_END, t->pos, 0 };
+			return 0;
+		}
+		/* Count arrivals from where this run began if it began in the
+		 * hit's own stretch. */
+		r = tl_locate(t, hit.sync, hit.sync == hi.sync ? hi.n : 0, hit.sync == hi.sync,
+			      hit.addr, hit.k);
+		*stop = (struct tl_stop){ TL_STOP_BREAKPOINT, t->pos, hit.addr };
+		return r;
+	}
+	/* Backward: scan checkpoint intervals from the latest one before the
+	 * current position back to the start, keeping the last hit. */
+	for (;;) {
+		sync_seq below = hi.n ? hi.sync : hi.sync ? hi.sync - 1 : 0;
+
+		if (hi.sync == 0 && hi.n == 0)
+			break;
+		if ((r = ckpt_restore(&t->ck, t->s, below, &at)) < 0)
+			return tl_fail(t, r, "no checkpoint before sync point %llu",
+				       (unsigned long long)below);
+		t->pos = (struct tl_pos){ at, 0 };
+		r = tl_scan(t, hi.sync, false, &hit);
+		if (r < 0)
+			return r;
+		/* Hits inside hi's own stretch before hi.n need stepping. */
+		if (hi.n && (r = tl_goto(t, (struct tl_pos){ hi.sync, 0 })) >= 0) {
+			for (uint64_t k = 0; t->pos.n < hi.n && r >= 0;) {
+				for (unsigned i = 0; i < t->nbp; i++)
+					if (rr_rip(t->s) == t->bp[i])
+						hit = (struct tl_hit){ true, hi.sync, ++k, t->bp[i] };
+				r = tl_step_fwd(t);
+			}
+		}
+		if (r < 0)
+			return r;
+		if (hit.found) {
+			r = tl_locate(t, hit.sync, 0, false, hit.addr, hit.k);
+			*stop = (struct tl_stop){ TL_STOP_BREAKPOINT, t->pos, hit.addr };
+			return r;
+		}
+		hi = (struct tl_pos){ at, 0 };
+	}
+	r = tl_goto(t, (struct tl_pos){ 0, 0 });
+	*stop = (struct tl_stop){ TL_STOP_START, t->pos, 0 };
+	return r;
+}
+
+void tl_interrupt(struct timeline *t)
+{
+	machine_request_stop(&t->s->m);
+}
+
+/* ---- setup ---- */
+
+int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
+{
+	const struct trace_end *end = trace_reader_end(rd);
+	struct host_caps caps;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->s = s;
+	rpl_start(&t->p, s, rd);
+	t->end_sync = end ? end->total_sync : s->m.stop_after_sync;
+	s->m.stop_after_sync = 0;
+	t->hooks = (struct vmm_hooks){ t, tl_on_exit, tl_on_inject };
+	t->can_step_ring3 = probe_host(&caps, s->m.cfg.kvm_path) == 0 &&
+			    probe_works(&caps.singlestep[PROBE_RING3]);
+	r = ckpt_store_init(&t->ck, s, &t->p, NULL);
+	if (r < 0)
+		return tl_fail(t, r, "cannot set up checkpoints: %s", strerror(-r));
+	r = ckpt_take(&t->ck, s);
+	if (r < 0)
+		return tl_fail(t, r, "cannot take the first checkpoint: %s", strerror(-r));
+	return 0;
+}
+
+void tl_close(struct timeline *t)
+{
+	ckpt_store_free(&t->ck);
+}

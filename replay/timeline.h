@@ -1,0 +1,95 @@
+/* The time-travel engine (DESIGN.md, "Positions and time travel"): a replay
+ * that can be moved to any position, forward and backward, by instruction
+ * or to the next or previous breakpoint.  The GDB stub and the console use
+ * it; it knows nothing of either.
+ *
+ * A position is (sync point S, N instructions retired after S was handled),
+ * written "S:N".  Free runs go from sync point to sync point at full speed;
+ * inside a stretch the engine counts by single-stepping, which works where
+ * the host probe says it does (every ring on VT-x and AMD-V; ring 0 only on
+ * kvm_pvm) and is refused with a clear error elsewhere.  Going backwards
+ * restores the nearest checkpoint before the target and replays forward.
+ * Reverse is a direction flag on the same operations.
+ *
+ * Costs: a step is one KVM_RUN (~13 us in emulated ring 0); a step back is
+ * a restore (~1 ms) plus a replay from the checkpoint (at most ~50 ms by the
+ * default checkpoint policy) plus the steps inside the stretch.
+ * Single-threaded, like the machine; tl_interrupt() may be called from any
+ * thread or a signal handler. */
+#ifndef RRVM_REPLAY_TIMELINE_H
+#define RRVM_REPLAY_TIMELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replay/checkpoint.h"
+#include "replay/replayer.h"
+
+struct tl_pos {
+	sync_seq sync;
+	insn_count n;
+};
+
+/* "S:N"; parse accepts "S" as "S:0".  Parse returns 0 or -EINVAL. */
+void tl_pos_format(struct tl_pos p, char *buf, size_t len);
+int tl_pos_parse(const char *s, struct tl_pos *p);
+int tl_pos_cmp(struct tl_pos a, struct tl_pos b);
+
+enum tl_stop_reason {
+	TL_STOP_STEP,       /* a step finished */
+	TL_STOP_BREAKPOINT, /* at a breakpoint's address */
+	TL_STOP_START,      /* reverse ran into the start of the trace */
+	TL_STOP_END,        /* forward ran into the end of the trace */
+	TL_STOP_INTERRUPTED,
+};
+
+struct tl_stop {
+	enum tl_stop_reason why;
+	struct tl_pos pos;
+	uint64_t addr; /* the breakpoint */
+};
+
+#define TL_MAX_BREAKPOINTS 4 /* hardware execution breakpoints: DR0-DR3 */
+
+struct timeline {
+	struct rr_session *s;
+	struct replayer p;
+	struct ckpt_store ck;
+	struct vmm_hooks hooks;
+	struct tl_pos pos;
+	sync_seq end_sync;        /* the trace's last sync point */
+	bool can_step_ring3;      /* from the host probe */
+	uint64_t bp[TL_MAX_BREAKPOINTS];
+	unsigned nbp;
+	/* Set by the exit hook during a run. */
+	bool trapped;
+	uint64_t trap_pc;
+	sync_seq hit_sync;        /* breakpoint hits counted since this sync point */
+	uint64_t hits;
+	volatile int interrupted;
+	char err[256];            /* why the last call failed */
+};
+
+/* Replays RD on S (which the caller booted and checked, as `rrvm replay`
+ * does) under the engine's control, at position 0:0.  0 or -errno. */
+int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd);
+void tl_close(struct timeline *t);
+
+/* Moves to TARGET.  -ERANGE past the end of the trace, -ENOTSUP when it lies
+ * in a stretch the host cannot single-step (t->err says why). */
+int tl_goto(struct timeline *t, struct tl_pos target);
+
+/* One instruction forward or back. */
+int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop);
+
+/* To the next (or previous) breakpoint hit, or the end (start). */
+int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop);
+
+int tl_break_insert(struct timeline *t, uint64_t addr);
+int tl_break_remove(struct timeline *t, uint64_t addr);
+
+/* Stops a running tl_continue promptly (async-signal-safe). */
+void tl_interrupt(struct timeline *t);
+
+#endif

@@ -1,0 +1,49 @@
+/* What the replay tests share: a sample kernel recorded into a temporary
+ * trace, and replays of it (session, reader, replayer). */
+#ifndef RRVM_TESTS_REPLAY_FIXTURE_H
+#define RRVM_TESTS_REPLAY_FIXTURE_H
+
+#include <stdio.h>
+
+#include "replay/recorder.h"
+#include "replay/replayer.h"
+
+extern int failures;
+
+#define CHECK(cond, ...)                                                         \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			failures++;                                              \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                            \
+			fputc('\n', stderr);                                     \
+		}                                                                \
+	} while (0)
+
+struct t_env {
+	const char *kernel;
+	char trace[64];
+	FILE *devnull;
+};
+
+/* A replay of the trace: session, reader and replayer. */
+struct t_replay {
+	struct rr_session s;
+	struct trace_reader *rd;
+	struct replayer p;
+};
+
+/* Checks /dev/kvm (exit status 77 to skip, 1 under RRVM_REQUIRE_KVM=1) and
+ * makes the temporary trace name.  Returns 0, or the exit status for main. */
+int t_setup(struct t_env *e, const char *kernel);
+void t_teardown(struct t_env *e);
+
+struct machine_config t_config(const struct t_env *e);
+int t_record(const struct t_env *e);
+/* The session and reader, checked against the trace; t_replay_open also
+ * starts the replayer (the time-travel engine starts its own). */
+int t_session_open(struct t_replay *t, const struct t_env *e);
+int t_replay_open(struct t_replay *t, const struct t_env *e);
+void t_replay_close(struct t_replay *t);
+
+#endif

@@ -1,0 +1,229 @@
+/* The time-travel engine lands where a straight replay does.
+ *
+ *   test_timeline KERNEL ELF_WITH_SYMBOLS [OPERATIONS]
+ *
+ * Records KERNEL, then:
+ *  1. a straight pass: a replay that only ever moves forward visits every
+ *     position of a dozen stretches, one instruction at a time, and notes
+ *     the full machine state hash at each;
+ *  2. random operations (goto, step, step back) on a second replay, each
+ *     checked against the straight pass's hash for the position it reached;
+ *  3. step back then step forward returns to the identical state;
+ *  4. breakpoints: continue forward twice to list_insert, then reverse-
+ *     continue returns to the first hit, and once more to the start. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "replay/timeline.h"
+#include "tests/replay/fixture.h"
+#include "vmm/elf.h"
+
+#define T_STRETCHES 12
+#define T_MAX_REF 8192
+
+struct t_ref {
+	struct tl_pos pos;
+	uint64_t hash;
+};
+
+static struct t_ref refs[T_MAX_REF];
+static unsigned nrefs;
+
+static uint64_t t_hash(struct timeline *t)
+{
+	uint64_t h = 0;
+
+	CHECK(ckpt_state_hash(&t->ck, &h) == 0, "state hash");
+	return h;
+}
+
+static const struct t_ref *t_find(struct tl_pos p)
+{
+	for (unsigned i = 0; i < nrefs; i++)
+		if (!tl_pos_cmp(refs[i].pos, p))
+			return &refs[i];
+	return NULL;
+}
+
+static void t_note(struct timeline *t)
+{
+	if (nrefs < T_MAX_REF && !t_find(t->pos))
+		refs[nrefs++] = (struct t_ref){ t->pos, t_hash(t) };
+}
+
+static int t_cmp_sync(const void *a, const void *b)
+{
+	sync_seq x = *(const sync_seq *)a, y = *(const sync_seq *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* 1. The straight pass. */
+static void t_straight(struct timeline *t, unsigned *seed)
+{
+	sync_seq at[2 * T_STRETCHES];
+	struct tl_stop st;
+
+	for (unsigned i = 0; i < T_STRETCHES; i++) {
+		at[2 * i] = 2 + (sync_seq)rand_r(seed) % (t->end_sync - 4);
+		at[2 * i + 1] = at[2 * i] + 1;
+	}
+	qsort(at, 2 * T_STRETCHES, sizeof(at[0]), t_cmp_sync);
+	for (unsigned i = 0; i < 2 * T_STRETCHES; i++) {
+		if (tl_pos_cmp(t->pos, (struct tl_pos){ at[i], 0 }) > 0)
+			continue; /* the previous stretch ran into this one */
+		CHECK(tl_goto(t, (struct tl_pos){ at[i], 0 }) == 0, "%s", t->err);
+		t_note(t);
+		while (t->pos.sync == at[i] && tl_step(t, false, &st) == 0 &&
+		       st.why == TL_STOP_STEP)
+			t_note(t);
+	}
+	printf("straight pass: %u positions in %d stretches\n", nrefs, 2 * T_STRETCHES);
+}
+
+/* 2 and 3. Random operations, each checked where the straight pass was. */
+static void t_random(struct timeline *t, unsigned nops, unsigned *seed)
+{
+	unsigned checked = 0;
+	struct tl_stop st;
+
+	for (unsigned i = 0; i < nops; i++) {
+		unsigned op = (unsigned)rand_r(seed) % 4;
+		const struct t_ref *r;
+		int e = 0;
+
+		if (op == 0) {
+			e = tl_goto(t, refs[(unsigned)rand_r(seed) % nrefs].pos);
+		} else if (op == 3) {
+			/* Step back, then forward: the identical state again. */
+			struct tl_pos was = t->pos;
+			uint64_t h = t_hash(t);
+
+			if (was.sync == 0 && was.n == 0)
+				continue;
+			e = tl_step(t, true, &st);
+			if (e == 0)
+				e = tl_step(t, false, &st);
+			CHECK(e || (!tl_pos_cmp(t->pos, was) && t_hash(t) == h),
+			      "back and forth from %llu:%llu", (unsigned long long)was.sync,
+			      (unsigned long long)was.n);
+		} else {
+			e = tl_step(t, op == 2, &st);
+		}
+		CHECK(e == 0, "operation %u: %s", op, t->err);
+		if (e || !(r = t_find(t->pos)))
+			continue;
+		checked++;
+		CHECK(t_hash(t) == r->hash, "state at %llu:%llu differs from the straight replay",
+		      (unsigned long long)r->pos.sync, (unsigned long long)r->pos.n);
+	}
+	printf("random operations: %u, %u checked against the straight pass\n", nops, checked);
+	CHECK(checked >= nops / 3, "too few operations landed on known positions");
+}
+
+static int t_symbol_cb(void *ctx, const struct elf_func *f)
+{
+	uint64_t *addr = ctx;
+
+	if (strcmp(f->name, "list_insert"))
+		return 0;
+	*addr = f->vaddr;
+	return 1;
+}
+
+static uint64_t t_symbol(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	struct elf_file f;
+	const char *why;
+	uint64_t addr = 0;
+	void *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0;
+	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED)
+		return 0;
+	if (elf_open(&f, buf, (size_t)st.st_size, &why) == 0)
+		elf_functions(&f, t_symbol_cb, &addr);
+	munmap(buf, (size_t)st.st_size);
+	return addr;
+}
+
+/* 4. Breakpoints both ways. */
+static void t_breakpoints(struct timeline *t, uint64_t addr)
+{
+	struct tl_stop a, b, c, d;
+	uint64_t ha;
+
+	CHECK(addr != 0, "no list_insert symbol");
+	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0, "%s", t->err);
+	CHECK(tl_break_insert(t, addr) == 0, "%s", t->err);
+	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "first hit: %s",
+	      t->err);
+	CHECK(rr_rip(t->s) == addr, "stopped at %#" PRIx64 ", not list_insert", rr_rip(t->s));
+	ha = t_hash(t);
+	CHECK(tl_continue(t, false, &b) == 0 && b.why == TL_STOP_BREAKPOINT, "second hit: %s",
+	      t->err);
+	CHECK(tl_pos_cmp(b.pos, a.pos) > 0 && rr_rip(t->s) == addr, "second hit after the first");
+	CHECK(tl_continue(t, true, &c) == 0 && c.why == TL_STOP_BREAKPOINT, "reverse: %s",
+	      t->err);
+	CHECK(!tl_pos_cmp(c.pos, a.pos) && t_hash(t) == ha,
+	      "reverse-continue from the second hit lands on the first");
+	CHECK(tl_continue(t, true, &d) == 0 && d.why == TL_STOP_START,
+	      "reverse-continue from the first hit reaches the start");
+	printf("breakpoint at %#" PRIx64 ": hits at %llu:%llu and %llu:%llu\n", addr,
+	       (unsigned long long)a.pos.sync, (unsigned long long)a.pos.n,
+	       (unsigned long long)b.pos.sync, (unsigned long long)b.pos.n);
+	tl_break_remove(t, addr);
+}
+
+static int t_open(struct t_replay *r, struct timeline *t, const struct t_env *e)
+{
+	if (t_session_open(r, e) < 0)
+		return -1;
+	if (tl_open(t, &r->s, r->rd) < 0) {
+		fprintf(stderr, "timeline: %s\n", t->err);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct t_replay r1, r2;
+	static struct timeline straight, engine;
+	unsigned nops = argc > 3 ? (unsigned)atoi(argv[3]) : 200, seed = 4242;
+	struct t_env e;
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s KERNEL ELF_WITH_SYMBOLS [OPERATIONS]\n", argv[0]);
+		return 2;
+	}
+	if (getenv("RRVM_TEST_SEED"))
+		seed = (unsigned)atoi(getenv("RRVM_TEST_SEED"));
+	printf("seed %u\n", seed);
+	if ((rc = t_setup(&e, argv[1])) != 0)
+		return rc;
+	if (t_record(&e) < 0 || t_open(&r1, &straight, &e) < 0 || t_open(&r2, &engine, &e) < 0)
+		return 1;
+	t_straight(&straight, &seed);
+	t_random(&engine, nops, &seed);
+	t_breakpoints(&engine, t_symbol(argv[2]));
+	tl_close(&straight);
+	tl_close(&engine);
+	t_replay_close(&r1);
+	t_replay_close(&r2);
+	t_teardown(&e);
+	printf("%s\n", failures ? "FAILED" : "ok");
+	return failures ? 1 : 0;
+}
