@@ -111,3 +111,12 @@ void t_teardown(struct t_env *e)
 		unlink(e->trace);
 	fclose(e->devnull);
 }
+
+unsigned t_seed(unsigned deflt)
+{
+	const char *env = getenv("RRVM_TEST_SEED");
+	unsigned seed = env ? (unsigned)atoi(env) : deflt;
+
+	printf("seed %u\n", seed);
+	return seed;
+}

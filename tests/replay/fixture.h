@@ -37,6 +37,8 @@ struct t_replay {
  * makes the temporary trace name.  Returns 0, or the exit status for main. */
 int t_setup(struct t_env *e, const char *kernel);
 void t_teardown(struct t_env *e);
+/* RRVM_TEST_SEED if set, else DEFLT; printed, so a failure can be rerun. */
+unsigned t_seed(unsigned deflt);
 
 struct machine_config t_config(const struct t_env *e);
 int t_record(const struct t_env *e);

@@ -259,9 +259,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s KERNEL [POSITIONS]\n", argv[0]);
 		return 2;
 	}
-	if (getenv("RRVM_TEST_SEED"))
-		seed = (unsigned)atoi(getenv("RRVM_TEST_SEED"));
-	printf("seed %u\n", seed);
+	seed = t_seed(seed);
 	if ((rc = t_setup(&e, argv[1])) != 0)
 		return rc;
 	rc = t_main(&e, npos > T_MAX_POS ? T_MAX_POS : npos, seed);

@@ -209,9 +209,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s KERNEL ELF_WITH_SYMBOLS [OPERATIONS]\n", argv[0]);
 		return 2;
 	}
-	if (getenv("RRVM_TEST_SEED"))
-		seed = (unsigned)atoi(getenv("RRVM_TEST_SEED"));
-	printf("seed %u\n", seed);
+	seed = t_seed(seed);
 	if ((rc = t_setup(&e, argv[1])) != 0)
 		return rc;
 	if (t_record(&e) < 0 || t_open(&r1, &straight, &e) < 0 || t_open(&r2, &engine, &e) < 0)
