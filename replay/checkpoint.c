@@ -101,8 +101,11 @@ static int ckpt_session_save(struct ckpt_session *c, const struct rr_session *s)
 	c->region = malloc((c->nregion ? c->nregion : 1) * sizeof(*c->region));
 	if (!c->site || !c->region)
 		return -ENOMEM;
-	memcpy(c->site, s->tsc.site, c->nsite * sizeof(*c->site));
-	memcpy(c->region, s->tsc.region, c->nregion * sizeof(*c->region));
+	/* memcpy from NULL is undefined even for 0 bytes (no sites at all). */
+	if (c->nsite)
+		memcpy(c->site, s->tsc.site, c->nsite * sizeof(*c->site));
+	if (c->nregion)
+		memcpy(c->region, s->tsc.region, c->nregion * sizeof(*c->region));
 	memcpy(c->tsc_cache, s->tsc_cache, sizeof(c->tsc_cache));
 	return 0;
 }
