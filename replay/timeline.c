@@ -18,6 +18,11 @@
 
 enum tl_run { TL_RUN_SYNC, TL_RUN_TRAP, TL_RUN_END, TL_RUN_INTERRUPTED };
 
+/* "Somewhere after this sync point": what a free run that stopped at a trap
+ * or an interruption knows.  Any target compares below it, so the next
+ * goto rewinds to a checkpoint. */
+#define TL_N_UNKNOWN UINT64_MAX
+
 /* ---- positions ---- */
 
 void tl_pos_format(struct tl_pos p, char *buf, size_t len)
@@ -144,8 +149,10 @@ static int tl_run_to_sync(struct timeline *t, sync_seq target)
 			return r;
 		if (r == TL_RUN_END)
 			break;
-		if (r == TL_RUN_INTERRUPTED)
+		if (r == TL_RUN_INTERRUPTED) {
+			t->pos = (struct tl_pos){ m->sync, TL_N_UNKNOWN };
 			return tl_fail(t, -EINTR, "interrupted");
+		}
 		t->pos = (struct tl_pos){ m->sync, 0 };
 		if (ckpt_due(&t->ck) && (r = ckpt_take(&t->ck, t->s)) < 0 && r != -EBUSY)
 			return r;
@@ -467,8 +474,8 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 	}
 out:
 	tl_arm(t, false);
-	if (r == TL_RUN_TRAP) /* somewhere in this stretch: tl_locate finds where */
-		t->pos = (struct tl_pos){ m->sync, UINT64_MAX };
+	if (r == TL_RUN_TRAP || r == TL_RUN_INTERRUPTED) /* somewhere in this stretch */
+		t->pos = (struct tl_pos){ m->sync, TL_N_UNKNOWN };
 	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
 		tl_settle(t);
 	return r;
@@ -490,9 +497,11 @@ int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
 		if (r < 0)
 			return r;
 		if (r == TL_RUN_INTERRUPTED) {
-			tl_settle(t);
+			/* Stopped anywhere in a stretch: back to its sync point. */
+			t->pos = (struct tl_pos){ t->s->m.sync, TL_N_UNKNOWN };
+			r = tl_goto(t, (struct tl_pos){ t->s->m.sync, 0 });
 			*stop = (struct tl_stop){ TL_STOP_INTERRUPTED, t->pos, 0 };
-			return 0;
+			return r;
 		}
 		if (!hit.found) {
 			tl_settle(t);
