@@ -81,6 +81,23 @@ static int tl_on_exit(void *ctx, struct vmm_exit *x)
 		machine_stop(&t->s->m, MACHINE_STOP_TRAP, "trap at %#" PRIx64, x->addr);
 		return 0;
 	}
+	if (x->kind == VMM_EXIT_WATCH) {
+		for (unsigned i = 0; i < t->nwatch; i++) {
+			const struct tl_watch *w = &t->watch[i];
+
+			if (x->addr >= w->gpa + w->len || w->gpa >= x->addr + x->size)
+				continue; /* same page, other bytes */
+			t->watch_hits++;
+			t->watch_addr = w->lin + (x->addr > w->gpa ? x->addr - w->gpa : 0);
+			t->watch_old = x->old;
+			t->watch_new = x->data;
+			t->watch_size = x->size;
+			if (t->stop_on_watch)
+				machine_stop(&t->s->m, MACHINE_STOP_TRAP, "watched write");
+			break;
+		}
+		return 0;
+	}
 	return t->p.hooks.on_exit(t->p.hooks.ctx, x);
 }
 
@@ -405,52 +422,88 @@ static int tl_arm(struct timeline *t, bool on)
 				 dr7);
 }
 
-/* Steps from (S, FROM) to the K-th arrival at ADDR: the position of a hit
- * a free run found as "the K-th trap at ADDR after S".  SKIP: (S, FROM)
- * itself does not count (the run that found the hit resumed from there). */
-static int tl_locate(struct timeline *t, sync_seq s, insn_count from, bool skip, uint64_t addr,
-		     uint64_t k)
+/* A hit a free run found: the K-th of its kind after sync point SYNC.  For
+ * a breakpoint, the K-th arrival at ADDR; for a watchpoint, the K-th
+ * instruction that wrote a watched range (the hit is right after it). */
+struct tl_hit {
+	bool found, watch;
+	sync_seq sync;
+	uint64_t k;
+	uint64_t addr;
+	uint64_t old_val, new_val;
+	unsigned size;
+};
+
+/* Steps from (S, FROM) to hit H: its position.  SKIP: (S, FROM) itself
+ * does not count as an arrival (the run that found H resumed from there). */
+static int tl_locate(struct timeline *t, insn_count from, bool skip, const struct tl_hit *h)
 {
-	int r = tl_goto(t, (struct tl_pos){ s, from });
+	int r = tl_goto(t, (struct tl_pos){ h->sync, from });
+	uint64_t k = h->k;
 
 	while (r >= 0 && k) {
-		if (rr_rip(t->s) == addr && !skip && --k == 0)
+		uint64_t seen = t->watch_hits;
+
+		if (!h->watch && rr_rip(t->s) == h->addr && !skip && --k == 0)
 			break;
 		skip = false;
 		r = tl_step_fwd(t);
+		if (h->watch && r == TL_RUN_TRAP && t->watch_hits != seen && --k == 0)
+			break;
 		if (r == TL_RUN_SYNC || r == TL_RUN_END)
-			return tl_fail(t, -EPROTO, "breakpoint hit at %#" PRIx64 " not found again "
-				       "after sync point %llu", addr, (unsigned long long)s);
+			return tl_fail(t, -EPROTO, "%s hit not found again after sync point %llu",
+				       h->watch ? "watchpoint" : "breakpoint",
+				       (unsigned long long)h->sync);
 	}
 	return r < 0 ? r : 0;
 }
 
-struct tl_hit {
-	bool found;
-	sync_seq sync;
-	uint64_t k; /* arrivals at addr after sync since (sync, 0) */
-	uint64_t addr;
-};
+static void tl_stop_at(struct timeline *t, const struct tl_hit *h, struct tl_stop *stop)
+{
+	*stop = (struct tl_stop){ h->watch ? TL_STOP_WATCH : TL_STOP_BREAKPOINT, t->pos, h->addr,
+				  h->old_val, h->new_val, h->size };
+}
 
-/* Free run with the breakpoints armed from the current position up to the
- * end of sync point LIMIT.  FIRST: stop at the first hit; else remember the
- * last.  Every hit is counted per sync point, for tl_locate. */
+/* Notes a hit at the machine's current sync point, counting per kind. */
+static void tl_note_hit(struct timeline *t, struct tl_hit *h, bool watch, sync_seq *count_sync,
+			uint64_t count[2])
+{
+	struct machine *m = &t->s->m;
+
+	if (m->sync != *count_sync)
+		*count_sync = m->sync, count[0] = count[1] = 0;
+	*h = (struct tl_hit){ true, watch, m->sync, ++count[watch],
+			      watch ? t->watch_addr : t->trap_pc, t->watch_old, t->watch_new,
+			      t->watch_size };
+}
+
+/* Free run with breakpoints and watchpoints armed from the current position
+ * to the end of sync point LIMIT.  FIRST: stop at the first hit; else keep
+ * the last. */
 static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit *hit)
 {
 	struct machine *m = &t->s->m;
 	sync_seq count_sync = m->sync;
-	uint64_t count = 0;
+	uint64_t count[2] = { 0, 0 }, seen;
 	int r = tl_arm(t, true);
 
 	if (r < 0)
 		return tl_fail(t, r, "cannot set breakpoints: %s", strerror(-r));
 	hit->found = false;
+	t->stop_on_watch = true;
 	/* Going forward, a breakpoint the guest stands on is where we are, not
 	 * a hit: step past it first.  (Going backward from a checkpoint, it
 	 * is one.)  Stepping, not RFLAGS.RF, which kvm_pvm does not honour. */
 	for (unsigned i = 0; first && i < t->nbp; i++)
 		if (rr_rip(t->s) == t->bp[i]) {
+			t->stop_on_watch = false;
+			seen = t->watch_hits;
 			r = tl_step_one(t);
+			t->stop_on_watch = true;
+			if (r >= 0 && t->watch_hits != seen) {
+				tl_note_hit(t, hit, true, &count_sync, count);
+				goto out;
+			}
 			if (r < 0 || r == TL_RUN_END || (r == TL_RUN_SYNC && m->sync >= limit))
 				goto out;
 			if ((r = tl_arm(t, true)) < 0)
@@ -458,27 +511,85 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 			break;
 		}
 	for (;;) {
+		seen = t->watch_hits;
 		r = tl_run(t, limit);
 		if (r != TL_RUN_TRAP)
 			break;
-		if (m->sync != count_sync)
-			count_sync = m->sync, count = 0;
-		*hit = (struct tl_hit){ true, m->sync, ++count, t->trap_pc };
+		tl_note_hit(t, hit, t->watch_hits != seen, &count_sync, count);
 		if (first)
 			break;
-		/* Past this hit, one step, then on. */
+		if (hit->watch)
+			continue; /* resuming completes the write */
+		/* Past this breakpoint, one step, then on. */
+		t->stop_on_watch = false;
+		seen = t->watch_hits;
 		r = tl_step_one(t);
+		t->stop_on_watch = true;
+		if (r >= 0 && t->watch_hits != seen)
+			tl_note_hit(t, hit, true, &count_sync, count);
 		if (r < 0 || r == TL_RUN_END || (r == TL_RUN_SYNC && m->sync >= limit) ||
 		    (r = tl_arm(t, true)) < 0)
 			break;
 	}
 out:
+	t->stop_on_watch = false;
 	tl_arm(t, false);
 	if (r == TL_RUN_TRAP || r == TL_RUN_INTERRUPTED) /* somewhere in this stretch */
 		t->pos = (struct tl_pos){ m->sync, TL_N_UNKNOWN };
 	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
 		tl_settle(t);
 	return r;
+}
+
+static int tl_continue_fwd(struct timeline *t, struct tl_stop *stop)
+{
+	struct tl_pos from = t->pos;
+	struct tl_hit hit;
+	int r;
+
+	if (t->pos.sync >= t->end_sync) {
+		*stop = (struct tl_stop){ .why = TL_STOP_END, .pos = t->pos };
+		return 0;
+	}
+	r = tl_scan(t, t->end_sync, true, &hit);
+	if (r < 0)
+		return r;
+	if (r == TL_RUN_INTERRUPTED) {
+		/* Stopped anywhere in a stretch: back to its sync point. */
+		r = tl_goto(t, (struct tl_pos){ t->s->m.sync, 0 });
+		*stop = (struct tl_stop){ .why = TL_STOP_INTERRUPTED, .pos = t->pos };
+		return r;
+	}
+	if (!hit.found) {
+		*stop = (struct tl_stop){ .why = TL_STOP_END, .pos = t->pos };
+		return 0;
+	}
+	/* Count from where this run began if it began in the hit's stretch. */
+	r = tl_locate(t, hit.sync == from.sync ? from.n : 0, hit.sync == from.sync, &hit);
+	tl_stop_at(t, &hit, stop);
+	return r;
+}
+
+/* Hits inside HI's own stretch, before HI.n: found by stepping. */
+static int tl_scan_stretch(struct timeline *t, struct tl_pos hi, struct tl_hit *hit)
+{
+	uint64_t kb = 0, kw = 0;
+	int r = tl_goto(t, (struct tl_pos){ hi.sync, 0 });
+
+	while (r >= 0 && t->pos.n < hi.n) {
+		uint64_t seen = t->watch_hits;
+
+		for (unsigned i = 0; i < t->nbp; i++)
+			if (rr_rip(t->s) == t->bp[i])
+				*hit = (struct tl_hit){ true, false, hi.sync, ++kb, t->bp[i], 0, 0, 0 };
+		r = tl_step_fwd(t);
+		if (r == TL_RUN_TRAP && t->watch_hits != seen && t->pos.n < hi.n)
+			*hit = (struct tl_hit){ true, true, hi.sync, ++kw, t->watch_addr,
+						t->watch_old, t->watch_new, t->watch_size };
+		else if (r == TL_RUN_TRAP && t->watch_hits != seen)
+			++kw;
+	}
+	return r < 0 ? r : 0;
 }
 
 int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
@@ -488,68 +599,71 @@ int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
 	sync_seq at;
 	int r;
 
-	if (!reverse) {
-		if (t->pos.sync >= t->end_sync) {
-			*stop = (struct tl_stop){ TL_STOP_END, t->pos, 0 };
-			return 0;
-		}
-		r = tl_scan(t, t->end_sync, true, &hit);
-		if (r < 0)
-			return r;
-		if (r == TL_RUN_INTERRUPTED) {
-			/* Stopped anywhere in a stretch: back to its sync point. */
-			t->pos = (struct tl_pos){ t->s->m.sync, TL_N_UNKNOWN };
-			r = tl_goto(t, (struct tl_pos){ t->s->m.sync, 0 });
-			*stop = (struct tl_stop){ TL_STOP_INTERRUPTED, t->pos, 0 };
-			return r;
-		}
-		if (!hit.found) {
-			tl_settle(t);
-			*stop = (struct tl_stop){ TL_STOP_END, t->pos, 0 };
-			return 0;
-		}
-		/* Count arrivals from where this run began if it began in the
-		 * hit's own stretch. */
-		r = tl_locate(t, hit.sync, hit.sync == hi.sync ? hi.n : 0, hit.sync == hi.sync,
-			      hit.addr, hit.k);
-		*stop = (struct tl_stop){ TL_STOP_BREAKPOINT, t->pos, hit.addr };
-		return r;
-	}
+	if (!reverse)
+		return tl_continue_fwd(t, stop);
 	/* Backward: scan checkpoint intervals from the latest one before the
 	 * current position back to the start, keeping the last hit. */
-	for (;;) {
-		sync_seq below = hi.n ? hi.sync : hi.sync ? hi.sync - 1 : 0;
+	while (hi.sync || hi.n) {
+		sync_seq below = hi.n ? hi.sync : hi.sync - 1;
 
-		if (hi.sync == 0 && hi.n == 0)
-			break;
 		if ((r = ckpt_restore(&t->ck, t->s, below, &at)) < 0)
 			return tl_fail(t, r, "no checkpoint before sync point %llu",
 				       (unsigned long long)below);
 		t->pos = (struct tl_pos){ at, 0 };
-		r = tl_scan(t, hi.sync, false, &hit);
-		if (r < 0)
+		if ((r = tl_scan(t, hi.sync, false, &hit)) < 0)
 			return r;
-		/* Hits inside hi's own stretch before hi.n need stepping. */
-		if (hi.n && (r = tl_goto(t, (struct tl_pos){ hi.sync, 0 })) >= 0) {
-			for (uint64_t k = 0; t->pos.n < hi.n && r >= 0;) {
-				for (unsigned i = 0; i < t->nbp; i++)
-					if (rr_rip(t->s) == t->bp[i])
-						hit = (struct tl_hit){ true, hi.sync, ++k, t->bp[i] };
-				r = tl_step_fwd(t);
-			}
-		}
-		if (r < 0)
+		if (hi.n && (r = tl_scan_stretch(t, hi, &hit)) < 0)
 			return r;
 		if (hit.found) {
-			r = tl_locate(t, hit.sync, 0, false, hit.addr, hit.k);
-			*stop = (struct tl_stop){ TL_STOP_BREAKPOINT, t->pos, hit.addr };
+			r = tl_locate(t, 0, false, &hit);
+			tl_stop_at(t, &hit, stop);
 			return r;
 		}
 		hi = (struct tl_pos){ at, 0 };
 	}
 	r = tl_goto(t, (struct tl_pos){ 0, 0 });
-	*stop = (struct tl_stop){ TL_STOP_START, t->pos, 0 };
+	*stop = (struct tl_stop){ .why = TL_STOP_START, .pos = t->pos };
 	return r;
+}
+
+/* ---- watchpoints ---- */
+
+static int tl_watch_apply(struct timeline *t)
+{
+	struct gmem_range r[TL_MAX_WATCH];
+
+	for (unsigned i = 0; i < t->nwatch; i++)
+		r[i] = (struct gmem_range){ t->watch[i].gpa, t->watch[i].len };
+	return gmem_set_watch(&t->s->m.mem, r, t->nwatch);
+}
+
+int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len)
+{
+	uint64_t gpa, last;
+	int r;
+
+	if (!len || t->nwatch == TL_MAX_WATCH)
+		return tl_fail(t, -ENOSPC, "at most %d watchpoints", TL_MAX_WATCH);
+	if (machine_translate(&t->s->m, lin, &gpa) < 0 ||
+	    machine_translate(&t->s->m, lin + len - 1, &last) < 0 || last - gpa != len - 1)
+		return tl_fail(t, -EFAULT, "cannot watch %#" PRIx64 "+%" PRIu64
+			       ": not mapped (or not contiguous) here", lin, len);
+	t->watch[t->nwatch++] = (struct tl_watch){ lin, gpa, len };
+	if ((r = tl_watch_apply(t)) < 0) {
+		t->nwatch--;
+		return tl_fail(t, r, "cannot write-protect the watched page: %s", strerror(-r));
+	}
+	return 0;
+}
+
+int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len)
+{
+	for (unsigned i = 0; i < t->nwatch; i++)
+		if (t->watch[i].lin == lin && t->watch[i].len == len) {
+			t->watch[i] = t->watch[--t->nwatch];
+			return tl_watch_apply(t);
+		}
+	return tl_fail(t, -ENOENT, "no watchpoint at %#" PRIx64, lin);
 }
 
 void tl_interrupt(struct timeline *t)

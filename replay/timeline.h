@@ -39,6 +39,7 @@ int tl_pos_cmp(struct tl_pos a, struct tl_pos b);
 enum tl_stop_reason {
 	TL_STOP_STEP,       /* a step finished */
 	TL_STOP_BREAKPOINT, /* at a breakpoint's address */
+	TL_STOP_WATCH,      /* right after an instruction wrote a watched range */
 	TL_STOP_START,      /* reverse ran into the start of the trace */
 	TL_STOP_END,        /* forward ran into the end of the trace */
 	TL_STOP_INTERRUPTED,
@@ -47,10 +48,18 @@ enum tl_stop_reason {
 struct tl_stop {
 	enum tl_stop_reason why;
 	struct tl_pos pos;
-	uint64_t addr; /* the breakpoint */
+	uint64_t addr;          /* the breakpoint, or the watched address written */
+	uint64_t old_val, new_val; /* TL_STOP_WATCH: the bytes before and after */
+	unsigned size;
 };
 
 #define TL_MAX_BREAKPOINTS 4 /* hardware execution breakpoints: DR0-DR3 */
+#define TL_MAX_WATCH 16
+
+/* A write watchpoint: guest linear range, and where it lay in RAM when set. */
+struct tl_watch {
+	uint64_t lin, gpa, len;
+};
 
 struct timeline {
 	struct rr_session *s;
@@ -62,11 +71,15 @@ struct timeline {
 	bool can_step_ring3;      /* from the host probe */
 	uint64_t bp[TL_MAX_BREAKPOINTS];
 	unsigned nbp;
+	struct tl_watch watch[TL_MAX_WATCH];
+	unsigned nwatch;
 	/* Set by the exit hook during a run. */
 	bool trapped;
 	uint64_t trap_pc;
-	sync_seq hit_sync;        /* breakpoint hits counted since this sync point */
-	uint64_t hits;
+	bool stop_on_watch;       /* a watched write stops the run (scans) */
+	uint64_t watch_hits;      /* watched writes seen, ever */
+	uint64_t watch_addr, watch_old, watch_new; /* the last one */
+	unsigned watch_size;
 	volatile int interrupted;
 	char err[256];            /* why the last call failed */
 };
@@ -88,6 +101,13 @@ int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop);
 
 int tl_break_insert(struct timeline *t, uint64_t addr);
 int tl_break_remove(struct timeline *t, uint64_t addr);
+
+/* Write watchpoints of any size and number, through read-only memslots on
+ * the watched pages (the write is applied from the MMIO exit and checked
+ * against the range).  LIN is translated through the guest's page tables
+ * at the current position. */
+int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len);
+int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len);
 
 /* Stops a running tl_continue promptly (async-signal-safe). */
 void tl_interrupt(struct timeline *t);

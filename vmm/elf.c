@@ -150,8 +150,10 @@ static const char *elf_name(const struct elf_file *f, const struct elf_shdr *str
 	return memchr(s, '\0', strtab->size - off) ? s : "";
 }
 
-unsigned elf_functions(const struct elf_file *f, int (*fn)(void *ctx, const struct elf_func *s),
-		       void *ctx)
+/* Calls FN for each symbol with a name (any type when ANY, else functions
+ * with a size), as an elf_func. */
+static unsigned elf_symbols(const struct elf_file *f, bool any,
+			    int (*fn)(void *ctx, const struct elf_func *s), void *ctx)
 {
 	struct elf_hdr h = elf_hdr(f);
 	size_t shsz = f->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
@@ -183,7 +185,7 @@ unsigned elf_functions(const struct elf_file *f, int (*fn)(void *ctx, const stru
 				info = s.st_info, name = s.st_name;
 				fs = (struct elf_func){ s.st_value, s.st_size, NULL };
 			}
-			if (ELF64_ST_TYPE(info) != STT_FUNC || !fs.size)
+			if (!any && (ELF64_ST_TYPE(info) != STT_FUNC || !fs.size))
 				continue;
 			fs.name = elf_name(f, &str, name);
 			visited++;
@@ -192,5 +194,39 @@ unsigned elf_functions(const struct elf_file *f, int (*fn)(void *ctx, const stru
 		}
 		return visited;
 	}
+	return 0;
+}
+
+unsigned elf_functions(const struct elf_file *f, int (*fn)(void *ctx, const struct elf_func *s),
+		       void *ctx)
+{
+	return elf_symbols(f, false, fn, ctx);
+}
+
+struct elf_find {
+	const char *name;
+	uint64_t value;
+	bool found;
+};
+
+static int elf_find_cb(void *ctx, const struct elf_func *s)
+{
+	struct elf_find *q = ctx;
+
+	if (strcmp(s->name, q->name))
+		return 0;
+	q->value = s->vaddr;
+	q->found = true;
+	return 1;
+}
+
+int elf_symbol(const struct elf_file *f, const char *name, uint64_t *value)
+{
+	struct elf_find q = { name, 0, false };
+
+	elf_symbols(f, true, elf_find_cb, &q);
+	if (!q.found)
+		return -ENOENT;
+	*value = q.value;
 	return 0;
 }

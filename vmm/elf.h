@@ -39,4 +39,7 @@ int elf_segments(const struct elf_file *f, struct elf_seg *segs, unsigned max, u
 unsigned elf_functions(const struct elf_file *f, int (*fn)(void *ctx, const struct elf_func *s),
 		       void *ctx);
 
+/* The value (address) of symbol NAME of any type, or -ENOENT. */
+int elf_symbol(const struct elf_file *f, const char *name, uint64_t *value);
+
 #endif

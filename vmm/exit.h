@@ -21,6 +21,8 @@ enum vmm_exit_kind {
 	VMM_EXIT_IRQ_WINDOW,  /* sync point */
 	VMM_EXIT_RDMSR,       /* sync point: addr = MSR index; hooks answer in data */
 	VMM_EXIT_DEBUG,       /* single-step or breakpoint */
+	VMM_EXIT_WATCH,       /* a guest write to a debugger's watched page, applied:
+			       * not a sync point (the recording had no exit here) */
 	VMM_EXIT_KICK,        /* KVM_RUN interrupted by a host signal: not a sync point */
 	VMM_EXIT_SHUTDOWN,    /* triple fault */
 	VMM_EXIT_ERROR,       /* internal error, emulation failure, failed entry */
@@ -34,6 +36,7 @@ struct vmm_exit {
 	uint64_t addr;  /* port, or guest-physical address for MMIO */
 	unsigned size;  /* access size in bytes */
 	uint64_t data;  /* value written, or value read: hooks may replace it */
+	uint64_t old;   /* VMM_EXIT_WATCH: what the bytes held before */
 	bool claimed;   /* a device answered the access; for MMIO writes: the write
 			 * hit read-only RAM (code) and was applied */
 };

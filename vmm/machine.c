@@ -203,6 +203,31 @@ static void machine_exit_io(struct machine *m)
 	machine_deliver(m);
 }
 
+/* A write to a watched page (and not to code): applied, reported, and not
+ * a sync point, since the recording had no exit there. */
+static bool machine_is_watch_write(const struct machine *m)
+{
+	const struct kvm_run *run = m->vcpu.run;
+
+	return run->mmio.is_write && m->mem.nwatch &&
+	       gmem_ptr(&m->mem, run->mmio.phys_addr, run->mmio.len) &&
+	       gmem_is_watched(&m->mem, run->mmio.phys_addr) &&
+	       !gmem_is_protected(&m->mem, run->mmio.phys_addr);
+}
+
+static void machine_exit_watch(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	uint8_t *ram = gmem_ptr(&m->mem, run->mmio.phys_addr, run->mmio.len);
+	unsigned n = run->mmio.len < 8 ? run->mmio.len : 8;
+	struct vmm_exit x = { .kind = VMM_EXIT_WATCH, .addr = run->mmio.phys_addr, .size = n };
+
+	memcpy(&x.old, ram, n);
+	memcpy(ram, run->mmio.data, run->mmio.len);
+	memcpy(&x.data, run->mmio.data, n);
+	machine_hook_exit(m, &x);
+}
+
 static void machine_exit_mmio(struct machine *m)
 {
 	struct kvm_run *run = m->vcpu.run;
@@ -377,6 +402,10 @@ static void machine_dispatch(struct machine *m, int rc)
 	}
 	/* Exits the guest's own instructions caused are sync points: number
 	 * them before any device or input source sees this one. */
+	if (reason == KVM_EXIT_MMIO && machine_is_watch_write(m)) {
+		machine_exit_watch(m);
+		return;
+	}
 	if (reason == KVM_EXIT_IO || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_HLT ||
 	    reason == KVM_EXIT_IRQ_WINDOW_OPEN || reason == KVM_EXIT_X86_RDMSR) {
 		m->sync++;
@@ -420,7 +449,7 @@ const char *vmm_exit_kind_name(enum vmm_exit_kind k)
 		[VMM_EXIT_MMIO_READ] = "mmio-read", [VMM_EXIT_MMIO_WRITE] = "mmio-write",
 		[VMM_EXIT_HLT] = "hlt",		  [VMM_EXIT_IRQ_WINDOW] = "irq-window",
 		[VMM_EXIT_RDMSR] = "rdmsr",
-		[VMM_EXIT_DEBUG] = "debug",	  [VMM_EXIT_KICK] = "kick",
+		[VMM_EXIT_DEBUG] = "debug",	  [VMM_EXIT_WATCH] = "watch",	  [VMM_EXIT_KICK] = "kick",
 		[VMM_EXIT_SHUTDOWN] = "shutdown",  [VMM_EXIT_ERROR] = "error",
 	};
 

@@ -34,23 +34,42 @@ int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size)
 
 #define GMEM_PAGE 4096ull
 
+/* Adds [gpa, gpa+len), rounded out to pages, to the sorted, merged list
+ * L of *N ranges.  -EINVAL outside RAM, -ENOSPC when full. */
+static int gmem_merge(struct gmem_range *l, unsigned *n, unsigned cap, uint64_t size,
+		      uint64_t gpa, uint64_t len);
+
+/* The read-only ranges as slots see them: code and watch pages merged. */
+static unsigned gmem_ro_union(const struct guest_mem *m, struct gmem_range *u)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < m->nro; i++)
+		gmem_merge(u, &n, 2 * GMEM_MAX_RO, m->size, m->ro[i].gpa, m->ro[i].len);
+	for (unsigned i = 0; i < m->nwatch; i++)
+		gmem_merge(u, &n, 2 * GMEM_MAX_RO, m->size, m->watch[i].gpa, m->watch[i].len);
+	return n;
+}
+
 unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out)
 {
+	struct gmem_range ro[2 * GMEM_MAX_RO];
+	unsigned nro = gmem_ro_union(m, ro);
 	uint64_t at = 0;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i <= m->nro; i++) {
-		uint64_t end = i < m->nro ? m->ro[i].gpa : m->size;
+	for (unsigned i = 0; i <= nro; i++) {
+		uint64_t end = i < nro ? ro[i].gpa : m->size;
 
 		if (end > at) {
 			out[n] = (struct gmem_slot){ m->first_slot + n, at, end - at, false };
 			n++;
 		}
-		if (i == m->nro)
+		if (i == nro)
 			break;
-		out[n] = (struct gmem_slot){ m->first_slot + n, m->ro[i].gpa, m->ro[i].len, true };
+		out[n] = (struct gmem_slot){ m->first_slot + n, ro[i].gpa, ro[i].len, true };
 		n++;
-		at = m->ro[i].gpa + m->ro[i].len;
+		at = ro[i].gpa + ro[i].len;
 	}
 	return n;
 }
@@ -73,6 +92,7 @@ static int gmem_relayout(struct guest_mem *m)
 			return r;
 	}
 	m->nslots = n;
+	m->layout_gen++;
 	if (m->kvm->nslots < m->first_slot + n)
 		m->kvm->nslots = m->first_slot + n;
 	return 0;
@@ -95,38 +115,57 @@ int gmem_set_log_dirty(struct guest_mem *m, bool on)
 	return 0;
 }
 
-/* Adds one range to the sorted, merged list. */
-static int gmem_add_ro(struct guest_mem *m, uint64_t gpa, uint64_t len)
+static int gmem_merge(struct gmem_range *l, unsigned *n, unsigned cap, uint64_t size,
+		      uint64_t gpa, uint64_t len)
 {
 	uint64_t lo = gpa & ~(GMEM_PAGE - 1);
 	uint64_t hi = (gpa + len + GMEM_PAGE - 1) & ~(GMEM_PAGE - 1);
 	unsigned i = 0, j;
 
-	if (hi > m->size || lo >= hi)
+	if (hi > size || lo >= hi)
 		return -EINVAL;
 	/* Merge with every range it touches, keep the list sorted. */
-	while (i < m->nro && m->ro[i].gpa + m->ro[i].len < lo)
+	while (i < *n && l[i].gpa + l[i].len < lo)
 		i++;
-	for (j = i; j < m->nro && m->ro[j].gpa <= hi; j++) {
-		lo = m->ro[j].gpa < lo ? m->ro[j].gpa : lo;
-		hi = m->ro[j].gpa + m->ro[j].len > hi ? m->ro[j].gpa + m->ro[j].len : hi;
+	for (j = i; j < *n && l[j].gpa <= hi; j++) {
+		lo = l[j].gpa < lo ? l[j].gpa : lo;
+		hi = l[j].gpa + l[j].len > hi ? l[j].gpa + l[j].len : hi;
 	}
-	if (j == i && m->nro == GMEM_MAX_RO)
+	if (j == i && *n == cap)
 		return -ENOSPC;
-	memmove(&m->ro[i + 1], &m->ro[j], (m->nro - j) * sizeof(m->ro[0]));
-	m->nro = m->nro - (j - i) + 1;
-	m->ro[i] = (struct gmem_range){ lo, hi - lo };
+	memmove(&l[i + 1], &l[j], (*n - j) * sizeof(l[0]));
+	*n = *n - (j - i) + 1;
+	l[i] = (struct gmem_range){ lo, hi - lo };
 	return 0;
 }
 
 int gmem_protect(struct guest_mem *m, const struct gmem_range *r, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		int e = gmem_add_ro(m, r[i].gpa, r[i].len);
+		int e = gmem_merge(m->ro, &m->nro, GMEM_MAX_RO, m->size, r[i].gpa, r[i].len);
 		if (e < 0)
 			return e;
 	}
 	return gmem_relayout(m);
+}
+
+int gmem_set_watch(struct guest_mem *m, const struct gmem_range *r, unsigned n)
+{
+	m->nwatch = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int e = gmem_merge(m->watch, &m->nwatch, GMEM_MAX_RO, m->size, r[i].gpa, r[i].len);
+		if (e < 0)
+			return e;
+	}
+	return gmem_relayout(m);
+}
+
+bool gmem_is_watched(const struct guest_mem *m, uint64_t gpa)
+{
+	for (unsigned i = 0; i < m->nwatch; i++)
+		if (gpa >= m->watch[i].gpa && gpa - m->watch[i].gpa < m->watch[i].len)
+			return true;
+	return false;
 }
 
 bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa)

@@ -24,8 +24,11 @@ struct guest_mem {
 	struct kvm *kvm;
 	unsigned first_slot, nslots;
 	uint32_t rw_flags; /* KVM_MEM_* flags of the writable slots */
-	struct gmem_range ro[GMEM_MAX_RO]; /* sorted, page-aligned, disjoint */
+	struct gmem_range ro[GMEM_MAX_RO]; /* code: sorted, page-aligned, disjoint */
 	unsigned nro;
+	struct gmem_range watch[GMEM_MAX_RO]; /* a debugger's write watch pages */
+	unsigned nwatch;
+	unsigned layout_gen; /* bumped at every re-layout of the slots */
 };
 
 /* Maps SIZE bytes (a multiple of 2 MiB) and registers them with K. */
@@ -45,7 +48,7 @@ struct gmem_slot {
 	bool ro;
 };
 
-#define GMEM_MAX_SLOTS (2 * GMEM_MAX_RO + 1)
+#define GMEM_MAX_SLOTS (4 * GMEM_MAX_RO + 1)
 
 /* The current slot layout (at most GMEM_MAX_SLOTS); returns the count. */
 unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out);
@@ -54,8 +57,14 @@ unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out);
  * later gmem_protect() calls (whose new slots start with clean logs). */
 int gmem_set_log_dirty(struct guest_mem *m, bool on);
 
-/* True when GPA lies in a read-only range of RAM. */
+/* True when GPA lies in a read-only code range of RAM. */
 bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa);
+
+/* Write-protects the pages of the N ranges for a debugger's watchpoints
+ * (replacing the previous set): a guest write there exits as MMIO, which the
+ * machine applies and reports, not as a sync point.  0 or -errno. */
+int gmem_set_watch(struct guest_mem *m, const struct gmem_range *r, unsigned n);
+bool gmem_is_watched(const struct guest_mem *m, uint64_t gpa);
 
 /* Host pointer to [gpa, gpa+len) or NULL when any byte is outside RAM. */
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);

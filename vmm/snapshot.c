@@ -100,8 +100,7 @@ static int snap_log_enable(struct snap_ctx *c)
 
 	if (r < 0)
 		return r;
-	memcpy(c->ro, gm->ro, sizeof(c->ro));
-	c->nro = gm->nro;
+	c->layout_gen = gm->layout_gen;
 	c->logging = true;
 	snap_mark(c, 0, gm->size);
 	return 0;
@@ -131,7 +130,7 @@ int snap_mem_collect(struct snap_ctx *c)
 	int r = 0;
 
 	/* gmem_protect() re-creates the slots, with clean dirty logs. */
-	if (!c->logging || c->nro != gm->nro || memcmp(c->ro, gm->ro, sizeof(c->ro)))
+	if (!c->logging || c->layout_gen != gm->layout_gen)
 		return snap_log_enable(c);
 	n = gmem_slots(gm, sl);
 	for (unsigned i = 0; i < n && r == 0; i++) {

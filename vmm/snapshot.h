@@ -41,8 +41,7 @@ struct snap_ctx {
 	uint64_t npages;
 	uint64_t *dirty;    /* pages written since the last snap_mem_collect */
 	uint64_t *slot_bits; /* scratch for KVM_GET_DIRTY_LOG */
-	struct gmem_range ro[GMEM_MAX_RO]; /* the layout logging was enabled on */
-	unsigned nro;
+	unsigned layout_gen; /* the memslot layout logging was enabled on */
 	bool logging;
 };
 

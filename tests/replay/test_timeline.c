@@ -10,7 +10,11 @@
  *     checked against the straight pass's hash for the position it reached;
  *  3. step back then step forward returns to the identical state;
  *  4. breakpoints: continue forward twice to list_insert, then reverse-
- *     continue returns to the first hit, and once more to the start. */
+ *     continue returns to the first hit, and once more to the start;
+ *  5. the bug hunt: from the panic at the end, a write watchpoint on the
+ *     link the panic names and reverse-continue stop right after the
+ *     culprit store, inside list_insert, which wrote the pointer the panic
+ *     names. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -127,35 +131,77 @@ static void t_random(struct timeline *t, unsigned nops, unsigned *seed)
 	CHECK(checked >= nops / 3, "too few operations landed on known positions");
 }
 
+struct t_syms {
+	uint64_t list_insert, list_insert_size, journal_pool;
+};
+
 static int t_symbol_cb(void *ctx, const struct elf_func *f)
 {
-	uint64_t *addr = ctx;
+	struct t_syms *y = ctx;
 
 	if (strcmp(f->name, "list_insert"))
 		return 0;
-	*addr = f->vaddr;
+	y->list_insert = f->vaddr;
+	y->list_insert_size = f->size;
 	return 1;
 }
 
-static uint64_t t_symbol(const char *path)
+static struct t_syms t_symbols(const char *path)
 {
 	int fd = open(path, O_RDONLY);
+	struct t_syms y = { 0 };
 	struct stat st;
 	struct elf_file f;
 	const char *why;
-	uint64_t addr = 0;
 	void *buf;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return 0;
+		return y;
 	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (buf == MAP_FAILED)
-		return 0;
-	if (elf_open(&f, buf, (size_t)st.st_size, &why) == 0)
-		elf_functions(&f, t_symbol_cb, &addr);
+		return y;
+	if (elf_open(&f, buf, (size_t)st.st_size, &why) == 0) {
+		elf_functions(&f, t_symbol_cb, &y);
+		elf_symbol(&f, "journal_pool", &y.journal_pool);
+	}
 	munmap(buf, (size_t)st.st_size);
-	return addr;
+	return y;
+}
+
+/* samples/race/race.c: struct record is 32 bytes, its `next` at offset 0. */
+#define T_RECORD_SIZE 32
+
+/* 5. The bug hunt, from the end of the trace backwards. */
+static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *serial)
+{
+	char out[4096] = "";
+	const char *link;
+	unsigned p = 0, n = 0;
+	uint64_t addr;
+	struct tl_stop st;
+
+	CHECK(tl_goto(t, (struct tl_pos){ t->end_sync, 0 }) == 0, "to the end: %s", t->err);
+	fflush(serial);
+	rewind(serial);
+	out[fread(out, 1, sizeof(out) - 1, serial)] = '\0';
+	link = strstr(out, "overwritten link: journal_pool[");
+	if (!link || sscanf(link, "overwritten link: journal_pool[%u].next -> journal_pool[%u]", &p,
+			    &n) != 2) {
+		printf("watch hunt: this recording did not panic with an overwritten link\n");
+		return;
+	}
+	addr = y->journal_pool + (uint64_t)p * T_RECORD_SIZE;
+	CHECK(tl_watch_insert(t, addr, 8) == 0, "watch: %s", t->err);
+	CHECK(tl_continue(t, true, &st) == 0 && st.why == TL_STOP_WATCH, "reverse watch: %s", t->err);
+	printf("watch journal_pool[%u].next: written at %llu:%llu, rip %#" PRIx64 ", %#" PRIx64
+	       " -> %#" PRIx64 "\n", p, (unsigned long long)st.pos.sync, (unsigned long long)st.pos.n,
+	       rr_rip(t->s), st.old_val, st.new_val);
+	CHECK(rr_rip(t->s) > y->list_insert && rr_rip(t->s) < y->list_insert + y->list_insert_size,
+	      "the culprit store is in list_insert");
+	CHECK(st.new_val == y->journal_pool + (uint64_t)n * T_RECORD_SIZE,
+	      "it stored the pointer the panic names");
+	tl_watch_remove(t, addr, 8);
 }
 
 /* 4. Breakpoints both ways. */
@@ -203,6 +249,7 @@ int main(int argc, char **argv)
 	static struct timeline straight, engine;
 	unsigned nops = argc > 3 ? (unsigned)atoi(argv[3]) : 200, seed = 4242;
 	struct t_env e;
+	struct t_syms syms;
 	int rc;
 
 	if (argc < 3) {
@@ -212,11 +259,16 @@ int main(int argc, char **argv)
 	seed = t_seed(seed);
 	if ((rc = t_setup(&e, argv[1])) != 0)
 		return rc;
-	if (t_record(&e) < 0 || t_open(&r1, &straight, &e) < 0 || t_open(&r2, &engine, &e) < 0)
+	/* The replays' serial output, for the panic line the hunt starts from. */
+	fclose(e.devnull);
+	e.devnull = tmpfile();
+	if (!e.devnull || t_record(&e) < 0 || t_open(&r1, &straight, &e) < 0 || t_open(&r2, &engine, &e) < 0)
 		return 1;
 	t_straight(&straight, &seed);
 	t_random(&engine, nops, &seed);
-	t_breakpoints(&engine, t_symbol(argv[2]));
+	syms = t_symbols(argv[2]);
+	t_breakpoints(&engine, syms.list_insert);
+	t_watch_hunt(&engine, &syms, e.devnull);
 	tl_close(&straight);
 	tl_close(&engine);
 	t_replay_close(&r1);
