@@ -1,0 +1,134 @@
+/* Time-travel benchmark: latency of step back and of reverse-continue on a
+ * long recording, checkpoint memory against guest RAM, and the cost of one
+ * checkpoint.  Prints figures measured in one run.
+ *
+ *   tt_bench KERNEL TRACE [SAMPLES]
+ *
+ * KERNEL must have a `dot` symbol hit now and then (tests/e2e/kernels/
+ * spin.elf: once every 1024 rounds); bench/tt_bench.sh records it. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "replay/timeline.h"
+#include "util/hostclock.h"
+#include "vmm/elf.h"
+
+static int cmp_ns(const void *a, const void *b)
+{
+	host_ns x = *(const host_ns *)a, y = *(const host_ns *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, host_ns *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_ns);
+	printf("%-40s median %7.2f ms, p95 %7.2f ms (%u samples)\n", what, v[n / 2] / 1e6,
+	       v[n * 95 / 100] / 1e6, n);
+}
+
+static uint64_t symbol(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	struct elf_file f;
+	const char *why;
+	uint64_t v = 0;
+	void *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0;
+	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf != MAP_FAILED && elf_open(&f, buf, (size_t)st.st_size, &why) == 0)
+		elf_symbol(&f, name, &v);
+	if (buf != MAP_FAILED)
+		munmap(buf, (size_t)st.st_size);
+	return v;
+}
+
+static int open_replay(struct rr_session *s, struct trace_reader **rd, const char *kernel,
+		       const char *trace)
+{
+	struct trace_error err;
+	const struct trace_header *h;
+	struct machine_config cfg;
+	enum machine_init_error kind;
+	char msg[400];
+
+	if (trace_reader_open(rd, trace, &err) < 0) {
+		fprintf(stderr, "tt_bench: %s\n", err.msg);
+		return -1;
+	}
+	h = trace_reader_header(*rd);
+	cfg = (struct machine_config){ .kernel_path = kernel, .cmdline = h->cmdline,
+				       .cmdline_verbatim = true, .ram_size = h->guest_mem_bytes,
+				       .serial_out = fopen("/dev/null", "w"), .serial_in_fd = -1,
+				       .rtc_epoch = h->rtc_epoch_sec };
+	if (rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0 ||
+	    rpl_check_header(h, s, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "tt_bench: %s\n", msg);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct rr_session s;
+	static struct timeline t;
+	struct trace_reader *rd;
+	unsigned n = argc > 3 ? (unsigned)atoi(argv[3]) : 40, seed = 1;
+	host_ns *lat, t0;
+	struct tl_stop st;
+	uint64_t dot;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: tt_bench KERNEL TRACE [SAMPLES]\n");
+		return 2;
+	}
+	lat = calloc(n, sizeof(*lat));
+	dot = symbol(argv[1], "dot");
+	if (!lat || !dot || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(&t, &s, rd) < 0)
+		return 1;
+	t0 = host_now();
+	if (tl_goto(&t, (struct tl_pos){ t.end_sync, 0 }) < 0) {
+		fprintf(stderr, "tt_bench: %s\n", t.err);
+		return 1;
+	}
+	printf("replay to the end with checkpoints: %.2f s, %llu sync points\n",
+	       (host_now() - t0) / 1e9, (unsigned long long)t.end_sync);
+	printf("checkpoints: %u, %.1f MiB = %.2f x guest RAM (budget 2.00), one take %.2f ms\n",
+	       t.ck.st.count, t.ck.st.bytes / 1048576.0, (double)t.ck.st.bytes / s.m.mem.size,
+	       t.ck.st.takes ? t.ck.st.take_ns / 1e6 / t.ck.st.takes : 0.0);
+	for (unsigned i = 0; i < n; i++) {
+		sync_seq at = 1 + (sync_seq)rand_r(&seed) % (t.end_sync - 1);
+
+		if (tl_goto(&t, (struct tl_pos){ at, 0 }) < 0)
+			goto fail;
+		t0 = host_now();
+		if (tl_step(&t, true, &st) < 0)
+			goto fail;
+		lat[i] = host_now() - t0;
+	}
+	report("step back", lat, n);
+	tl_goto(&t, (struct tl_pos){ t.end_sync, 0 });
+	tl_break_insert(&t, dot);
+	for (unsigned i = 0; i < n; i++) {
+		t0 = host_now();
+		if (tl_continue(&t, true, &st) < 0 || st.why != TL_STOP_BREAKPOINT)
+			goto fail;
+		lat[i] = host_now() - t0;
+	}
+	report("reverse-continue to the previous dot", lat, n);
+	return 0;
+fail:
+	fprintf(stderr, "tt_bench: %s\n", t.err);
+	return 1;
+}
