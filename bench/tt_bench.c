@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tt_bench KERNEL TRACE [SAMPLES]\n");
 		return 2;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0); /* results as they come: runs are long */
 	lat = calloc(n, sizeof(*lat));
 	dot = symbol(argv[1], "dot");
 	if (!lat || !dot || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(&t, &s, rd) < 0)
