@@ -3,7 +3,7 @@
 # only when something is missing.  Safe to run repeatedly.
 set -eu
 
-PKGS="build-essential cmake pkg-config gdb clang llvm
+PKGS="build-essential cmake pkg-config gdb clang llvm libclang-rt-14-dev
 libcapstone-dev libreadline-dev libprotobuf-c-dev protobuf-c-compiler
 libcmocka-dev libzstd-dev libxxhash-dev qemu-system-x86 python3 tmux"
 
