@@ -34,6 +34,7 @@ int cli_run_main(int argc, char **argv);
 int cli_doctor_main(int argc, char **argv);
 int cli_record_main(int argc, char **argv);
 int cli_replay_main(int argc, char **argv);
+int cli_gdb_main(int argc, char **argv);
 int cli_info_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
 

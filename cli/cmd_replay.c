@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/machine_opts.h"
+#include "cli/replay_session.h"
 #include "cli/signals.h"
 #include "replay/replayer.h"
 #include "vmm/probe.h"
@@ -29,10 +30,6 @@ static const char cli_replay_help[] =
 	"exit status: 0 matched, 24 diverged, 26 recorded with another kernel,\n"
 	"RAM size or CPU, 20 unreadable trace, 4 kernel file missing.\n";
 
-struct replay_opts {
-	const char *trace, *kernel, *kvm;
-	bool quiet;
-};
 
 static int replay_parse(int argc, char **argv, struct replay_opts *o)
 {
@@ -78,9 +75,8 @@ static const char *replay_kv(const struct trace_header *h, const char *key)
 	return NULL;
 }
 
-/* Boots the recorded machine and checks it is the one the trace describes. */
-static int replay_session(struct rr_session *s, const struct replay_opts *o,
-			  const struct trace_header *h, FILE *out)
+int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
+		       const struct trace_header *h, FILE *out)
 {
 	struct machine_config cfg = {
 		.kernel_path = o->kernel ? o->kernel : h->nfiles ? h->files[0].path : "",
@@ -168,7 +164,7 @@ int cli_replay_main(int argc, char **argv)
 		status = CLI_ERR_INTERNAL;
 		goto done;
 	}
-	status = replay_session(s, &o, trace_reader_header(rd), out);
+	status = cli_replay_session(s, &o, trace_reader_header(rd), out);
 	if (status == 0) {
 		status = replay_run(s, rd);
 		rr_session_free(s);

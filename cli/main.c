@@ -20,6 +20,7 @@ static const struct cli_command {
 	{ "run", cli_run_main, "run a guest kernel (no recording)" },
 	{ "record", cli_record_main, "run a guest kernel and record it into a trace" },
 	{ "replay", cli_replay_main, "replay a trace exactly, checking every step" },
+	{ "gdb", cli_gdb_main, "serve a replay to gdb, with reverse execution" },
 	{ "info", cli_info_main, "summarize a trace file" },
 	{ "dump", cli_dump_main, "print the events of a trace file" },
 	{ "doctor", cli_doctor_main, "probe what this host's KVM can do" },

@@ -435,21 +435,26 @@ struct tl_hit {
 };
 
 /* Steps from (S, FROM) to hit H: its position.  SKIP: (S, FROM) itself
- * does not count as an arrival (the run that found H resumed from there). */
-static int tl_locate(struct timeline *t, insn_count from, bool skip, const struct tl_hit *h)
+ * does not count as an arrival (the run that found H resumed from there).
+ * A watch hit is right after the writing instruction going forward, and
+ * right before it going backward (REVERSE), as a debugger running
+ * backwards meets it: with the value it had before the write. */
+static int tl_locate(struct timeline *t, insn_count from, bool skip, const struct tl_hit *h,
+		     bool reverse)
 {
 	int r = tl_goto(t, (struct tl_pos){ h->sync, from });
 	uint64_t k = h->k;
 
 	while (r >= 0 && k) {
 		uint64_t seen = t->watch_hits;
+		struct tl_pos before = t->pos;
 
 		if (!h->watch && rr_rip(t->s) == h->addr && !skip && --k == 0)
 			break;
 		skip = false;
 		r = tl_step_fwd(t);
 		if (h->watch && r == TL_RUN_TRAP && t->watch_hits != seen && --k == 0)
-			break;
+			return reverse ? tl_goto(t, before) : 0;
 		if (r == TL_RUN_SYNC || r == TL_RUN_END)
 			return tl_fail(t, -EPROTO, "%s hit not found again after sync point %llu",
 				       h->watch ? "watchpoint" : "breakpoint",
@@ -565,7 +570,7 @@ static int tl_continue_fwd(struct timeline *t, struct tl_stop *stop)
 		return 0;
 	}
 	/* Count from where this run began if it began in the hit's stretch. */
-	r = tl_locate(t, hit.sync == from.sync ? from.n : 0, hit.sync == from.sync, &hit);
+	r = tl_locate(t, hit.sync == from.sync ? from.n : 0, hit.sync == from.sync, &hit, false);
 	tl_stop_at(t, &hit, stop);
 	return r;
 }
@@ -615,7 +620,7 @@ int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
 		if (hi.n && (r = tl_scan_stretch(t, hi, &hit)) < 0)
 			return r;
 		if (hit.found) {
-			r = tl_locate(t, 0, false, &hit);
+			r = tl_locate(t, 0, false, &hit, true);
 			tl_stop_at(t, &hit, stop);
 			return r;
 		}

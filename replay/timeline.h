@@ -39,7 +39,9 @@ int tl_pos_cmp(struct tl_pos a, struct tl_pos b);
 enum tl_stop_reason {
 	TL_STOP_STEP,       /* a step finished */
 	TL_STOP_BREAKPOINT, /* at a breakpoint's address */
-	TL_STOP_WATCH,      /* right after an instruction wrote a watched range */
+	TL_STOP_WATCH,      /* at an instruction that wrote a watched range: right
+			     * after it going forward, right before it (memory
+			     * as it was) going backward */
 	TL_STOP_START,      /* reverse ran into the start of the trace */
 	TL_STOP_END,        /* forward ran into the end of the trace */
 	TL_STOP_INTERRUPTED,

@@ -1,0 +1,144 @@
+/* rrvm gdb: serve a replay to gdb, with reverse execution. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/gdb_target.h"
+#include "cli/replay_session.h"
+#include "gdbstub/server.h"
+
+static const char cli_gdb_help[] =
+	"usage: rrvm gdb [options] TRACE\n"
+	"\n"
+	"Replays TRACE under a GDB remote stub with reverse execution:\n"
+	"  gdb KERNEL.elf64 -ex 'target remote :1234'      (default, TCP)\n"
+	"  gdb KERNEL.elf64 -ex 'target remote | rrvm gdb --stdio TRACE'\n"
+	"then break, continue, stepi, watch, reverse-stepi, reverse-continue,\n"
+	"monitor when, monitor goto SYNC[:N].\n"
+	"\n"
+	"options:\n"
+	"      --port N        TCP port on 127.0.0.1 (default 1234)\n"
+	"      --listen ADDR   bind ADDR instead of 127.0.0.1 (warns: no auth)\n"
+	"      --stdio         talk to gdb over stdin/stdout\n"
+	"      --kernel PATH   the kernel file, if it moved since recording\n"
+	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
+	"  -h, --help          show this help\n";
+
+static struct gdb_server *cli_gdb_srv;
+
+static void cli_gdb_sigint(int sig)
+{
+	(void)sig;
+	if (cli_gdb_srv)
+		gdb_server_stop(cli_gdb_srv);
+}
+
+static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
+			 struct gdb_server_config *cfg)
+{
+	enum { OPT_PORT = 0x100, OPT_LISTEN, OPT_STDIO, OPT_KERNEL, OPT_KVM };
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "stdio", no_argument, NULL, OPT_STDIO },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "kvm", required_argument, NULL, OPT_KVM },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_PORT:
+			cfg->port = (uint16_t)strtoul(optarg, &end, 10);
+			if (*end || !cfg->port) {
+				fprintf(stderr, "rrvm gdb: bad port '%s'\n", optarg);
+				return CLI_ERR_USAGE;
+			}
+			break;
+		case OPT_LISTEN: cfg->bind_addr = optarg; break;
+		case OPT_STDIO: cfg->transport = GDB_TRANSPORT_STDIO; break;
+		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_KVM: o->kvm = optarg; break;
+		case 'h':
+			fputs(cli_gdb_help, stdout);
+			return -1;
+		default:
+			cli_bad_option("gdb", argv);
+			return CLI_ERR_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "rrvm gdb: expected one TRACE (see rrvm gdb --help)\n");
+		return CLI_ERR_USAGE;
+	}
+	o->trace = argv[optind];
+	return 0;
+}
+
+static int cli_gdb_serve(struct timeline *t, const struct gdb_server_config *cfg)
+{
+	static struct gdb_target g;
+	struct sigaction sa = { .sa_handler = cli_gdb_sigint };
+	int r;
+
+	gdb_target_init(&g, t);
+	if ((r = gdb_server_open(&cli_gdb_srv, cfg, &g.ops)) < 0) {
+		fprintf(stderr, "rrvm: cannot start the GDB server: %s\n", strerror(-r));
+		return CLI_ERR_IO;
+	}
+	if (cfg->transport == GDB_TRANSPORT_TCP)
+		fprintf(stderr, "rrvm: waiting for gdb on port %d\n", gdb_server_port(cli_gdb_srv));
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a debugger that goes away is not fatal */
+	r = gdb_server_run(cli_gdb_srv);
+	gdb_server_close(cli_gdb_srv);
+	cli_gdb_srv = NULL;
+	return r < 0 ? CLI_ERR_IO : CLI_OK;
+}
+
+int cli_gdb_main(int argc, char **argv)
+{
+	struct replay_opts o = { 0 };
+	struct gdb_server_config cfg = { .transport = GDB_TRANSPORT_TCP, .port = 1234 };
+	static struct rr_session s;
+	static struct timeline t;
+	struct trace_reader *rd;
+	struct trace_error err;
+	FILE *devnull;
+	int status = cli_gdb_parse(argc, argv, &o, &cfg);
+
+	if (status)
+		return status < 0 ? CLI_OK : status;
+	if (trace_reader_open(&rd, o.trace, &err) < 0) {
+		fprintf(stderr, "rrvm: %s\n", err.msg);
+		return CLI_ERR_TRACE;
+	}
+	/* The guest's serial output would corrupt the --stdio channel. */
+	devnull = fopen("/dev/null", "we");
+	status = devnull ? cli_replay_session(&s, &o, trace_reader_header(rd), devnull)
+			 : CLI_ERR_IO;
+	if (status == 0) {
+		if (tl_open(&t, &s, rd) < 0) {
+			fprintf(stderr, "rrvm: %s\n", t.err);
+			status = CLI_ERR_KVM;
+		} else {
+			status = cli_gdb_serve(&t, &cfg);
+		}
+		tl_close(&t);
+		rr_session_free(&s);
+	}
+	if (devnull)
+		fclose(devnull);
+	trace_reader_close(rd);
+	return status;
+}
