@@ -165,7 +165,6 @@ int cli_stop_status(const struct machine_result *r)
 		[MACHINE_STOP_SIGNAL] = CLI_ERR_INTERRUPTED,
 		[MACHINE_STOP_KVM_ERROR] = CLI_ERR_KVM,
 		[MACHINE_STOP_HOOK] = CLI_ERR_INTERNAL,
-		[MACHINE_STOP_SYNC_LIMIT] = CLI_OK,
 	};
 
 	if (r->why == MACHINE_STOP_DEBUG_EXIT)

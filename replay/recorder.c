@@ -204,7 +204,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	      const struct rec_options *o, char *msg, size_t msglen)
 {
 	struct trace_cpuid_entry cpuid[CPUID_MAX_ENTRIES];
-	struct trace_file_hash file = { s->m.cfg.kernel_path, s->kernel_xxh64, s->kernel_size };
+	struct trace_file_hash file = { s->m.cfg.kernel_path, s->kernel_xxh64, s->m.kernel_len };
 	struct trace_kv kv[REC_MAX_KV];
 	char summary[512];
 	struct timespec now;

@@ -297,7 +297,7 @@ int rpl_check_header(const struct trace_header *h, const struct rr_session *s, c
 	const struct cpuid_table *c = &s->m.cpuid;
 
 	if (h->nfiles < 1 || h->files[0].xxh64 != s->kernel_xxh64 ||
-	    h->files[0].size_bytes != s->kernel_size) {
+	    h->files[0].size_bytes != s->m.kernel_len) {
 		snprintf(msg, msglen, "%s is not the kernel this trace recorded (%s, %" PRIu64
 			 " bytes, xxh64 %016" PRIx64 ")", s->m.cfg.kernel_path,
 			 h->nfiles ? h->files[0].path : "?", h->nfiles ? h->files[0].size_bytes : 0,

@@ -1,17 +1,13 @@
 #define LOG_MODULE "replay"
 #include "replay/session.h"
 
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include "util/log.h"
@@ -37,36 +33,22 @@ static int rr_protect_code(struct rr_session *s)
 	return e;
 }
 
+/* Hashes and scans the very bytes the machine loaded (not the file again,
+ * which could have changed in between). */
 static int rr_scan_kernel(struct rr_session *s, char *msg, size_t msglen)
 {
-	const char *path = s->m.cfg.kernel_path;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-	struct stat st;
-	void *buf;
+	const struct machine *m = &s->m;
+	int r;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (buf == MAP_FAILED) {
-		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	s->kernel_size = (uint64_t)st.st_size;
-	s->kernel_xxh64 = XXH64(buf, (size_t)st.st_size, 0);
-	r = tsc_scan_kernel(&s->tsc, &s->m.mem, buf, (size_t)st.st_size);
-	munmap(buf, (size_t)st.st_size);
+	s->kernel_xxh64 = XXH64(m->kernel, m->kernel_len, 0);
+	r = tsc_scan_kernel(&s->tsc, &s->m.mem, m->kernel, m->kernel_len);
 	if (r < 0) {
-		snprintf(msg, msglen, "%s: cannot scan for RDTSC: %s", path, strerror(-r));
+		snprintf(msg, msglen, "%s: cannot scan for RDTSC: %s", m->cfg.kernel_path,
+			 strerror(-r));
 		return r;
 	}
-	log_info("%s: %d RDTSC/RDTSCP sites patched in %zu code regions (%u undecodable)", path,
-		 r, s->tsc.nregion, s->tsc.undecodable);
+	log_info("%s: %d RDTSC/RDTSCP sites patched in %zu code regions (%u undecodable)",
+		 m->cfg.kernel_path, r, s->tsc.nregion, s->tsc.undecodable);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "vmm/paging.h"
 #include "vmm/probe.h"
 #include "vmm/x86.h"
 
@@ -179,29 +180,39 @@ static int tl_run_to_sync(struct timeline *t, sync_seq target)
 
 /* ---- stepping ---- */
 
-static int tl_cpl(struct timeline *t)
-{
+/* What a step needs to know about the vCPU, read once per step (each
+ * KVM_GET_SREGS reloads the vCPU, which costs about as much as an exit). */
+struct tl_cpu {
 	struct kvm_sregs s;
+	struct paging_mode pm;
+	bool lm;          /* long mode: 16-byte IDT gates, 8-byte PUSHF */
+	uint8_t insn[15]; /* the next instruction's bytes (zeros if unmapped) */
+};
 
-	return vcpu_get_sregs(&t->s->m.vcpu, &s) < 0 ? -1 : s.cs.dpl;
+static int tl_cpu_read(struct timeline *t, struct tl_cpu *c)
+{
+	struct machine *m = &t->s->m;
+	int r = vcpu_get_sregs(&m->vcpu, &c->s);
+
+	if (r < 0)
+		return tl_fail(t, r, "cannot read the vCPU: %s", strerror(-r));
+	paging_mode_from_sregs(&c->pm, &c->s);
+	c->lm = c->s.efer & X86_EFER_LMA;
+	memset(c->insn, 0, sizeof(c->insn));
+	paging_read(&m->mem, &c->pm, rr_rip(t->s), c->insn, sizeof(c->insn));
+	return 0;
 }
 
 /* The entry point of interrupt VECTOR's handler, from the guest's IDT. */
-static int tl_idt_handler(struct timeline *t, uint8_t vector, uint64_t *entry)
+static int tl_idt_handler(struct timeline *t, const struct tl_cpu *c, uint8_t vector,
+			  uint64_t *entry)
 {
-	struct machine *m = &t->s->m;
-	struct kvm_sregs s;
+	unsigned size = c->lm ? 16u : 8u; /* 64-bit gates are 16 bytes (SDM 6.14.1) */
 	uint32_t g[4];
-	bool lm;
 
-	if (vcpu_get_sregs(&m->vcpu, &s) < 0)
-		return -EIO;
-	lm = s.efer & X86_EFER_LMA;
-	/* A 64-bit gate is 16 bytes, a 32-bit one 8 (SDM 6.11, 6.14.1). */
-	if (machine_read_virt(m, s.idt.base + vector * (lm ? 16u : 8u), g, lm ? 16 : 8) !=
-	    (lm ? 16u : 8u))
+	if (paging_read(&t->s->m.mem, &c->pm, c->s.idt.base + vector * size, g, size) != size)
 		return -EFAULT;
-	*entry = (g[0] & 0xffff) | (g[1] & 0xffff0000u) | (lm ? (uint64_t)g[2] << 32 : 0);
+	*entry = (g[0] & 0xffff) | (g[1] & 0xffff0000u) | (c->lm ? (uint64_t)g[2] << 32 : 0);
 	return 0;
 }
 
@@ -222,29 +233,23 @@ static bool tl_is_pushf(const uint8_t *insn, size_t n, bool lm, unsigned *size)
 /* Steps one instruction with TF, hiding TF from what the guest can see: a
  * PUSHF under TF leaks it into the pushed image (so a later POPF would trap
  * inside the guest), so the image is cleaned after the step. */
-static int tl_step_tf(struct timeline *t, sync_seq limit)
+static int tl_step_tf(struct timeline *t, const struct tl_cpu *c, sync_seq limit)
 {
 	struct machine *m = &t->s->m;
-	uint8_t insn[15] = { 0 };
-	uint64_t flags;
+	uint64_t flags = 0;
 	unsigned size = 0;
-	bool pushf, lm = true;
-	struct kvm_sregs s;
+	bool pushf = tl_is_pushf(c->insn, sizeof(c->insn), c->lm, &size);
 	int r;
 
-	if (vcpu_get_sregs(&m->vcpu, &s) == 0)
-		lm = s.efer & X86_EFER_LMA;
-	machine_read_virt(m, rr_rip(t->s), insn, sizeof(insn));
-	pushf = tl_is_pushf(insn, sizeof(insn), lm, &size);
 	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, NULL, 0)) < 0)
 		return tl_fail(t, r, "cannot single-step: %s", strerror(-r));
 	r = tl_run(t, limit);
 	machine_set_debug(m, 0, NULL, 0);
 	if (r == TL_RUN_TRAP && pushf) {
-		flags = 0;
-		machine_read_virt(m, machine_regs(m)->rsp, &flags, size);
+		/* PUSHF changes neither the mode nor the page tables. */
+		paging_read(&m->mem, &c->pm, machine_regs(m)->rsp, &flags, size);
 		flags &= ~(uint64_t)X86_RFLAGS_TF;
-		machine_write_virt(m, machine_regs(m)->rsp, &flags, size);
+		paging_write(&m->mem, &c->pm, machine_regs(m)->rsp, &flags, size);
 	}
 	return r;
 }
@@ -252,18 +257,18 @@ static int tl_step_tf(struct timeline *t, sync_seq limit)
 /* Delivers the interrupt KVM holds for the next entry and stops at the
  * first instruction of its handler, with a breakpoint there rather than TF
  * (which the interrupt frame would save and IRET restore). */
-static int tl_step_irq(struct timeline *t)
+static int tl_step_irq(struct timeline *t, const struct tl_cpu *c, sync_seq limit)
 {
 	struct machine *m = &t->s->m;
 	uint64_t dr[4] = { 0 };
-	int r = tl_idt_handler(t, m->irq_vector, &dr[0]);
+	int r = tl_idt_handler(t, c, m->irq_vector, &dr[0]);
 
 	if (r < 0)
 		return tl_fail(t, r, "cannot read the guest's IDT entry for vector %u",
 			       m->irq_vector);
 	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, dr, 1)) < 0)
 		return tl_fail(t, r, "cannot set a breakpoint: %s", strerror(-r));
-	r = tl_run(t, t->pos.sync + 1);
+	r = tl_run(t, limit);
 	machine_set_debug(m, 0, NULL, 0);
 	return r;
 }
@@ -274,19 +279,21 @@ static int tl_step_irq(struct timeline *t)
 static int tl_step_one(struct timeline *t)
 {
 	struct machine *m = &t->s->m;
-	uint8_t insn = 0;
+	struct tl_cpu c;
+	int r = tl_cpu_read(t, &c);
 
-	if (tl_cpl(t) == 3 && !t->can_step_ring3)
+	if (r < 0)
+		return r;
+	if (c.s.cs.dpl == 3 && !t->can_step_ring3)
 		return tl_fail(t, -ENOTSUP, "the guest runs ring-3 code here, and this host "
 			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
-	machine_read_virt(m, rr_rip(t->s), &insn, 1);
 	if (m->irq_queued)
-		return tl_step_irq(t);
-	if (insn == 0xf4)
+		return tl_step_irq(t, &c, m->sync + 1);
+	if (c.insn[0] == 0xf4)
 		/* Stepping over HLT does not exit as HLT on every backend:
 		 * let it exit as it did while recording: a sync point. */
 		return tl_run(t, m->sync + 1);
-	return tl_step_tf(t, m->sync + 1);
+	return tl_step_tf(t, &c, m->sync + 1);
 }
 
 /* One step forward from t->pos. */

@@ -503,10 +503,3 @@ size_t machine_read_virt(struct machine *m, uint64_t lin, void *buf, size_t len)
 
 	return machine_paging(m, &pm) < 0 ? 0 : paging_read(&m->mem, &pm, lin, buf, len);
 }
-
-size_t machine_write_virt(struct machine *m, uint64_t lin, const void *buf, size_t len)
-{
-	struct paging_mode pm;
-
-	return machine_paging(m, &pm) < 0 ? 0 : paging_write(&m->mem, &pm, lin, buf, len);
-}

@@ -86,6 +86,8 @@ struct machine {
 	struct cpuid_table cpuid;      /* what the guest sees (KVM_GET_CPUID2) */
 	char cpuid_rewritten[64];      /* leaves KVM changed from rrvm's table, or "" */
 	struct boot_image boot;
+	const uint8_t *kernel;  /* the kernel file as loaded (mapped read-only) */
+	size_t kernel_len;
 	char cmdline[BOOT_INFO_SIZE]; /* the command line the kernel got */
 	struct portbus bus;
 
@@ -135,11 +137,10 @@ void machine_regs_changed(struct machine *m);
 
 /* Guest memory by linear address, through the guest's page tables as of
  * now (vmm/paging.c: never KVM_TRANSLATE, which sets Accessed bits in the
- * guest's tables and so would change the state it inspects).  Read and
- * write return the bytes copied before the first unmapped page. */
+ * guest's tables and so would change the state it inspects).  Read returns
+ * the bytes copied before the first unmapped page. */
 int machine_translate(struct machine *m, uint64_t lin, uint64_t *gpa);
 size_t machine_read_virt(struct machine *m, uint64_t lin, void *buf, size_t len);
-size_t machine_write_virt(struct machine *m, uint64_t lin, const void *buf, size_t len);
 
 /* KVM_SET_GUEST_DEBUG: CONTROL is KVM_GUESTDBG_*, DR the four address
  * registers (may be NULL), DR7 their enables.  Debug exits reach the hooks

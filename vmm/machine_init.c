@@ -87,11 +87,9 @@ static int machine_map_file(const char *path, const uint8_t **buf, size_t *len, 
 static int machine_load_kernel(struct machine *m, enum machine_init_error *kind, char *msg,
 			       size_t msglen)
 {
-	const uint8_t *buf;
-	size_t len;
 	const char *why = "";
 	char *cmdline = m->cmdline;
-	int r = machine_map_file(m->cfg.kernel_path, &buf, &len, msg, msglen);
+	int r = machine_map_file(m->cfg.kernel_path, &m->kernel, &m->kernel_len, msg, msglen);
 
 	*kind = MACHINE_INIT_KERNEL;
 	if (r < 0)
@@ -104,8 +102,7 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 		snprintf(cmdline, sizeof(m->cmdline), "%s%s%s", m->cfg.kernel_path,
 			 m->cfg.cmdline && *m->cfg.cmdline ? " " : "",
 			 m->cfg.cmdline ? m->cfg.cmdline : "");
-	r = loader_load(&m->mem, buf, len, cmdline, &m->boot, &why);
-	munmap((void *)(uintptr_t)buf, len);
+	r = loader_load(&m->mem, m->kernel, m->kernel_len, cmdline, &m->boot, &why);
 	if (r < 0) {
 		if (r == -EFBIG)
 			*kind = MACHINE_INIT_NOFIT;
@@ -220,6 +217,9 @@ fail:
 
 void machine_free(struct machine *m)
 {
+	if (m->kernel)
+		munmap((void *)(uintptr_t)m->kernel, m->kernel_len);
+	m->kernel = NULL;
 	vcpu_free(&m->vcpu);
 	gmem_free(&m->mem);
 	kvm_close(&m->kvm);

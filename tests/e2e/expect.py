@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 
-SKIP = 77
+from kvmcheck import kvm_status
 
 
 def main():
@@ -29,12 +29,8 @@ def main():
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
 
-    if a.kvm and not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        if os.environ.get("RRVM_REQUIRE_KVM") == "1":
-            print("FAIL: /dev/kvm is not usable and RRVM_REQUIRE_KVM=1")
-            return 1
-        print("SKIP: /dev/kvm is not usable")
-        return SKIP
+    if a.kvm and (status := kvm_status()) is not None:
+        return status
 
     with open(a.stdin, "rb") as stdin:
         try:

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 
+from kvmcheck import kvm_status
+
 rrvm, elf, elf64 = sys.argv[1:4]
 passed = failed = 0
 
@@ -46,12 +48,8 @@ def main():
     if not shutil.which("gdb"):
         print("SKIP: no gdb")
         return 77
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        if os.environ.get("RRVM_REQUIRE_KVM") == "1":
-            print("FAIL: /dev/kvm is not usable and RRVM_REQUIRE_KVM=1")
-            return 1
-        print("SKIP: /dev/kvm is not usable")
-        return 77
+    if (status := kvm_status()) is not None:
+        return status
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "race.trace")
         rec = subprocess.run([rrvm, "record", "--serial-in", "none", "-o", trace, elf],

@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from kvmcheck import kvm_status
+
 results = {"passed": 0, "failed": 0}
 
 
@@ -192,12 +194,8 @@ def t_serial(rrvm, kernel, infile, d):
 
 
 def main():
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        if os.environ.get("RRVM_REQUIRE_KVM") == "1":
-            print("FAIL: /dev/kvm is not usable and RRVM_REQUIRE_KVM=1")
-            return 1
-        print("SKIP: /dev/kvm is not usable")
-        return 77
+    if (status := kvm_status()) is not None:
+        return status
     tests = {"repeat": t_repeat, "vary": t_vary, "vary-raw": t_vary_raw, "diverge": t_diverge,
              "sigkill": t_sigkill,
              "sigint": t_sigint, "mismatch": t_mismatch, "cpuid": t_cpuid,

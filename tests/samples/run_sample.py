@@ -22,6 +22,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
+from kvmcheck import kvm_status  # noqa: E402
+
 SKIP = 77
 
 
@@ -68,12 +71,8 @@ def main():
 
     qemu = shutil.which("qemu-system-x86_64")
     if args.rrvm:
-        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-            if os.environ.get("RRVM_REQUIRE_KVM") == "1":
-                print("/dev/kvm is not usable and RRVM_REQUIRE_KVM=1")
-                return 1
-            print("/dev/kvm is not usable: skipping")
-            return SKIP
+        if (status := kvm_status()) is not None:
+            return status
     elif not qemu:
         print("qemu-system-x86_64 not found: skipping")
         return SKIP
