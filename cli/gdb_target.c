@@ -63,24 +63,11 @@ static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t le
 	return 0;
 }
 
-/* Guest memory as the guest sees it: RDTSC patches undone. */
 static long gt_read_mem(void *ctx, unsigned cpu, uint64_t addr, void *buf, size_t len)
 {
 	struct gdb_target *g = ctx;
-	struct rr_session *s = g->t->s;
-	size_t done = 0;
 
-	while (done < len) {
-		uint64_t gpa, page_left = 4096 - ((addr + done) & 4095);
-		size_t n = len - done < page_left ? len - done : page_left;
-
-		if (machine_translate(&s->m, addr + done, &gpa) < 0 ||
-		    gmem_read(&s->m.mem, gpa, (uint8_t *)buf + done, n) < 0)
-			break;
-		tsc_unpatch_view(&s->tsc, gpa, (uint8_t *)buf + done, n);
-		done += n;
-	}
-	return done ? (long)done : -EFAULT;
+	return tl_read_virt(g->t, addr, buf, len);
 }
 
 static int gt_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)

@@ -394,14 +394,58 @@ int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop)
 
 /* ---- breakpoints ---- */
 
-int tl_break_insert(struct timeline *t, uint64_t addr)
+static bool tl_is_bp(const struct timeline *t, uint64_t addr)
 {
 	for (unsigned i = 0; i < t->nbp; i++)
 		if (t->bp[i] == addr)
-			return 0;
+			return true;
+	return false;
+}
+
+/* LIN through the guest's page tables at the current position. */
+static int tl_xlat(struct timeline *t, uint64_t lin, struct paging_xlat *x)
+{
+	struct kvm_sregs s;
+	struct paging_mode pm;
+	int r = vcpu_get_sregs(&t->s->m.vcpu, &s);
+
+	if (r < 0)
+		return r;
+	paging_mode_from_sregs(&pm, &s);
+	r = paging_translate(&t->s->m.mem, &pm, lin, x);
+	if (!(s.cr0 & X86_CR0_PG))
+		x->perm &= ~PAGING_U; /* no user pages before paging */
+	return r;
+}
+
+/* HLT faults in ring 3: a trap must not be patched where ring 3 may run. */
+static bool tl_trap_fits(const struct timeline *t, const struct paging_xlat *x)
+{
+	return t->trap != TL_TRAP_HLT || !(x->perm & PAGING_U);
+}
+
+int tl_break_insert(struct timeline *t, uint64_t addr)
+{
+	struct paging_xlat x;
+
+	if (tl_is_bp(t, addr))
+		return 0;
 	if (t->nbp == TL_MAX_BREAKPOINTS)
-		return tl_fail(t, -ENOSPC, "at most %d breakpoints (the hardware's four)",
-			       TL_MAX_BREAKPOINTS);
+		return tl_fail(t, -ENOSPC, "at most %d breakpoints", TL_MAX_BREAKPOINTS);
+	if (t->nbp >= TL_HW_BREAKPOINTS) {
+		if (t->trap == TL_TRAP_NONE)
+			return tl_fail(t, -ENOSPC, "at most %d breakpoints on this host: the "
+				       "hardware's; no trap instruction exits here (rrvm doctor)",
+				       TL_HW_BREAKPOINTS);
+		if (tl_xlat(t, addr, &x) < 0 || !gmem_ptr(&t->s->m.mem, x.gpa, 1))
+			return tl_fail(t, -EFAULT, "cannot break at %#" PRIx64 ": not mapped here, "
+				       "and only the first %d breakpoints (hardware) need not be",
+				       addr, TL_HW_BREAKPOINTS);
+		if (!tl_trap_fits(t, &x))
+			return tl_fail(t, -EPERM, "cannot break at %#" PRIx64 ": ring-3 code, and "
+				       "past %d breakpoints this host traps with HLT, a ring-0 "
+				       "instruction (rrvm doctor)", addr, TL_HW_BREAKPOINTS);
+	}
 	t->bp[t->nbp++] = addr;
 	return 0;
 }
@@ -416,17 +460,67 @@ int tl_break_remove(struct timeline *t, uint64_t addr)
 	return tl_fail(t, -ENOENT, "no breakpoint at %#" PRIx64, addr);
 }
 
-/* Arms the breakpoints (DR0-DR3 execution, enabled locally in DR7). */
+static uint8_t tl_trap_byte(const struct timeline *t)
+{
+	return t->trap == TL_TRAP_INT3 ? 0xcc : 0xf4;
+}
+
+/* Puts back the bytes the traps replaced, unless the guest has since
+ * written the byte itself. */
+static void tl_unpatch(struct timeline *t)
+{
+	for (unsigned i = 0; i < t->npatch; i++) {
+		uint8_t *b = gmem_ptr(&t->s->m.mem, t->patch_gpa[i], 1);
+
+		if (*b == tl_trap_byte(t))
+			*b = t->patch_orig[i];
+	}
+	t->npatch = 0;
+	machine_set_hlt_traps(&t->s->m, NULL, 0);
+}
+
+static void tl_patch(struct timeline *t, uint64_t lin)
+{
+	struct paging_xlat x;
+	uint8_t *b;
+
+	if (tl_xlat(t, lin, &x) < 0 || !(b = gmem_ptr(&t->s->m.mem, x.gpa, 1)))
+		return; /* not mapped now: it cannot run now either */
+	if (!tl_trap_fits(t, &x)) {
+		log_warn("breakpoint at %#" PRIx64 " not set: its page is now open to ring 3, "
+			 "where this host's trap (HLT) faults", lin);
+		return;
+	}
+	for (unsigned i = 0; i < t->npatch; i++)
+		if (t->patch_gpa[i] == x.gpa)
+			return; /* two names for one byte */
+	t->patch_gpa[t->npatch] = x.gpa;
+	t->patch_orig[t->npatch++] = *b;
+	*b = tl_trap_byte(t);
+}
+
+/* Arms the breakpoints: DR0-DR3 (execution: RW and LEN 0, enabled locally
+ * in DR7) for the first four, patched traps for the rest.  Disarming
+ * removes every patch. */
 static int tl_arm(struct timeline *t, bool on)
 {
+	struct machine *m = &t->s->m;
+	unsigned nhw = t->nbp < TL_HW_BREAKPOINTS ? t->nbp : TL_HW_BREAKPOINTS;
+	uint32_t control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 	uint64_t dr7 = 0;
 
+	tl_unpatch(t);
 	if (!on || !t->nbp)
-		return machine_set_debug(&t->s->m, 0, NULL, 0);
-	for (unsigned i = 0; i < t->nbp; i++)
-		dr7 |= 1ull << (2 * i); /* L0-L3; RW and LEN 0: execution */
-	return machine_set_debug(&t->s->m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, t->bp,
-				 dr7);
+		return machine_set_debug(m, 0, NULL, 0);
+	for (unsigned i = 0; i < nhw; i++)
+		dr7 |= 1ull << (2 * i); /* L0-L3 */
+	for (unsigned i = nhw; i < t->nbp; i++)
+		tl_patch(t, t->bp[i]);
+	if (t->trap == TL_TRAP_INT3 && t->npatch)
+		control |= KVM_GUESTDBG_USE_SW_BP;
+	if (t->trap == TL_TRAP_HLT)
+		machine_set_hlt_traps(m, t->patch_gpa, t->npatch);
+	return machine_set_debug(m, control, t->bp, dr7);
 }
 
 /* A hit a free run found: the K-th of its kind after sync point SYNC.  For
@@ -497,54 +591,53 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 	struct machine *m = &t->s->m;
 	sync_seq count_sync = m->sync;
 	uint64_t count[2] = { 0, 0 }, seen;
-	int r = tl_arm(t, true);
-
-	if (r < 0)
-		return tl_fail(t, r, "cannot set breakpoints: %s", strerror(-r));
-	hit->found = false;
-	t->stop_on_watch = true;
 	/* Going forward, a breakpoint the guest stands on is where we are, not
 	 * a hit: step past it first.  (Going backward from a checkpoint, it
-	 * is one.)  Stepping, not RFLAGS.RF, which kvm_pvm does not honour. */
-	for (unsigned i = 0; first && i < t->nbp; i++)
-		if (rr_rip(t->s) == t->bp[i]) {
-			t->stop_on_watch = false;
+	 * is one.) */
+	bool past = first && tl_is_bp(t, rr_rip(t->s));
+	int r;
+
+	hit->found = false;
+	for (;;) {
+		if (past) {
+			/* Disarmed: a patched trap must not run, and stepping
+			 * rather than RFLAGS.RF, which kvm_pvm does not honour. */
+			tl_arm(t, false);
 			seen = t->watch_hits;
 			r = tl_step_one(t);
-			t->stop_on_watch = true;
 			if (r >= 0 && t->watch_hits != seen) {
 				tl_note_hit(t, hit, true, &count_sync, count);
-				goto out;
+				if (first)
+					break;
 			}
 			if (r < 0 || r == TL_RUN_END || (r == TL_RUN_SYNC && m->sync >= limit))
-				goto out;
-			if ((r = tl_arm(t, true)) < 0)
-				goto out;
+				break;
+			past = false;
+		}
+		if ((r = tl_arm(t, true)) < 0) {
+			r = tl_fail(t, r, "cannot set breakpoints: %s", strerror(-r));
 			break;
 		}
-	for (;;) {
 		seen = t->watch_hits;
+		t->stop_on_watch = true;
 		r = tl_run(t, limit);
+		t->stop_on_watch = false;
 		if (r != TL_RUN_TRAP)
 			break;
-		tl_note_hit(t, hit, t->watch_hits != seen, &count_sync, count);
+		if (t->watch_hits != seen) {
+			tl_note_hit(t, hit, true, &count_sync, count);
+			if (first)
+				break;
+			continue; /* resuming completes the write */
+		}
+		/* Not one of ours: a patched page reached under another name. */
+		past = true;
+		if (!tl_is_bp(t, t->trap_pc))
+			continue;
+		tl_note_hit(t, hit, false, &count_sync, count);
 		if (first)
 			break;
-		if (hit->watch)
-			continue; /* resuming completes the write */
-		/* Past this breakpoint, one step, then on. */
-		t->stop_on_watch = false;
-		seen = t->watch_hits;
-		r = tl_step_one(t);
-		t->stop_on_watch = true;
-		if (r >= 0 && t->watch_hits != seen)
-			tl_note_hit(t, hit, true, &count_sync, count);
-		if (r < 0 || r == TL_RUN_END || (r == TL_RUN_SYNC && m->sync >= limit) ||
-		    (r = tl_arm(t, true)) < 0)
-			break;
 	}
-out:
-	t->stop_on_watch = false;
 	tl_arm(t, false);
 	if (r == TL_RUN_TRAP || r == TL_RUN_INTERRUPTED) /* somewhere in this stretch */
 		t->pos = (struct tl_pos){ m->sync, TL_N_UNKNOWN };
@@ -678,6 +771,45 @@ int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len)
 	return tl_fail(t, -ENOENT, "no watchpoint at %#" PRIx64, lin);
 }
 
+/* ---- memory ---- */
+
+/* One piece of a read that stays in one page. */
+static size_t tl_read_piece(struct timeline *t, uint64_t gpa, uint8_t *buf, size_t n)
+{
+	if (gmem_read(&t->s->m.mem, gpa, buf, n) < 0)
+		return 0;
+	tsc_unpatch_view(&t->s->tsc, gpa, buf, n);
+	return n;
+}
+
+static long tl_read(struct timeline *t, uint64_t addr, void *buf, size_t len, bool virt)
+{
+	struct paging_xlat x = { .gpa = addr };
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t page_left = 4096 - ((addr + done) & 4095);
+		size_t n = len - done < page_left ? len - done : page_left;
+
+		if (virt && tl_xlat(t, addr + done, &x) < 0)
+			break;
+		if (tl_read_piece(t, virt ? x.gpa : addr + done, (uint8_t *)buf + done, n) != n)
+			break;
+		done += n;
+	}
+	return done ? (long)done : -EFAULT;
+}
+
+long tl_read_virt(struct timeline *t, uint64_t lin, void *buf, size_t len)
+{
+	return tl_read(t, lin, buf, len, true);
+}
+
+long tl_read_phys(struct timeline *t, uint64_t gpa, void *buf, size_t len)
+{
+	return tl_read(t, gpa, buf, len, false);
+}
+
 void tl_interrupt(struct timeline *t)
 {
 	machine_request_stop(&t->s->m);
@@ -697,8 +829,13 @@ int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 	t->end_sync = end ? end->total_sync : s->m.stop_after_sync;
 	s->m.stop_after_sync = 0;
 	t->hooks = (struct vmm_hooks){ t, tl_on_exit, tl_on_inject };
-	t->can_step_ring3 = probe_host(&caps, s->m.cfg.kvm_path) == 0 &&
-			    probe_works(&caps.singlestep[PROBE_RING3]);
+	if (probe_host(&caps, s->m.cfg.kvm_path) == 0) {
+		t->can_step_ring3 = probe_works(&caps.singlestep[PROBE_RING3]);
+		t->can_watch_data = probe_works(&caps.data_bp[PROBE_RING0]);
+		t->trap = probe_works(&caps.int3[PROBE_RING0]) ? TL_TRAP_INT3
+			  : probe_works(&caps.hlt_ring0)       ? TL_TRAP_HLT
+							       : TL_TRAP_NONE;
+	}
 	r = ckpt_store_init(&t->ck, s, &t->p, NULL);
 	if (r < 0)
 		return tl_fail(t, r, "cannot set up checkpoints: %s", strerror(-r));

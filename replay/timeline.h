@@ -55,8 +55,21 @@ struct tl_stop {
 	unsigned size;
 };
 
-#define TL_MAX_BREAKPOINTS 4 /* hardware execution breakpoints: DR0-DR3 */
+/* The first four breakpoints are hardware ones (DR0-DR3); the rest are
+ * trap instructions patched into guest memory while a continue runs, of the
+ * kind the host probe says exits (int3 where it does, else HLT in ring 0).
+ * Patches are removed whenever the engine stops, so neither memory reads
+ * nor checkpoints ever see them; the guest could only by reading its own
+ * code during a continue. */
+#define TL_HW_BREAKPOINTS 4
+#define TL_MAX_BREAKPOINTS 64
 #define TL_MAX_WATCH 16
+
+enum tl_trap {
+	TL_TRAP_NONE, /* no trap instruction exits here: hardware ones only */
+	TL_TRAP_INT3, /* int3, KVM_GUESTDBG_USE_SW_BP */
+	TL_TRAP_HLT,  /* HLT in ring 0 (machine_set_hlt_traps) */
+};
 
 /* A write watchpoint: guest linear range, and where it lay in RAM when set. */
 struct tl_watch {
@@ -73,6 +86,11 @@ struct timeline {
 	bool can_step_ring3;      /* from the host probe */
 	uint64_t bp[TL_MAX_BREAKPOINTS];
 	unsigned nbp;
+	enum tl_trap trap;        /* for breakpoints past the fourth */
+	bool can_watch_data;      /* read/access watchpoints: DR7 data bps fire */
+	uint64_t patch_gpa[TL_MAX_BREAKPOINTS]; /* patched now: where, and the */
+	uint8_t patch_orig[TL_MAX_BREAKPOINTS]; /* byte the trap replaced */
+	unsigned npatch;
 	struct tl_watch watch[TL_MAX_WATCH];
 	unsigned nwatch;
 	/* Set by the exit hook during a run. */
@@ -101,6 +119,9 @@ int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop);
 /* To the next (or previous) breakpoint hit, or the end (start). */
 int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop);
 
+/* Execution breakpoints at linear ADDR.  Past the fourth, -ENOSPC when the
+ * host has no trap instruction that exits, -EPERM for ring-3 code when the
+ * trap is HLT (which ring 3 may not execute). */
 int tl_break_insert(struct timeline *t, uint64_t addr);
 int tl_break_remove(struct timeline *t, uint64_t addr);
 
@@ -110,6 +131,14 @@ int tl_break_remove(struct timeline *t, uint64_t addr);
  * at the current position. */
 int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len);
 int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len);
+
+/* Guest memory at the current position as the guest's own code is written
+ * (RDTSC patches undone), by linear address through the guest's page
+ * tables (32-bit, PAE and 4-level paging) or by physical address.  Return
+ * the bytes copied before the first unmapped or non-RAM one, or -EFAULT
+ * when that is the first. */
+long tl_read_virt(struct timeline *t, uint64_t lin, void *buf, size_t len);
+long tl_read_phys(struct timeline *t, uint64_t gpa, void *buf, size_t len);
 
 /* Stops a running tl_continue promptly (async-signal-safe). */
 void tl_interrupt(struct timeline *t);

@@ -301,6 +301,34 @@ static void machine_exit_window(struct machine *m)
 	machine_deliver(m);
 }
 
+static uint64_t machine_rip(const struct machine *m)
+{
+	struct kvm_regs r;
+
+	return vcpu_get_regs(&m->vcpu, &r) < 0 ? 0 : r.rip;
+}
+
+/* A HLT exit leaves RIP past the HLT: was that HLT a patched trap? */
+static bool machine_is_hlt_trap(struct machine *m)
+{
+	uint64_t gpa;
+
+	if (!m->nhlt_traps || machine_translate(m, machine_regs(m)->rip - 1, &gpa) < 0)
+		return false;
+	for (unsigned i = 0; i < m->nhlt_traps; i++)
+		if (m->hlt_traps[i] == gpa)
+			return true;
+	return false;
+}
+
+static void machine_exit_hlt_trap(struct machine *m)
+{
+	struct vmm_exit x = { .kind = VMM_EXIT_DEBUG, .addr = --machine_regs(m)->rip };
+
+	machine_regs_changed(m);
+	machine_hook_exit(m, &x);
+}
+
 /* A single-step or breakpoint trap the debugger asked for: not a sync
  * point.  The hooks decide whether the machine stops here. */
 static void machine_exit_debug(struct machine *m)
@@ -310,12 +338,6 @@ static void machine_exit_debug(struct machine *m)
 	machine_hook_exit(m, &x);
 }
 
-static uint64_t machine_rip(const struct machine *m)
-{
-	struct kvm_regs r;
-
-	return vcpu_get_regs(&m->vcpu, &r) < 0 ? 0 : r.rip;
-}
 
 static void machine_exit_shutdown(struct machine *m)
 {
@@ -406,6 +428,10 @@ static void machine_dispatch(struct machine *m, int rc)
 		machine_exit_watch(m);
 		return;
 	}
+	if (reason == KVM_EXIT_HLT && machine_is_hlt_trap(m)) {
+		machine_exit_hlt_trap(m);
+		return;
+	}
 	if (reason == KVM_EXIT_IO || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_HLT ||
 	    reason == KVM_EXIT_IRQ_WINDOW_OPEN || reason == KVM_EXIT_X86_RDMSR) {
 		m->sync++;
@@ -464,6 +490,12 @@ struct kvm_regs *machine_regs(struct machine *m)
 void machine_regs_changed(struct machine *m)
 {
 	m->vcpu.run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n)
+{
+	m->hlt_traps = gpa;
+	m->nhlt_traps = n;
 }
 
 int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7)

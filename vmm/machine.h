@@ -110,6 +110,8 @@ struct machine {
 	sync_seq stop_after_sync;  /* stop once this sync point is handled; 0: never */
 	bool irq_queued;           /* an interrupt waits for the next KVM_RUN */
 	uint8_t irq_vector;        /* ... and its vector */
+	const uint64_t *hlt_traps; /* patched HLT breakpoints (guest-physical) */
+	unsigned nhlt_traps;
 	struct machine_result result;
 	struct machine_stats stats;
 	const struct vmm_hooks *hooks;
@@ -146,6 +148,13 @@ size_t machine_read_virt(struct machine *m, uint64_t lin, void *buf, size_t len)
  * registers (may be NULL), DR7 their enables.  Debug exits reach the hooks
  * as VMM_EXIT_DEBUG with the trap's RIP in addr. */
 int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7);
+
+/* Breakpoints patched in as one-byte HLT (where int3 does not exit): a HLT
+ * exit whose HLT lies at one of the N guest-physical addresses GPA is not
+ * the guest's HLT and not a sync point but a trap, reported as
+ * VMM_EXIT_DEBUG at the HLT with RIP moved back onto it.  GPA must stay
+ * valid while set; N = 0 clears. */
+void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n);
 
 /* Makes RDMSR of INDEX exit to the hooks (VMM_EXIT_RDMSR).  -ENOTSUP when
  * KVM has no MSR filter. */

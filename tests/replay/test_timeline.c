@@ -10,7 +10,9 @@
  *     checked against the straight pass's hash for the position it reached;
  *  3. step back then step forward returns to the identical state;
  *  4. breakpoints: continue forward twice to list_insert, then reverse-
- *     continue returns to the first hit, and once more to the start;
+ *     continue returns to the first hit, and once more to the start; then
+ *     the same with the hardware's four spent elsewhere, so that the
+ *     breakpoint is a patched trap instruction;
  *  5. the bug hunt: from the panic at the end, a write watchpoint on the
  *     link the panic names and reverse-continue stop right after the
  *     culprit store, inside list_insert, which wrote the pointer the panic
@@ -204,18 +206,38 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 	tl_watch_remove(t, addr, 8);
 }
 
-/* 4. Breakpoints both ways. */
-static void t_breakpoints(struct timeline *t, uint64_t addr)
+/* What a breakpoint pass saw, for the next pass to match. */
+struct t_bp_pass {
+	struct tl_pos a, b;
+	uint64_t ha;
+};
+
+/* 4. Breakpoints both ways.  With DATA, the four hardware breakpoints are
+ * first spent on data addresses (which never execute), so the one at ADDR
+ * is a patched trap: it must stop where the hardware one did (PREV), in the
+ * same state, and reads through the engine never show the patch. */
+static void t_breakpoints(struct timeline *t, uint64_t addr, uint64_t data, struct t_bp_pass *prev)
 {
 	struct tl_stop a, b, c, d;
 	uint64_t ha;
+	uint8_t code[16], seen[16];
 
 	CHECK(addr != 0, "no list_insert symbol");
 	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0, "%s", t->err);
-	CHECK(tl_break_insert(t, addr) == 0, "%s", t->err);
+	CHECK(tl_read_virt(t, addr, code, sizeof(code)) == sizeof(code), "read list_insert");
+	for (unsigned i = 0; data && i < TL_HW_BREAKPOINTS; i++)
+		CHECK(tl_break_insert(t, data + i) == 0, "%s", t->err);
+	if (data && tl_break_insert(t, addr) < 0) {
+		printf("patched breakpoints: %s\n", t->err);
+		CHECK(strstr(t->err, "rrvm doctor") != NULL, "the refusal names the probe");
+		goto out;
+	}
+	CHECK(data || tl_break_insert(t, addr) == 0, "%s", t->err);
 	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "first hit: %s",
 	      t->err);
 	CHECK(rr_rip(t->s) == addr, "stopped at %#" PRIx64 ", not list_insert", rr_rip(t->s));
+	CHECK(tl_read_virt(t, addr, seen, sizeof(seen)) == sizeof(seen) &&
+	      !memcmp(seen, code, sizeof(code)), "the code at the breakpoint reads as it was");
 	ha = t_hash(t);
 	CHECK(tl_continue(t, false, &b) == 0 && b.why == TL_STOP_BREAKPOINT, "second hit: %s",
 	      t->err);
@@ -226,10 +248,18 @@ static void t_breakpoints(struct timeline *t, uint64_t addr)
 	      "reverse-continue from the second hit lands on the first");
 	CHECK(tl_continue(t, true, &d) == 0 && d.why == TL_STOP_START,
 	      "reverse-continue from the first hit reaches the start");
-	printf("breakpoint at %#" PRIx64 ": hits at %llu:%llu and %llu:%llu\n", addr,
-	       (unsigned long long)a.pos.sync, (unsigned long long)a.pos.n,
-	       (unsigned long long)b.pos.sync, (unsigned long long)b.pos.n);
+	printf("%s breakpoint at %#" PRIx64 ": hits at %llu:%llu and %llu:%llu\n",
+	       data ? "patched" : "hardware", addr, (unsigned long long)a.pos.sync,
+	       (unsigned long long)a.pos.n, (unsigned long long)b.pos.sync,
+	       (unsigned long long)b.pos.n);
+	if (data)
+		CHECK(!tl_pos_cmp(a.pos, prev->a) && !tl_pos_cmp(b.pos, prev->b) && ha == prev->ha,
+		      "the patched breakpoint stops where the hardware one did, in the same state");
+	*prev = (struct t_bp_pass){ a.pos, b.pos, ha };
 	tl_break_remove(t, addr);
+out:
+	for (unsigned i = 0; data && i < TL_HW_BREAKPOINTS; i++)
+		tl_break_remove(t, data + i);
 }
 
 static int t_open(struct t_replay *r, struct timeline *t, const struct t_env *e)
@@ -250,6 +280,7 @@ int main(int argc, char **argv)
 	unsigned nops = argc > 3 ? (unsigned)atoi(argv[3]) : 200, seed = 4242;
 	struct t_env e;
 	struct t_syms syms;
+	struct t_bp_pass bp;
 	int rc;
 
 	if (argc < 3) {
@@ -267,7 +298,8 @@ int main(int argc, char **argv)
 	t_straight(&straight, &seed);
 	t_random(&engine, nops, &seed);
 	syms = t_symbols(argv[2]);
-	t_breakpoints(&engine, syms.list_insert);
+	t_breakpoints(&engine, syms.list_insert, 0, &bp);
+	t_breakpoints(&engine, syms.list_insert, syms.journal_pool, &bp);
 	t_watch_hunt(&engine, &syms, e.devnull);
 	tl_close(&straight);
 	tl_close(&engine);
