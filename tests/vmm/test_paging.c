@@ -419,6 +419,9 @@ static uint64_t kvm_entry(const struct kvm_mode *km, unsigned level, uint64_t *s
 			frame |= ((r >> 44) & 1) << 12; /* PAT */
 		return frame | flags | P | (last ? (r >> 45 & 1) << 7 : PS) | xd | high;
 	}
+	/* Bit 8 of a non-leaf entry is ignored on Intel but reserved on AMD
+	 * (APM vol. 2, 5.3.3), where KVM faults on it. */
+	flags &= ~0x100ull;
 	if (r % 32 == 2) /* a table beyond the probe's RAM */
 		frame = ((r >> 9) & 0xfffff000ull) | PROBE_RAM;
 	else
