@@ -80,7 +80,7 @@ static int gt_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t k
 		for (unsigned i = 0; i < g->t->nwatch; i++)
 			if (g->t->watch[i].lin == addr && g->t->watch[i].len == kind)
 				return 0;
-		return tl_watch_insert(g->t, addr, kind);
+		return tl_watch_insert(g->t, addr, kind, TL_WATCH_WRITE);
 	}
 	/* Data breakpoints never fire on kvm_pvm (rrvm doctor): refused. */
 	return -EOPNOTSUPP;
@@ -94,7 +94,7 @@ static int gt_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t k
 	if (type == GDB_BP_SW || type == GDB_BP_HW)
 		tl_break_remove(g->t, addr);
 	else if (type == GDB_BP_WRITE)
-		tl_watch_remove(g->t, addr, kind);
+		tl_watch_remove(g->t, addr, kind, TL_WATCH_WRITE);
 	else
 		return -EOPNOTSUPP;
 	return 0;

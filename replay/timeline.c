@@ -742,18 +742,25 @@ static int tl_watch_apply(struct timeline *t)
 	return gmem_set_watch(&t->s->m.mem, r, t->nwatch);
 }
 
-int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len)
+int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind)
 {
 	uint64_t gpa, last;
 	int r;
 
+	if (kind != TL_WATCH_WRITE && !t->can_watch_data)
+		return tl_fail(t, -EOPNOTSUPP, "%s watchpoints need data breakpoints, and they "
+			       "never fire on this host (%s; rrvm doctor): only write "
+			       "watchpoints work here", kind == TL_WATCH_READ ? "read" : "access",
+			       kvm_backend());
+	if (kind != TL_WATCH_WRITE)
+		return tl_fail(t, -EOPNOTSUPP, "read and access watchpoints are not implemented yet");
 	if (!len || t->nwatch == TL_MAX_WATCH)
 		return tl_fail(t, -ENOSPC, "at most %d watchpoints", TL_MAX_WATCH);
 	if (machine_translate(&t->s->m, lin, &gpa) < 0 ||
 	    machine_translate(&t->s->m, lin + len - 1, &last) < 0 || last - gpa != len - 1)
 		return tl_fail(t, -EFAULT, "cannot watch %#" PRIx64 "+%" PRIu64
 			       ": not mapped (or not contiguous) here", lin, len);
-	t->watch[t->nwatch++] = (struct tl_watch){ lin, gpa, len };
+	t->watch[t->nwatch++] = (struct tl_watch){ lin, gpa, len, kind };
 	if ((r = tl_watch_apply(t)) < 0) {
 		t->nwatch--;
 		return tl_fail(t, r, "cannot write-protect the watched page: %s", strerror(-r));
@@ -761,10 +768,10 @@ int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len)
 	return 0;
 }
 
-int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len)
+int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind)
 {
 	for (unsigned i = 0; i < t->nwatch; i++)
-		if (t->watch[i].lin == lin && t->watch[i].len == len) {
+		if (t->watch[i].lin == lin && t->watch[i].len == len && t->watch[i].kind == kind) {
 			t->watch[i] = t->watch[--t->nwatch];
 			return tl_watch_apply(t);
 		}
@@ -808,6 +815,39 @@ long tl_read_virt(struct timeline *t, uint64_t lin, void *buf, size_t len)
 long tl_read_phys(struct timeline *t, uint64_t gpa, void *buf, size_t len)
 {
 	return tl_read(t, gpa, buf, len, false);
+}
+
+/* ---- positions and state writes ---- */
+
+int tl_where(struct timeline *t, struct tl_pos *pos)
+{
+	if (t->pos.n == TL_N_UNKNOWN)
+		return tl_fail(t, -EAGAIN, "position not known");
+	*pos = t->pos;
+	return 0;
+}
+
+static int tl_refuse_write(struct timeline *t)
+{
+	return tl_fail(t, -EROFS, "refused: writing state would make the machine differ "
+		       "from the recording; leave replay first (it ends determinism)");
+}
+
+int tl_write_regs(struct timeline *t, const struct kvm_regs *regs)
+{
+	(void)regs;
+	return t->live ? -ENOTSUP : tl_refuse_write(t);
+}
+
+long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len)
+{
+	(void)lin, (void)buf, (void)len;
+	return t->live ? -ENOTSUP : tl_refuse_write(t);
+}
+
+int tl_go_live(struct timeline *t)
+{
+	return tl_fail(t, -ENOTSUP, "leaving replay is not implemented yet");
 }
 
 void tl_interrupt(struct timeline *t)

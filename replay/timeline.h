@@ -26,6 +26,8 @@
 #include "replay/checkpoint.h"
 #include "replay/replayer.h"
 
+struct kvm_regs;
+
 struct tl_pos {
 	sync_seq sync;
 	insn_count n;
@@ -71,10 +73,22 @@ enum tl_trap {
 	TL_TRAP_HLT,  /* HLT in ring 0 (machine_set_hlt_traps) */
 };
 
-/* A write watchpoint: guest linear range, and where it lay in RAM when set. */
+enum tl_watch_kind {
+	TL_WATCH_WRITE,  /* any host: read-only memslots */
+	TL_WATCH_READ,   /* only where DR7 data breakpoints fire (rrvm doctor) */
+	TL_WATCH_ACCESS, /* read or write: likewise */
+};
+
+/* A watchpoint: guest linear range, and where it lay in RAM when set. */
 struct tl_watch {
 	uint64_t lin, gpa, len;
+	enum tl_watch_kind kind;
 };
+
+/* Called during long operations (a replay far forward, a scan backward)
+ * about every 256 sync points: DONE of TOTAL sync points of this
+ * operation.  For progress bars; must not call into the engine. */
+typedef void (*tl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 struct timeline {
 	struct rr_session *s;
@@ -100,6 +114,9 @@ struct timeline {
 	uint64_t watch_hits;      /* watched writes seen, ever */
 	uint64_t watch_addr, watch_old, watch_new; /* the last one */
 	unsigned watch_size;
+	tl_progress_fn progress;  /* may be NULL */
+	void *progress_ctx;
+	bool live;                /* replay was left (tl_go_live): no trace */
 	volatile int interrupted;
 	char err[256];            /* why the last call failed */
 };
@@ -128,9 +145,18 @@ int tl_break_remove(struct timeline *t, uint64_t addr);
 /* Write watchpoints of any size and number, through read-only memslots on
  * the watched pages (the write is applied from the MMIO exit and checked
  * against the range).  LIN is translated through the guest's page tables
- * at the current position. */
-int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len);
-int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len);
+ * at the current position.  Read and access watchpoints need DR7 data
+ * breakpoints (at most four, 1/2/4/8 bytes, aligned, sharing DR0-DR3 with
+ * the execution breakpoints): -EOPNOTSUPP where the host probe says they
+ * never fire, with t->err naming the host. */
+int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
+int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
+
+/* The current position, exact.  A stop at a breakpoint during a free run
+ * is known only as "the K-th arrival at A after sync point S" until an
+ * operation needs (S, N): this is that operation (it may replay part of a
+ * stretch: single steps, ~13 us each here).  0 or -errno. */
+int tl_where(struct timeline *t, struct tl_pos *pos);
 
 /* Guest memory at the current position as the guest's own code is written
  * (RDTSC patches undone), by linear address through the guest's page
@@ -139,6 +165,19 @@ int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len);
  * when that is the first. */
 long tl_read_virt(struct timeline *t, uint64_t lin, void *buf, size_t len);
 long tl_read_phys(struct timeline *t, uint64_t gpa, void *buf, size_t len);
+
+/* State writes.  Refused with -EROFS while replaying (the recording would
+ * no longer describe the machine; t->err says how to leave replay).  After
+ * tl_go_live they change the machine as asked. */
+int tl_write_regs(struct timeline *t, const struct kvm_regs *regs);
+long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len);
+
+/* Leaves replay at the current position: from here the machine runs live
+ * (host time, no serial input, no trace), state writes are allowed, and
+ * nothing is deterministic any more.  Going back to a position before it
+ * (goto, a reverse step or continue) restores a checkpoint and re-enters
+ * replay.  0 or -errno. */
+int tl_go_live(struct timeline *t);
 
 /* Stops a running tl_continue promptly (async-signal-safe). */
 void tl_interrupt(struct timeline *t);

@@ -194,7 +194,7 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 		return;
 	}
 	addr = y->journal_pool + (uint64_t)p * T_RECORD_SIZE;
-	CHECK(tl_watch_insert(t, addr, 8) == 0, "watch: %s", t->err);
+	CHECK(tl_watch_insert(t, addr, 8, TL_WATCH_WRITE) == 0, "watch: %s", t->err);
 	CHECK(tl_continue(t, true, &st) == 0 && st.why == TL_STOP_WATCH, "reverse watch: %s", t->err);
 	printf("watch journal_pool[%u].next: written at %llu:%llu, rip %#" PRIx64 ", %#" PRIx64
 	       " -> %#" PRIx64 "\n", p, (unsigned long long)st.pos.sync, (unsigned long long)st.pos.n,
@@ -203,7 +203,7 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 	      "the culprit store is in list_insert");
 	CHECK(st.new_val == y->journal_pool + (uint64_t)n * T_RECORD_SIZE,
 	      "it stored the pointer the panic names");
-	tl_watch_remove(t, addr, 8);
+	tl_watch_remove(t, addr, 8, TL_WATCH_WRITE);
 }
 
 /* What a breakpoint pass saw, for the next pass to match. */
