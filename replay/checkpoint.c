@@ -229,6 +229,16 @@ static int ckpt_find(const struct ckpt_store *st, sync_seq s)
 	return (int)lo - 1;
 }
 
+int ckpt_nearest(const struct ckpt_store *st, sync_seq target, sync_seq *at)
+{
+	int i = ckpt_find(st, target);
+
+	if (i < 0)
+		return -ENOENT;
+	*at = st->ck[i].sync;
+	return 0;
+}
+
 bool ckpt_due(const struct ckpt_store *st)
 {
 	sync_seq now = st->s->m.sync;

@@ -99,6 +99,10 @@ int ckpt_restore(struct ckpt_store *st, struct rr_session *s, sync_seq target,
  * position.  Two ways of reaching one position must give one hash. */
 int ckpt_state_hash(struct ckpt_store *st, uint64_t *hash);
 
+/* Sync point of the nearest checkpoint at or before TARGET in *AT, or
+ * -ENOENT. */
+int ckpt_nearest(const struct ckpt_store *st, sync_seq target, sync_seq *at);
+
 /* Sync point of the I-th checkpoint (0 <= I < st->n). */
 sync_seq ckpt_sync_at(const struct ckpt_store *st, unsigned i);
 

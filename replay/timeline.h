@@ -33,6 +33,9 @@ struct tl_pos {
 	insn_count n;
 };
 
+/* N of a stop a free run has not placed yet (see tl_where). */
+#define TL_N_UNKNOWN UINT64_MAX
+
 /* "S:N"; parse accepts "S" as "S:0".  Parse returns 0 or -EINVAL. */
 void tl_pos_format(struct tl_pos p, char *buf, size_t len);
 int tl_pos_parse(const char *s, struct tl_pos *p);
@@ -51,7 +54,7 @@ enum tl_stop_reason {
 
 struct tl_stop {
 	enum tl_stop_reason why;
-	struct tl_pos pos;
+	struct tl_pos pos;          /* n may be TL_N_UNKNOWN: tl_where places it */
 	uint64_t addr;          /* the breakpoint, or the watched address written */
 	uint64_t old_val, new_val; /* TL_STOP_WATCH: the bytes before and after */
 	unsigned size;
@@ -85,6 +88,23 @@ struct tl_watch {
 	enum tl_watch_kind kind;
 };
 
+/* A breakpoint stop a free run reached, kept as the run knows it rather
+ * than as (S, N), which only single steps from S would tell: from (S, FROM)
+ * each arrival in turn, then EXTRA single steps after it. */
+#define TL_LAZY_MAX 8
+
+struct tl_arrival {
+	uint64_t addr, k; /* the K-th arrival at ADDR ... */
+	bool skip;        /* ... not counting the place this one starts from */
+	insn_count extra; /* then this many single steps */
+};
+
+struct tl_lazy {
+	unsigned n;       /* 0: the position is exact */
+	insn_count from;
+	struct tl_arrival a[TL_LAZY_MAX];
+};
+
 /* Called during long operations (a replay far forward, a scan backward)
  * about every 256 sync points: DONE of TOTAL sync points of this
  * operation.  For progress bars; must not call into the engine. */
@@ -96,6 +116,7 @@ struct timeline {
 	struct ckpt_store ck;
 	struct vmm_hooks hooks;
 	struct tl_pos pos;
+	struct tl_lazy lazy;      /* how pos was reached when pos.n is unknown */
 	sync_seq end_sync;        /* the trace's last sync point */
 	bool can_step_ring3;      /* from the host probe */
 	uint64_t bp[TL_MAX_BREAKPOINTS];
@@ -117,6 +138,8 @@ struct timeline {
 	tl_progress_fn progress;  /* may be NULL */
 	void *progress_ctx;
 	bool live;                /* replay was left (tl_go_live): no trace */
+	struct tl_pos live_at;    /* ... at this position */
+	struct vmm_inputs replay_in; /* the replayer's inputs, for coming back */
 	volatile int interrupted;
 	char err[256];            /* why the last call failed */
 };

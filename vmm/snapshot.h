@@ -104,6 +104,14 @@ static inline bool snap_page_dirty(const struct snap_ctx *c, uint64_t page)
 	return c->dirty[page / 64] >> (page % 64) & 1;
 }
 
+/* The VMM wrote LEN bytes of RAM at GPA itself, which no dirty log sees. */
+static inline void snap_mem_mark(struct snap_ctx *c, uint64_t gpa, uint64_t len)
+{
+	for (uint64_t pg = gpa / SNAP_PAGE; len && pg <= (gpa + len - 1) / SNAP_PAGE && pg < c->npages;
+	     pg++)
+		c->dirty[pg / 64] |= 1ull << (pg % 64);
+}
+
 static inline void snap_mem_clear(struct snap_ctx *c)
 {
 	for (uint64_t i = 0; i < (c->npages + 63) / 64; i++)

@@ -212,6 +212,18 @@ struct t_bp_pass {
 	uint64_t ha;
 };
 
+/* A breakpoint stop is placed lazily: tl_where gives its position, and
+ * placing it (a replay of the stretch by single steps) must come back to
+ * the very state the free run stopped in. */
+static void t_place(struct timeline *t, struct tl_stop *st)
+{
+	uint64_t h = t_hash(t);
+
+	CHECK(tl_where(t, &st->pos) == 0, "placing the stop: %s", t->err);
+	CHECK(t_hash(t) == h, "placing %llu:%llu changed the state", (unsigned long long)st->pos.sync,
+	      (unsigned long long)st->pos.n);
+}
+
 /* 4. Breakpoints both ways.  With DATA, the four hardware breakpoints are
  * first spent on data addresses (which never execute), so the one at ADDR
  * is a patched trap: it must stop where the hardware one did (PREV), in the
@@ -236,14 +248,17 @@ static void t_breakpoints(struct timeline *t, uint64_t addr, uint64_t data, stru
 	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "first hit: %s",
 	      t->err);
 	CHECK(rr_rip(t->s) == addr, "stopped at %#" PRIx64 ", not list_insert", rr_rip(t->s));
+	t_place(t, &a);
 	CHECK(tl_read_virt(t, addr, seen, sizeof(seen)) == sizeof(seen) &&
 	      !memcmp(seen, code, sizeof(code)), "the code at the breakpoint reads as it was");
 	ha = t_hash(t);
 	CHECK(tl_continue(t, false, &b) == 0 && b.why == TL_STOP_BREAKPOINT, "second hit: %s",
 	      t->err);
+	t_place(t, &b);
 	CHECK(tl_pos_cmp(b.pos, a.pos) > 0 && rr_rip(t->s) == addr, "second hit after the first");
 	CHECK(tl_continue(t, true, &c) == 0 && c.why == TL_STOP_BREAKPOINT, "reverse: %s",
 	      t->err);
+	t_place(t, &c);
 	CHECK(!tl_pos_cmp(c.pos, a.pos) && t_hash(t) == ha,
 	      "reverse-continue from the second hit lands on the first");
 	CHECK(tl_continue(t, true, &d) == 0 && d.why == TL_STOP_START,

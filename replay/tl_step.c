@@ -1,0 +1,150 @@
+/* Single steps for the time-travel engine: one instruction with TF, one
+ * interrupt delivery with a breakpoint at its handler, HLT left to exit as
+ * it did when recorded, and what a step must hide from the guest. */
+#define LOG_MODULE "replay"
+#include "replay/timeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "replay/timeline_int.h"
+#include "util/log.h"
+#include "vmm/paging.h"
+#include "vmm/x86.h"
+
+/* What a step needs to know about the vCPU, read once per step (each
+ * KVM_GET_SREGS reloads the vCPU, which costs about as much as an exit). */
+struct tl_cpu {
+	struct kvm_sregs s;
+	struct paging_mode pm;
+	bool lm;          /* long mode: 16-byte IDT gates, 8-byte PUSHF */
+	uint8_t insn[15]; /* the next instruction's bytes (zeros if unmapped) */
+};
+
+static int tl_cpu_read(struct timeline *t, struct tl_cpu *c)
+{
+	struct machine *m = &t->s->m;
+	int r = vcpu_get_sregs(&m->vcpu, &c->s);
+
+	if (r < 0)
+		return tl_fail(t, r, "cannot read the vCPU: %s", strerror(-r));
+	paging_mode_from_sregs(&c->pm, &c->s);
+	c->lm = c->s.efer & X86_EFER_LMA;
+	memset(c->insn, 0, sizeof(c->insn));
+	paging_read(&m->mem, &c->pm, rr_rip(t->s), c->insn, sizeof(c->insn));
+	return 0;
+}
+
+/* The entry point of interrupt VECTOR's handler, from the guest's IDT. */
+static int tl_idt_handler(struct timeline *t, const struct tl_cpu *c, uint8_t vector,
+			  uint64_t *entry)
+{
+	unsigned size = c->lm ? 16u : 8u; /* 64-bit gates are 16 bytes (SDM 6.14.1) */
+	uint32_t g[4];
+
+	if (paging_read(&t->s->m.mem, &c->pm, c->s.idt.base + vector * size, g, size) != size)
+		return -EFAULT;
+	*entry = (g[0] & 0xffff) | (g[1] & 0xffff0000u) | (c->lm ? (uint64_t)g[2] << 32 : 0);
+	return 0;
+}
+
+/* PUSHF (9c, after prefixes) pushes RFLAGS with the single-step TF set:
+ * true when INSN is one, with the pushed size in *SIZE. */
+static bool tl_is_pushf(const uint8_t *insn, size_t n, bool lm, unsigned *size)
+{
+	bool opsize = false;
+	size_t i = 0;
+
+	for (; i < n && (insn[i] == 0x66 || insn[i] == 0xf2 || insn[i] == 0xf3 ||
+			 (lm && insn[i] >= 0x40 && insn[i] <= 0x4f)); i++)
+		opsize |= insn[i] == 0x66;
+	*size = opsize ? 2 : lm ? 8 : 4;
+	return i < n && insn[i] == 0x9c;
+}
+
+/* Steps one instruction with TF, hiding TF from what the guest can see: a
+ * PUSHF under TF leaks it into the pushed image (so a later POPF would trap
+ * inside the guest), so the image is cleaned after the step. */
+static int tl_step_tf(struct timeline *t, const struct tl_cpu *c, sync_seq limit)
+{
+	struct machine *m = &t->s->m;
+	uint64_t flags = 0;
+	unsigned size = 0;
+	bool pushf = tl_is_pushf(c->insn, sizeof(c->insn), c->lm, &size);
+	int r;
+
+	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, NULL, 0)) < 0)
+		return tl_fail(t, r, "cannot single-step: %s", strerror(-r));
+	r = tl_run(t, limit);
+	machine_set_debug(m, 0, NULL, 0);
+	if (r == TL_RUN_TRAP && pushf) {
+		/* PUSHF changes neither the mode nor the page tables. */
+		paging_read(&m->mem, &c->pm, machine_regs(m)->rsp, &flags, size);
+		flags &= ~(uint64_t)X86_RFLAGS_TF;
+		paging_write(&m->mem, &c->pm, machine_regs(m)->rsp, &flags, size);
+	}
+	return r;
+}
+
+/* Delivers the interrupt KVM holds for the next entry and stops at the
+ * first instruction of its handler, with a breakpoint there rather than TF
+ * (which the interrupt frame would save and IRET restore). */
+static int tl_step_irq(struct timeline *t, const struct tl_cpu *c, sync_seq limit)
+{
+	struct machine *m = &t->s->m;
+	uint64_t dr[4] = { 0 };
+	int r = tl_idt_handler(t, c, m->irq_vector, &dr[0]);
+
+	if (r < 0)
+		return tl_fail(t, r, "cannot read the guest's IDT entry for vector %u",
+			       m->irq_vector);
+	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, dr, 1)) < 0)
+		return tl_fail(t, r, "cannot set a breakpoint: %s", strerror(-r));
+	r = tl_run(t, limit);
+	machine_set_debug(m, 0, NULL, 0);
+	return r;
+}
+
+/* One instruction (or one interrupt delivery) from wherever the machine
+ * stands: TL_RUN_TRAP inside the stretch, TL_RUN_SYNC when it caused the
+ * next sync point (the machine rests after it), or TL_RUN_END. */
+int tl_step_one(struct timeline *t)
+{
+	struct machine *m = &t->s->m;
+	struct tl_cpu c;
+	int r = tl_cpu_read(t, &c);
+
+	if (r < 0)
+		return r;
+	if (c.s.cs.dpl == 3 && !t->can_step_ring3)
+		return tl_fail(t, -ENOTSUP, "the guest runs ring-3 code here, and this host "
+			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
+	if (m->irq_queued)
+		return tl_step_irq(t, &c, m->sync + 1);
+	if (c.insn[0] == 0xf4)
+		/* Stepping over HLT does not exit as HLT on every backend:
+		 * let it exit as it did while recording: a sync point. */
+		return tl_run(t, m->sync + 1);
+	return tl_step_tf(t, &c, m->sync + 1);
+}
+
+/* One step forward from t->pos. */
+int tl_step_fwd(struct timeline *t)
+{
+	int r;
+
+	if (t->pos.sync >= t->end_sync && !t->live)
+		return TL_RUN_END;
+	r = tl_step_one(t);
+	if (r == TL_RUN_TRAP && t->pos.n == TL_N_UNKNOWN)
+		t->lazy.a[t->lazy.n - 1].extra++;
+	else if (r == TL_RUN_TRAP)
+		t->pos.n++;
+	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
+		tl_settle(t);
+	return r;
+}
+
