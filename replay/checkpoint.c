@@ -449,9 +449,16 @@ static void ckpt_hash_cpu(XXH64_state_t *h, const struct snap_ctx *c, const stru
 {
 	XXH64_update(h, &s->regs, sizeof(s->regs));
 	XXH64_update(h, &s->sregs, sizeof(s->sregs));
-	if (c->xsave_size)
+	if (c->xsave_size > SNAP_XSAVE_HDR_END) {
+		/* Not the XSAVE header: its XSTATE_BV says which components
+		 * are in their initial state, which KVM_SET_XSAVE and running
+		 * change without changing a register (and KVM_GET_XSAVE writes
+		 * the initial values of those components out in full). */
+		XXH64_update(h, s->xsave, SNAP_XSAVE_HDR);
+		XXH64_update(h, s->xsave + SNAP_XSAVE_HDR_END, c->xsave_size - SNAP_XSAVE_HDR_END);
+	} else if (c->xsave_size) {
 		XXH64_update(h, s->xsave, c->xsave_size);
-	else
+	} else
 		XXH64_update(h, &s->fpu, sizeof(s->fpu));
 	XXH64_update(h, &s->xcrs, sizeof(s->xcrs));
 	XXH64_update(h, &s->events, sizeof(s->events));

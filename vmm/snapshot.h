@@ -28,6 +28,10 @@
 struct machine;
 
 #define SNAP_PAGE 4096u
+/* The XSAVE area's header (SDM vol. 1, 13.4.2): after the 512-byte legacy
+ * region, 64 bytes holding XSTATE_BV and XCOMP_BV. */
+#define SNAP_XSAVE_HDR 512u
+#define SNAP_XSAVE_HDR_END 576u
 #define SNAP_MAX_MSRS 256
 
 /* What a machine offers for snapshots, probed once per machine. */

@@ -5,7 +5,7 @@
  * Records KERNEL, then:
  *  1. a straight pass: a replay that only ever moves forward visits every
  *     position of a dozen stretches, one instruction at a time, and notes
- *     the full machine state hash at each;
+ *     the full machine state hash at each (reporting progress);
  *  2. random operations (goto, step, step back) on a second replay, each
  *     checked against the straight pass's hash for the position it reached;
  *  3. step back then step forward returns to the identical state;
@@ -14,9 +14,15 @@
  *     the same with the hardware's four spent elsewhere, so that the
  *     breakpoint is a patched trap instruction;
  *  5. the bug hunt: from the panic at the end, a write watchpoint on the
- *     link the panic names and reverse-continue stop right after the
+ *     link the panic names and reverse-continue stop right before the
  *     culprit store, inside list_insert, which wrote the pointer the panic
- *     names. */
+ *     names;
+ *  6. lazy placement: single steps after a breakpoint stop, and two
+ *     breakpoints hit in one stretch, are placed where stepping puts them;
+ *  7. what the engine refuses (state writes during replay, read
+ *     watchpoints where data breakpoints never fire), an interrupted goto,
+ *     and leaving replay: writes then work, the machine
+ *     runs live to its end, and a goto comes back to the recording. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -68,6 +74,17 @@ static int t_cmp_sync(const void *a, const void *b)
 	sync_seq x = *(const sync_seq *)a, y = *(const sync_seq *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static void t_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	uint64_t *seen = ctx;
+
+	CHECK(done <= total, "progress %llu of %llu", (unsigned long long)done,
+	      (unsigned long long)total);
+	seen[0]++;
+	seen[1] = done;
+	seen[2] = total;
 }
 
 /* 1. The straight pass. */
@@ -277,6 +294,80 @@ out:
 		tl_break_remove(t, data + i);
 }
 
+/* 6. Lazy positions: steps after a breakpoint stop, and chains of hits of
+ * two breakpoints in one stretch. */
+static void t_lazy(struct timeline *t, uint64_t addr, const struct t_bp_pass *prev)
+{
+	struct tl_stop a, b, c;
+	struct tl_pos p;
+	uint64_t second, h;
+
+	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0 && tl_break_insert(t, addr) == 0, "%s",
+	      t->err);
+	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "%s", t->err);
+	for (int i = 0; i < 3; i++)
+		CHECK(tl_step(t, false, &b) == 0 && b.why == TL_STOP_STEP, "%s", t->err);
+	h = t_hash(t);
+	CHECK(tl_where(t, &p) == 0 && p.sync == prev->a.sync && p.n == prev->a.n + 3 &&
+	      t_hash(t) == h, "three steps after the first hit: %llu:%llu",
+	      (unsigned long long)p.sync, (unsigned long long)p.n);
+	/* A second breakpoint one instruction into the function. */
+	CHECK(tl_goto(t, prev->a) == 0 && tl_step(t, false, &b) == 0, "%s", t->err);
+	second = rr_rip(t->s);
+	CHECK(tl_break_insert(t, second) == 0 && tl_goto(t, (struct tl_pos){ 0, 0 }) == 0, "%s",
+	      t->err);
+	CHECK(tl_continue(t, false, &a) == 0 && rr_rip(t->s) == addr, "chain: first");
+	CHECK(tl_continue(t, false, &b) == 0 && rr_rip(t->s) == second, "chain: second");
+	CHECK(tl_continue(t, false, &c) == 0 && rr_rip(t->s) == addr, "chain: third");
+	t_place(t, &c);
+	CHECK(!tl_pos_cmp(c.pos, prev->b), "the third hit is the function's second call");
+	CHECK(tl_continue(t, true, &b) == 0 && rr_rip(t->s) == second, "chain: back to second");
+	t_place(t, &b);
+	CHECK(b.pos.sync == prev->a.sync && b.pos.n == prev->a.n + 1, "the second breakpoint's hit "
+	      "is one instruction after the first's");
+	printf("lazy placement: steps and a chain of two breakpoints in one stretch\n");
+	tl_break_remove(t, addr);
+	tl_break_remove(t, second);
+}
+
+/* 7. Refusals, interruption, progress, and a live excursion. */
+static void t_refuse_and_live(struct timeline *t, const struct t_syms *y)
+{
+	struct kvm_regs regs;
+	struct tl_stop st;
+	struct tl_pos p, mid = { t->end_sync / 2, 0 };
+	uint64_t h, v = 0x5eed, got = 0;
+
+	CHECK(tl_goto(t, mid) == 0, "%s", t->err);
+	h = t_hash(t);
+	regs = *machine_regs(&t->s->m);
+	CHECK(tl_write_regs(t, &regs) == -EROFS && strstr(t->err, "leave replay"),
+	      "a register write during replay is refused: %s", t->err);
+	CHECK(tl_write_virt(t, y->journal_pool, &v, sizeof(v)) == -EROFS, "a memory write too");
+	CHECK(tl_watch_insert(t, y->journal_pool, 8, TL_WATCH_READ) == -EOPNOTSUPP &&
+	      strstr(t->err, "watchpoints"), "a read watchpoint is refused: %s", t->err);
+	printf("refused: %s\n", t->err);
+
+	tl_interrupt(t);
+	CHECK(tl_goto(t, (struct tl_pos){ t->end_sync, 0 }) == -EINTR, "interrupted goto");
+	CHECK(tl_where(t, &p) == 0 && p.n == 0 && p.sync <= t->end_sync, "placed after it: %s",
+	      t->err);
+
+	CHECK(tl_goto(t, mid) == 0 && tl_go_live(t) == 0 && t->live, "go live: %s", t->err);
+	regs.rax = 0xfeedface;
+	CHECK(tl_write_regs(t, &regs) == 0 && machine_regs(&t->s->m)->rax == 0xfeedface,
+	      "a register write when live");
+	CHECK(tl_write_virt(t, y->journal_pool, &v, sizeof(v)) == sizeof(v) &&
+	      tl_read_virt(t, y->journal_pool, &got, sizeof(got)) == sizeof(got) && got == v,
+	      "a memory write when live");
+	CHECK(tl_continue(t, false, &st) == 0 && st.why == TL_STOP_END, "live to the end: %s",
+	      t->err);
+	CHECK(tl_goto(t, mid) == 0 && !t->live && t_hash(t) == h,
+	      "a goto back in the recording is the recording's state again");
+	printf("live excursion from %llu:0 to the guest's end and back\n",
+	       (unsigned long long)mid.sync);
+}
+
 static int t_open(struct t_replay *r, struct timeline *t, const struct t_env *e)
 {
 	if (t_session_open(r, e) < 0)
@@ -296,6 +387,7 @@ int main(int argc, char **argv)
 	struct t_env e;
 	struct t_syms syms;
 	struct t_bp_pass bp;
+	uint64_t progress[3] = { 0 };
 	int rc;
 
 	if (argc < 3) {
@@ -310,12 +402,20 @@ int main(int argc, char **argv)
 	e.devnull = tmpfile();
 	if (!e.devnull || t_record(&e) < 0 || t_open(&r1, &straight, &e) < 0 || t_open(&r2, &engine, &e) < 0)
 		return 1;
+	/* The straight pass's gotos are long replays forward: they report. */
+	straight.progress = t_progress;
+	straight.progress_ctx = progress;
 	t_straight(&straight, &seed);
+	CHECK(progress[0] > 0 && progress[1] == progress[2], "progress: %llu reports, last %llu of %llu",
+	      (unsigned long long)progress[0], (unsigned long long)progress[1],
+	      (unsigned long long)progress[2]);
 	t_random(&engine, nops, &seed);
 	syms = t_symbols(argv[2]);
 	t_breakpoints(&engine, syms.list_insert, 0, &bp);
 	t_breakpoints(&engine, syms.list_insert, syms.journal_pool, &bp);
 	t_watch_hunt(&engine, &syms, e.devnull);
+	t_lazy(&engine, syms.list_insert, &bp);
+	t_refuse_and_live(&engine, &syms);
 	tl_close(&straight);
 	tl_close(&engine);
 	t_replay_close(&r1);
