@@ -421,6 +421,45 @@ static int tl_scan_stretch(struct timeline *t, struct tl_pos hi, struct tl_hit *
 	return r < 0 ? r : 0;
 }
 
+/* Counts hit H (whose k counts from wherever its scan began) from the
+ * start of its stretch instead. */
+static void tl_recount(struct timeline *t, struct tl_hit *h, struct tl_count *c)
+{
+	int i = h->watch ? -1 : tl_bp_index(t, h->addr);
+
+	h->k = h->watch ? ++c->watch : ++c->bp[i];
+}
+
+/* The position A (one arrival, from the start of stretch S) and the hits
+ * before it in that stretch, found by free runs from (S, 0), where the
+ * machine stands: no single steps.  The last such hit goes in *HIT. */
+static int tl_scan_upto(struct timeline *t, sync_seq s, const struct tl_arrival *a,
+			struct tl_hit *hit)
+{
+	struct tl_count c = { .sync = s };
+	struct tl_hit next;
+	uint64_t k = a->k;
+	int r;
+
+	if (tl_at(t, a->addr) && --k == 0)
+		return 0;
+	for (unsigned i = 0; i < t->nbp; i++)
+		if (tl_at(t, t->bp[i])) /* a hit at (S, 0) itself: the scan steps past it */
+			*hit = (struct tl_hit){ true, false, s, ++c.bp[i], t->bp[i], 0, 0, 0 };
+	while (k) {
+		if ((r = tl_scan(t, s + 1, true, &next)) < 0)
+			return r;
+		if (!next.found || next.sync != s)
+			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
+				       (unsigned long long)s);
+		if (!next.watch && next.addr == a->addr && --k == 0)
+			break;
+		tl_recount(t, &next, &c);
+		*hit = next;
+	}
+	return 0;
+}
+
 /* Backward: scans checkpoint intervals from the latest one before the
  * current position back to the start, keeping the last hit.  A watch hit
  * is placed right before the writing instruction, as a debugger running
@@ -429,9 +468,17 @@ static int tl_continue_back(struct timeline *t, struct tl_stop *stop)
 {
 	struct tl_hit hit;
 	struct tl_pos hi = t->pos, before;
-	struct tl_arrival a;
+	struct tl_arrival a, upto = t->lazy.a[0];
+	/* A stop one arrival into its stretch: the hits before it are found
+	 * by free runs.  Any other position is placed, then stepped through. */
+	bool free_run = hi.n == TL_N_UNKNOWN && t->lazy.n == 1 && t->lazy.from == 0 &&
+			!upto.skip && !upto.extra;
 	sync_seq at, total = hi.sync;
 	int r;
+
+	if (!free_run && (r = tl_resolve(t)) < 0)
+		return r;
+	hi = t->pos;
 
 	while (hi.sync || hi.n) {
 		sync_seq below = hi.n ? hi.sync : hi.sync - 1;
@@ -447,8 +494,13 @@ static int tl_continue_back(struct timeline *t, struct tl_stop *stop)
 			*stop = (struct tl_stop){ .why = TL_STOP_INTERRUPTED, .pos = t->pos };
 			return 0;
 		}
-		if (hi.n && (r = tl_scan_stretch(t, hi, &hit)) < 0)
+		if (free_run)
+			r = tl_scan_upto(t, hi.sync, &upto, &hit);
+		else if (hi.n)
+			r = tl_scan_stretch(t, hi, &hit);
+		if (r < 0)
 			return r;
+		free_run = false;
 		if (hit.found && !hit.watch) {
 			r = tl_reach(t, &hit);
 		} else if (hit.found) {
@@ -479,8 +531,6 @@ int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
 	if (!reverse)
 		return tl_continue_fwd(t, stop);
 	if (t->live && (r = tl_goto_exact(t, t->live_at)) < 0)
-		return r;
-	if ((r = tl_resolve(t)) < 0)
 		return r;
 	return tl_continue_back(t, stop);
 }
