@@ -95,6 +95,13 @@ static int tl_on_exit(void *ctx, struct vmm_exit *x)
 		return 0;
 	}
 	if (x->kind == VMM_EXIT_WATCH) {
+		/* A single step over a write to a write-protected page ends
+		 * here: kvm_pvm loses the step's trap when it completes the
+		 * write, and runs on (tl_step_tf completes it instead). */
+		if (t->stepping) {
+			t->step_wrote = true;
+			machine_stop(&t->s->m, MACHINE_STOP_TRAP, "write during a step");
+		}
 		for (unsigned i = 0; i < t->nwatch; i++) {
 			const struct tl_watch *w = &t->watch[i];
 
@@ -105,7 +112,7 @@ static int tl_on_exit(void *ctx, struct vmm_exit *x)
 			t->watch_old = x->old;
 			t->watch_new = x->data;
 			t->watch_size = x->size;
-			if (t->stop_on_watch)
+			if (t->stop_on_watch && !t->stepping)
 				machine_stop(&t->s->m, MACHINE_STOP_TRAP, "watched write");
 			break;
 		}

@@ -132,6 +132,8 @@ struct timeline {
 	bool trapped;
 	uint64_t trap_pc;
 	bool stop_on_watch;       /* a watched write stops the run (scans) */
+	bool stepping;            /* a single step runs */
+	bool step_wrote;          /* ... and stopped inside a write to a watched page */
 	uint64_t watch_hits;      /* watched writes seen, ever */
 	uint64_t watch_addr, watch_old, watch_new; /* the last one */
 	unsigned watch_size;

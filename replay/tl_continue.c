@@ -421,6 +421,33 @@ static int tl_scan_stretch(struct timeline *t, struct tl_pos hi, struct tl_hit *
 	return r < 0 ? r : 0;
 }
 
+/* A backward scan of one checkpoint interval stops this often (in sync
+ * points) to take a checkpoint, so that reaching the last hit it found
+ * afterwards replays at most this much (~10 ms here), for the cost of a
+ * take (~0.5 ms) per piece. */
+#define TL_SCAN_PIECE 512
+
+/* Scans from here to the end of sync point LIMIT, keeping the last hit. */
+static int tl_scan_back(struct timeline *t, sync_seq limit, struct tl_hit *hit)
+{
+	struct machine *m = &t->s->m;
+	struct tl_hit h;
+	int r;
+
+	hit->found = false;
+	do {
+		sync_seq lim = m->sync + TL_SCAN_PIECE < limit ? m->sync + TL_SCAN_PIECE : limit;
+
+		if ((r = ckpt_take(&t->ck, t->s)) < 0 && r != -EBUSY)
+			return r;
+		if ((r = tl_scan(t, lim, false, &h)) < 0)
+			return r;
+		if (h.found)
+			*hit = h;
+	} while (r == TL_RUN_SYNC && m->sync < limit);
+	return r;
+}
+
 /* Counts hit H (whose k counts from wherever its scan began) from the
  * start of its stretch instead. */
 static void tl_recount(struct timeline *t, struct tl_hit *h, struct tl_count *c)
@@ -487,7 +514,7 @@ static int tl_continue_back(struct timeline *t, struct tl_stop *stop)
 			return tl_fail(t, r, "no checkpoint before sync point %llu",
 				       (unsigned long long)below);
 		t->pos = (struct tl_pos){ at, 0 };
-		if ((r = tl_scan(t, hi.sync, false, &hit)) < 0)
+		if ((r = tl_scan_back(t, hi.sync, &hit)) < 0)
 			return r;
 		if (r == TL_RUN_INTERRUPTED) {
 			tl_interrupted(t);

@@ -78,7 +78,12 @@ static int tl_step_tf(struct timeline *t, const struct tl_cpu *c, sync_seq limit
 
 	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, NULL, 0)) < 0)
 		return tl_fail(t, r, "cannot single-step: %s", strerror(-r));
+	t->stepping = true;
+	t->step_wrote = false;
 	r = tl_run(t, limit);
+	t->stepping = false;
+	if (r == TL_RUN_TRAP && t->step_wrote && (r = snap_flush(&t->ck.snap)) == 0)
+		r = TL_RUN_TRAP; /* the write completed: the step is done */
 	machine_set_debug(m, 0, NULL, 0);
 	if (r == TL_RUN_TRAP && pushf) {
 		/* PUSHF changes neither the mode nor the page tables. */

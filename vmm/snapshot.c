@@ -217,6 +217,10 @@ int snap_flush(struct snap_ctx *c)
 	run->immediate_exit = was;
 	if (r == -EINTR || r == -EAGAIN)
 		return 0;
+	/* Under a debugger's single step, completing the instruction may end
+	 * in the step's debug exit, still without entering the guest. */
+	if (r == 0 && run->exit_reason == KVM_EXIT_DEBUG)
+		return 0;
 	return r < 0 ? r : -EPROTO; /* it ran the guest: a broken promise */
 }
 

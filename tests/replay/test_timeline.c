@@ -197,7 +197,7 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 	char out[4096] = "";
 	const char *link;
 	unsigned p = 0, n = 0;
-	uint64_t addr;
+	uint64_t addr, rip, v = 0;
 	struct tl_stop st;
 
 	CHECK(tl_goto(t, (struct tl_pos){ t->end_sync, 0 }) == 0, "to the end: %s", t->err);
@@ -220,7 +220,18 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 	      "the culprit store is in list_insert");
 	CHECK(st.new_val == y->journal_pool + (uint64_t)n * T_RECORD_SIZE,
 	      "it stored the pointer the panic names");
+	/* Positions do not depend on watchpoints: without it, the same
+	 * position is the same instruction, and that instruction is the
+	 * store (one step writes the new value). */
+	rip = rr_rip(t->s);
 	tl_watch_remove(t, addr, 8, TL_WATCH_WRITE);
+	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0 && tl_goto(t, st.pos) == 0, "%s", t->err);
+	CHECK(rr_rip(t->s) == rip, "without the watch, %llu:%llu is at %#" PRIx64 ", not %#" PRIx64,
+	      (unsigned long long)st.pos.sync, (unsigned long long)st.pos.n, rr_rip(t->s), rip);
+	CHECK(tl_read_virt(t, addr, &v, 8) == 8 && v == st.old_val, "the old value before it");
+	v = st.new_val;
+	CHECK(tl_step(t, false, &st) == 0 && tl_read_virt(t, addr, &st.new_val, 8) == 8 &&
+	      st.new_val == v, "one step writes the new value");
 }
 
 /* What a breakpoint pass saw, for the next pass to match. */
