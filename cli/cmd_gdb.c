@@ -83,13 +83,14 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 	return 0;
 }
 
-static int cli_gdb_serve(struct timeline *t, const struct gdb_server_config *cfg)
+static int cli_gdb_serve(struct timeline *t, const char *trace_path,
+			 const struct gdb_server_config *cfg)
 {
 	static struct gdb_target g;
 	struct sigaction sa = { .sa_handler = cli_gdb_sigint };
 	int r;
 
-	gdb_target_init(&g, t);
+	gdb_target_init(&g, t, trace_path);
 	if ((r = gdb_server_open(&cli_gdb_srv, cfg, &g.ops)) < 0) {
 		fprintf(stderr, "rrvm: cannot start the GDB server: %s\n", strerror(-r));
 		return CLI_ERR_IO;
@@ -132,7 +133,7 @@ int cli_gdb_main(int argc, char **argv)
 			fprintf(stderr, "rrvm: %s\n", t.err);
 			status = CLI_ERR_KVM;
 		} else {
-			status = cli_gdb_serve(&t, &cfg);
+			status = cli_gdb_serve(&t, o.trace, &cfg);
 		}
 		tl_close(&t);
 		rr_session_free(&s);
