@@ -17,14 +17,19 @@
    (data breakpoints never fire here), reads of unmapped addresses.
 6. `monitor` when/checkpoint/info trace/goto, a Z1 stop as hwbreak, the
    replaylog begin stop reason.
+7. malformed input straight into `rrvm gdb --stdio` (garbage, a bad
+   checksum, an oversized and a truncated packet, an unknown one) gets
+   '-', an error or the empty reply, and the stub keeps answering.
 Prints 'N passed, M failed'; 77 skips without gdb or /dev/kvm.
 """
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from kvmcheck import kvm_status
 
@@ -144,6 +149,44 @@ def monitor_and_stops(trace):
     check("usage: monitor goto SYNC[:N]" in out, "monitor goto with a bad position", out)
 
 
+def frame(payload):
+    return b"$" + payload + b"#%02x" % (sum(payload) % 256)
+
+
+def malformed(trace):
+    p = subprocess.Popen([rrvm, "gdb", "--stdio", trace], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    got = b""
+
+    def exchange(data, want):
+        nonlocal got
+        p.stdin.write(data)
+        p.stdin.flush()
+        deadline = time.monotonic() + 30
+        while want not in got and time.monotonic() < deadline:
+            if select.select([p.stdout], [], [], 1)[0]:
+                got += os.read(p.stdout.fileno(), 65536)
+        ok = want in got
+        got = b""
+        return ok
+
+    try:
+        check(exchange(b"junk\x00\xff\r\n" + frame(b"qC"), b"+$QC1#c5"),
+              "garbage before a packet is skipped")
+        check(exchange(b"$qC#00", b"-"), "a bad checksum is nacked")
+        check(exchange(frame(b"m" * 20000), b"+$E90#"), "an oversized packet gets E90 (EMSGSIZE)")
+        check(exchange(b"$m100000,4" + frame(b"g"), b"+$"), "a truncated packet is dropped")
+        check(exchange(frame(b"vBogusPacket"), b"+$#00"), "an unknown packet gets the empty reply")
+        check(exchange(frame(b"m10000c,1"), b"+$fa#"), "the stub still reads memory (_start: cli)")
+        p.stdin.write(frame(b"k"))
+        p.stdin.close()
+        check(p.wait(timeout=30) == 0, "k ends rrvm gdb --stdio with status 0")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def main():
     if not shutil.which("gdb"):
         print("SKIP: no gdb")
@@ -164,6 +207,7 @@ def main():
         whens = re.findall(r"^position (\d+:\d+)", out, re.M)
         check(len(whens) == 3 and whens[0] == whens[2] and whens[1] != whens[0],
               f"reverse-continue returns to the first hit: {whens}", out)
+        malformed(trace)
         registers(trace)
         patched_site(trace)
         refusals(trace)
