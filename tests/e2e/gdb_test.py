@@ -218,6 +218,8 @@ def main():
         else:
             out = gdb(trace, "continue", f"watch -l journal_pool[{m.group(1)}].next",
                       "reverse-continue", "bt 3")
+            check(re.search(r"^No more reverse-execution history\.\n0x[0-9a-f]+ in outb ", out,
+                            re.M), "continue stops at the end of the recording (replaylog)", out)
             check(re.search(r"Hardware watchpoint 1: -location journal_pool", out) and
                   re.search(r"^Old value = ", out, re.M), "the watchpoint triggered", out)
             check(re.search(r"#0 .* in list_insert .*\n#1 .* in journal_append ", out),
