@@ -15,7 +15,6 @@ Prints 'N passed, M failed'; 77 skips without gdb or /dev/kvm.
 """
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,30 +22,10 @@ import sys
 import tempfile
 import time
 
-from kvmcheck import kvm_status
+from gdb_util import check, free_port, skip_status, summary
 
 rrvm, spin = sys.argv[1:3]
-passed = failed = 0
 RECORD_SECONDS = 4.0  # replays in about as long here; the interrupt comes at 1.5 s
-
-
-def check(cond, what, out=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-        print(out[-3000:])
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def record(trace):
@@ -148,10 +127,7 @@ def listen_warning(trace, d):
 
 
 def main():
-    if not shutil.which("gdb"):
-        print("SKIP: no gdb")
-        return 77
-    if (status := kvm_status()) is not None:
+    if (status := skip_status()) is not None:
         return status
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "spin.trace")
@@ -160,8 +136,7 @@ def main():
             return 1
         interrupt_and_reconnect(trace, d)
         listen_warning(trace, d)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

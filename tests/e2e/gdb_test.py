@@ -25,26 +25,14 @@ Prints 'N passed, M failed'; 77 skips without gdb or /dev/kvm.
 import os
 import re
 import select
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-from kvmcheck import kvm_status
+from gdb_util import check, skip_status, summary
 
 rrvm, elf, elf64 = sys.argv[1:4]
-passed = failed = 0
-
-
-def check(cond, what, out=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-        print(out[-3000:])
 
 
 def gdb(trace, *cmds):
@@ -188,10 +176,7 @@ def malformed(trace):
 
 
 def main():
-    if not shutil.which("gdb"):
-        print("SKIP: no gdb")
-        return 77
-    if (status := kvm_status()) is not None:
+    if (status := skip_status()) is not None:
         return status
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "race.trace")
@@ -224,8 +209,7 @@ def main():
                   re.search(r"^Old value = ", out, re.M), "the watchpoint triggered", out)
             check(re.search(r"#0 .* in list_insert .*\n#1 .* in journal_append ", out),
                   "reverse-continue stops in list_insert called from journal_append", out)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
