@@ -5,6 +5,8 @@
 #ifndef RRVM_CLI_CLI_H
 #define RRVM_CLI_CLI_H
 
+#include <stdio.h>
+
 /* Exit statuses shared by every subcommand.  rrvm's own statuses are even so
  * that they never collide with a guest's isa-debug-exit status, which is
  * (value << 1) | 1 and therefore odd, exactly as under QEMU. */
@@ -37,5 +39,11 @@ int cli_replay_main(int argc, char **argv);
 int cli_gdb_main(int argc, char **argv);
 int cli_info_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
+
+/* What `rrvm info PATH` prints, to OUT (also `monitor info trace` in
+ * `rrvm gdb`).  Opens a reader of its own, so a trace being replayed is
+ * never disturbed; reads and checks every chunk.  CLI_OK when the trace is
+ * complete, CLI_ERR_TRACE when not (or unreadable: one line on ERR). */
+int cli_info_print(FILE *out, FILE *err, const char *path);
 
 #endif

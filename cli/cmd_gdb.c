@@ -17,7 +17,9 @@ static const char cli_gdb_help[] =
 	"  gdb KERNEL.elf64 -ex 'target remote :1234'      (default, TCP)\n"
 	"  gdb KERNEL.elf64 -ex 'target remote | rrvm gdb --stdio TRACE'\n"
 	"then break, continue, stepi, watch, reverse-stepi, reverse-continue,\n"
-	"monitor when, monitor goto SYNC[:N].\n"
+	"and monitor when | checkpoint | goto SYNC[:N] | info trace | help.\n"
+	"Register and memory writes and read/access watchpoints are refused\n"
+	"(the reason is printed here); see docs/debugging.md.\n"
 	"\n"
 	"options:\n"
 	"      --port N        TCP port on 127.0.0.1 (default 1234)\n"
@@ -83,13 +85,14 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 	return 0;
 }
 
-static int cli_gdb_serve(struct timeline *t, const struct gdb_server_config *cfg)
+static int cli_gdb_serve(struct timeline *t, const char *trace_path,
+			 const struct gdb_server_config *cfg)
 {
 	static struct gdb_target g;
 	struct sigaction sa = { .sa_handler = cli_gdb_sigint };
 	int r;
 
-	gdb_target_init(&g, t);
+	gdb_target_init(&g, t, trace_path);
 	if ((r = gdb_server_open(&cli_gdb_srv, cfg, &g.ops)) < 0) {
 		fprintf(stderr, "rrvm: cannot start the GDB server: %s\n", strerror(-r));
 		return CLI_ERR_IO;
@@ -132,7 +135,7 @@ int cli_gdb_main(int argc, char **argv)
 			fprintf(stderr, "rrvm: %s\n", t.err);
 			status = CLI_ERR_KVM;
 		} else {
-			status = cli_gdb_serve(&t, &cfg);
+			status = cli_gdb_serve(&t, o.trace, &cfg);
 		}
 		tl_close(&t);
 		rr_session_free(&s);

@@ -66,18 +66,18 @@ static void human_bytes(char *buf, size_t cap, uint64_t n)
 	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-static int open_trace(const char *path, struct trace_reader **r)
+static int open_trace(const char *path, struct trace_reader **r, FILE *errf)
 {
 	struct trace_error err;
 
 	if (trace_reader_open(r, path, &err)) {
-		fprintf(stderr, "rrvm: %s\n", err.msg);
+		fprintf(errf, "rrvm: %s\n", err.msg);
 		return CLI_ERR_TRACE;
 	}
 	return CLI_OK;
 }
 
-static void info_header(const char *path, const struct trace_header *h)
+static void info_header(FILE *f, const char *path, const struct trace_header *h)
 {
 	char when[64] = "unknown", mem[32];
 	time_t t = (time_t)(h->start_unix_ns / 1000000000u);
@@ -86,32 +86,32 @@ static void info_header(const char *path, const struct trace_header *h)
 	if (h->start_unix_ns && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	human_bytes(mem, sizeof(mem), h->guest_mem_bytes);
-	printf("trace:        %s\n", path);
-	printf("format:       %u.%u, recorded by rrvm ", h->format_major, h->format_minor);
-	put_safe(stdout, h->rrvm_version, 0);
-	printf("\nrecorded:     %s\n", when);
-	printf("guest memory: %s (%" PRIu64 " bytes), initial image xxh64 %016" PRIx64 "\n",
+	fprintf(f, "trace:        %s\n", path);
+	fprintf(f, "format:       %u.%u, recorded by rrvm ", h->format_major, h->format_minor);
+	put_safe(f, h->rrvm_version, 0);
+	fprintf(f, "\nrecorded:     %s\n", when);
+	fprintf(f, "guest memory: %s (%" PRIu64 " bytes), initial image xxh64 %016" PRIx64 "\n",
 	       mem, h->guest_mem_bytes, h->initial_memory_xxh64);
 	for (uint32_t i = 0; i < h->nfiles; i++) {
-		printf("file:         ");
-		put_safe(stdout, h->files[i].path, 0);
-		printf(" (%" PRIu64 " bytes, xxh64 %016" PRIx64 ")\n", h->files[i].size_bytes,
+		fprintf(f, "file:         ");
+		put_safe(f, h->files[i].path, 0);
+		fprintf(f, " (%" PRIu64 " bytes, xxh64 %016" PRIx64 ")\n", h->files[i].size_bytes,
 		       h->files[i].xxh64);
 	}
-	printf("cmdline:      \"");
-	put_safe(stdout, h->cmdline, 0);
-	printf("\"\ncpuid:        %u entries\nirq policy:   ", h->ncpuid);
-	put_safe(stdout, h->irq_policy, 0);
-	printf("\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
+	fprintf(f, "cmdline:      \"");
+	put_safe(f, h->cmdline, 0);
+	fprintf(f, "\"\ncpuid:        %u entries\nirq policy:   ", h->ncpuid);
+	put_safe(f, h->irq_policy, 0);
+	fprintf(f, "\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
 	       h->tsc_khz);
-	printf("\nhost probe:  ");
+	fprintf(f, "\nhost probe:  ");
 	for (uint32_t i = 0; i < h->nhost_probe; i++) {
-		putchar(' ');
-		put_safe(stdout, h->host_probe[i].key, 0);
-		putchar('=');
-		put_safe(stdout, h->host_probe[i].value, 0);
+		fputc(' ', f);
+		put_safe(f, h->host_probe[i].key, 0);
+		fputc('=', f);
+		put_safe(f, h->host_probe[i].value, 0);
 	}
-	putchar('\n');
+	fputc('\n', f);
 }
 
 /* Latest guest virtual time known from the last chunk's clocks and
@@ -138,56 +138,56 @@ static int last_vclock(struct trace_reader *r, const struct trace_info *inf, vcl
 	return found;
 }
 
-static void info_body(struct trace_reader *r, const struct trace_info *inf,
+static void info_body(FILE *f, struct trace_reader *r, const struct trace_info *inf,
 		      const struct trace_end *e, int counted, const uint64_t *counts)
 {
 	char fsz[32];
 	vclock_ns vc;
 
 	if (e) {
-		printf("end:          %s status %d at rip 0x%" PRIx64 ", final state xxh64 %016" PRIx64,
+		fprintf(f, "end:          %s status %d at rip 0x%" PRIx64 ", final state xxh64 %016" PRIx64,
 		       trace_end_reason_name(e->reason), e->status, e->final_rip,
 		       e->final_state_hash);
 		if (e->message && *e->message) {
-			printf(" (");
-			put_safe(stdout, e->message, 0);
-			putchar(')');
+			fprintf(f, " (");
+			put_safe(f, e->message, 0);
+			fputc(')', f);
 		}
-		printf("\nduration:     %.3f s virtual, %.3f s host, %" PRIu64 " sync points\n",
+		fprintf(f, "\nduration:     %.3f s virtual, %.3f s host, %" PRIu64 " sync points\n",
 		       (double)e->duration / 1e9, (double)e->host_duration / 1e9, e->total_sync);
 	} else if (last_vclock(r, inf, &vc)) {
-		printf("duration:     at least %.3f s virtual (last checkpoint), %" PRIu64
+		fprintf(f, "duration:     at least %.3f s virtual (last checkpoint), %" PRIu64
 		       " sync points\n", (double)vc / 1e9, inf->nchunks ? inf->last_sync : 0);
 	} else {
-		printf("duration:     unknown (no end record, no checkpoint in the last chunk)\n");
+		fprintf(f, "duration:     unknown (no end record, no checkpoint in the last chunk)\n");
 	}
-	printf("events:       %" PRIu64, inf->events);
+	fprintf(f, "events:       %" PRIu64, inf->events);
 	if (counted) {
 		const char *sep = " (";
 		for (int k = 0; k < TRACE_EV__MAX; k++) {
 			if (!counts[k])
 				continue;
-			printf("%s%s %" PRIu64, sep, trace_event_kind_name((enum trace_event_kind)k),
+			fprintf(f, "%s%s %" PRIu64, sep, trace_event_kind_name((enum trace_event_kind)k),
 			       counts[k]);
 			sep = ", ";
 		}
 		if (strcmp(sep, " ("))
-			putchar(')');
+			fputc(')', f);
 	}
-	printf("\nchunks:       %u%s\n", inf->nchunks,
+	fprintf(f, "\nchunks:       %u%s\n", inf->nchunks,
 	       inf->has_index ? "" : " (index rebuilt by scanning)");
 	human_bytes(fsz, sizeof(fsz), inf->file_bytes);
-	printf("size:         %s (%" PRIu64 " bytes); events %" PRIu64 " bytes raw, %" PRIu64
+	fprintf(f, "size:         %s (%" PRIu64 " bytes); events %" PRIu64 " bytes raw, %" PRIu64
 	       " compressed",
 	       fsz, inf->file_bytes, inf->raw_bytes, inf->stored_bytes);
 	if (inf->stored_bytes)
-		printf(", ratio %.2f", (double)inf->raw_bytes / (double)inf->stored_bytes);
+		fprintf(f, ", ratio %.2f", (double)inf->raw_bytes / (double)inf->stored_bytes);
 	if (inf->events)
-		printf(", %.2f bytes/event", (double)inf->stored_bytes / (double)inf->events);
-	putchar('\n');
+		fprintf(f, ", %.2f bytes/event", (double)inf->stored_bytes / (double)inf->events);
+	fputc('\n', f);
 }
 
-static int info_status(const struct trace_reader *r, const struct trace_info *inf)
+static int info_status(FILE *f, const struct trace_reader *r, const struct trace_info *inf)
 {
 	int complete = inf->has_end && !inf->truncated && !inf->corrupt;
 	/* Chunks that read back whole. */
@@ -195,22 +195,40 @@ static int info_status(const struct trace_reader *r, const struct trace_info *in
 	struct trace_chunk_info c;
 
 	if (complete) {
-		printf("status:       complete\n");
+		fprintf(f, "status:       complete\n");
 		if (inf->damage[0])
-			printf("note:         %s\n", inf->damage);
+			fprintf(f, "note:         %s\n", inf->damage);
 	} else {
-		printf("status:       %s: %s\n", inf->corrupt ? "corrupt" : "truncated",
+		fprintf(f, "status:       %s: %s\n", inf->corrupt ? "corrupt" : "truncated",
 		       inf->damage[0] ? inf->damage : "no end record");
 	}
 	if (good == 0)
-		printf("replayable:   no events\n");
+		fprintf(f, "replayable:   no events\n");
 	else if (complete)
-		printf("replayable:   whole trace, sync points %" PRIu64 "..%" PRIu64 "\n",
+		fprintf(f, "replayable:   whole trace, sync points %" PRIu64 "..%" PRIu64 "\n",
 		       inf->first_sync, inf->last_sync);
 	else if (trace_reader_chunk(r, good - 1, &c) == 0)
-		printf("replayable:   up to sync point %" PRIu64 " (end of chunk %u)\n",
+		fprintf(f, "replayable:   up to sync point %" PRIu64 " (end of chunk %u)\n",
 		       c.last_sync, good - 1);
 	return complete ? CLI_OK : CLI_ERR_TRACE;
+}
+
+int cli_info_print(FILE *out, FILE *err, const char *path)
+{
+	struct trace_reader *r;
+	uint64_t counts[TRACE_EV__MAX];
+	int counted, ret = open_trace(path, &r, err);
+
+	if (ret)
+		return ret;
+	/* Verify first so that the status below tells the whole truth. */
+	(void)trace_reader_verify(r);
+	counted = trace_reader_count_kinds(r, counts) == 0;
+	info_header(out, path, trace_reader_header(r));
+	info_body(out, r, trace_reader_info(r), trace_reader_end(r), counted, counts);
+	ret = info_status(out, r, trace_reader_info(r));
+	trace_reader_close(r);
+	return ret;
 }
 
 int cli_info_main(int argc, char **argv)
@@ -219,9 +237,7 @@ int cli_info_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct trace_reader *r;
-	uint64_t counts[TRACE_EV__MAX];
-	int c, counted, ret;
+	int c, ret;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -236,16 +252,7 @@ int cli_info_main(int argc, char **argv)
 		fputs(info_usage, stderr);
 		return CLI_ERR_USAGE;
 	}
-	ret = open_trace(argv[optind], &r);
-	if (ret)
-		return ret;
-	/* Verify first so that the status below tells the whole truth. */
-	(void)trace_reader_verify(r);
-	counted = trace_reader_count_kinds(r, counts) == 0;
-	info_header(argv[optind], trace_reader_header(r));
-	info_body(r, trace_reader_info(r), trace_reader_end(r), counted, counts);
-	ret = info_status(r, trace_reader_info(r));
-	trace_reader_close(r);
+	ret = cli_info_print(stdout, stderr, argv[optind]);
 	if (fflush(stdout) || ferror(stdout))
 		return CLI_ERR_IO;
 	return ret;
@@ -385,7 +392,7 @@ int cli_dump_main(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? CLI_OK : ret;
-	ret = open_trace(argv[optind], &r);
+	ret = open_trace(argv[optind], &r, stderr);
 	if (ret)
 		return ret;
 	trace_reader_seek(r, o.from);

@@ -1,19 +1,40 @@
 /* The GDB stub's target, served by the time-travel engine: registers and
  * memory of the replayed guest at the current position, breakpoints and
- * write watchpoints, steps and continues in both directions.  Writes are
- * refused: the replay is read-only. */
+ * write watchpoints, steps and continues in both directions, and the
+ * `monitor` commands.  Writes go to the engine, which refuses them during
+ * replay (the recording would no longer describe the machine). */
 #include "cli/gdb_target.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "gdbstub/regs.h"
 #include "vmm/paging.h"
 
+/* An engine call's result for the stub: what went wrong goes to stderr
+ * too, since gdb itself only shows "Enn". */
+static int gt_check(struct gdb_target *g, long r)
+{
+	if (r >= 0)
+		return 0;
+	fprintf(stderr, "rrvm: %s\n", g->t->err[0] ? g->t->err : strerror((int)-r));
+	return (int)r;
+}
+
+/* Before each engine call whose t->err gt_check may print. */
+static struct timeline *gt_engine(struct gdb_target *g)
+{
+	g->t->err[0] = 0;
+	return g->t;
+}
+
 static unsigned gt_threads(void *ctx)
 {
+	(void)ctx;
 	return 1;
 }
 
@@ -25,32 +46,35 @@ static int gt_get_stop(void *ctx, struct gdb_stop *out)
 	return 0;
 }
 
-static uint64_t gt_seg(const struct kvm_segment *s)
+/* rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip eflags in gdb's numbering;
+ * NULL for the registers kvm_regs does not hold. */
+static __u64 *gt_gpr(struct kvm_regs *r, int regnum)
 {
-	return s->selector;
+	__u64 *gpr[] = { &r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi,
+			    &r->rbp, &r->rsp, &r->r8,  &r->r9,	&r->r10, &r->r11,
+			    &r->r12, &r->r13, &r->r14, &r->r15, &r->rip };
+
+	if (regnum >= GDB_REG_RAX && regnum <= GDB_REG_RIP)
+		return gpr[regnum - GDB_REG_RAX];
+	return regnum == GDB_REG_EFLAGS ? &r->rflags : NULL;
 }
 
 static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t len)
 {
 	struct gdb_target *g = ctx;
 	struct machine *m = &g->t->s->m;
-	const uint64_t *gpr;
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	uint64_t v;
+	__u64 *gpr;
 
 	if (vcpu_get_regs(&m->vcpu, &r) < 0 || vcpu_get_sregs(&m->vcpu, &s) < 0)
 		return -EIO;
-	/* rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip in gdb's order. */
-	gpr = (const uint64_t[]){ r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
-				  r.r8,	 r.r9,	r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip };
-	if (regnum >= GDB_REG_RAX && regnum <= GDB_REG_RIP)
-		v = gpr[regnum - GDB_REG_RAX];
-	else if (regnum == GDB_REG_EFLAGS)
-		v = r.rflags;
+	if ((gpr = gt_gpr(&r, regnum)))
+		v = *gpr;
 	else if (regnum >= GDB_REG_CS && regnum <= GDB_REG_GS)
-		v = gt_seg((const struct kvm_segment *[]){ &s.cs, &s.ss, &s.ds, &s.es, &s.fs,
-							   &s.gs }[regnum - GDB_REG_CS]);
+		v = (const struct kvm_segment *[]){ &s.cs, &s.ss, &s.ds, &s.es, &s.fs,
+						    &s.gs }[regnum - GDB_REG_CS]->selector;
 	else if (regnum == GDB_REG_FS_BASE || regnum == GDB_REG_GS_BASE)
 		v = regnum == GDB_REG_FS_BASE ? s.fs.base : s.gs.base;
 	else if (regnum >= GDB_REG_CR0 && regnum <= GDB_REG_EFER)
@@ -63,6 +87,26 @@ static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t le
 	return 0;
 }
 
+/* The engine decides (it refuses while replaying, with its reason).  Only
+ * the general registers are writable at all. */
+static int gt_write_reg(void *ctx, unsigned cpu, int regnum, const void *buf, size_t len)
+{
+	struct gdb_target *g = ctx;
+	struct kvm_regs r;
+	uint64_t v = 0;
+	__u64 *gpr;
+	int rc;
+
+	if (vcpu_get_regs(&g->t->s->m.vcpu, &r) < 0)
+		return -EIO;
+	if ((gpr = gt_gpr(&r, regnum))) {
+		memcpy(&v, buf, len < sizeof(v) ? len : sizeof(v));
+		*gpr = v;
+	}
+	rc = gt_check(g, tl_write_regs(gt_engine(g), &r));
+	return rc == 0 && !gpr ? -EINVAL : rc;
+}
+
 static long gt_read_mem(void *ctx, unsigned cpu, uint64_t addr, void *buf, size_t len)
 {
 	struct gdb_target *g = ctx;
@@ -70,59 +114,119 @@ static long gt_read_mem(void *ctx, unsigned cpu, uint64_t addr, void *buf, size_
 	return tl_read_virt(g->t, addr, buf, len);
 }
 
-static int gt_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+static int gt_write_mem(void *ctx, unsigned cpu, uint64_t addr, const void *buf, size_t len)
 {
 	struct gdb_target *g = ctx;
 
-	if (type == GDB_BP_SW || type == GDB_BP_HW)
-		return tl_break_insert(g->t, addr);
-	if (type == GDB_BP_WRITE) {
-		for (unsigned i = 0; i < g->t->nwatch; i++)
-			if (g->t->watch[i].lin == addr && g->t->watch[i].len == kind)
-				return 0;
-		return tl_watch_insert(g->t, addr, kind, TL_WATCH_WRITE);
+	return gt_check(g, tl_write_virt(gt_engine(g), addr, buf, len));
+}
+
+static struct gdb_target_bp *gt_bp_find(struct gdb_target *g, uint64_t addr)
+{
+	for (unsigned i = 0; i < g->nbp; i++)
+		if (g->bp[i].addr == addr)
+			return &g->bp[i];
+	return NULL;
+}
+
+/* Z2/Z3/Z4 in the engine's terms. */
+static enum tl_watch_kind gt_watch_kind(enum gdb_bp_type type)
+{
+	return type == GDB_BP_READ ? TL_WATCH_READ
+	       : type == GDB_BP_ACCESS ? TL_WATCH_ACCESS : TL_WATCH_WRITE;
+}
+
+static int gt_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+{
+	struct gdb_target *g = ctx;
+	struct gdb_target_bp *b = gt_bp_find(g, addr);
+	enum tl_watch_kind wk = gt_watch_kind(type);
+	int r;
+
+	if (type == GDB_BP_SW || type == GDB_BP_HW) {
+		if (!b) {
+			if ((r = gt_check(g, tl_break_insert(gt_engine(g), addr))) < 0)
+				return r;
+			b = &g->bp[g->nbp++];
+			*b = (struct gdb_target_bp){ .addr = addr };
+		}
+		b->kinds |= 1u << type;
+		return 0;
 	}
-	/* Data breakpoints never fire on kvm_pvm (rrvm doctor): refused. */
-	return -EOPNOTSUPP;
+	for (unsigned i = 0; i < g->t->nwatch; i++)
+		if (g->t->watch[i].lin == addr && g->t->watch[i].len == kind &&
+		    g->t->watch[i].kind == wk)
+			return 0; /* gdb inserts again after every stop */
+	/* Read and access watchpoints are refused where data breakpoints
+	 * never fire (kvm_pvm): -EOPNOTSUPP, and the reason on stderr. */
+	return gt_check(g, tl_watch_insert(gt_engine(g), addr, kind, wk));
 }
 
 static int gt_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
 {
 	struct gdb_target *g = ctx;
+	struct gdb_target_bp *b = gt_bp_find(g, addr);
 
 	/* gdb removes everything at each stop; one that is gone is fine. */
-	if (type == GDB_BP_SW || type == GDB_BP_HW)
+	if (type != GDB_BP_SW && type != GDB_BP_HW) {
+		tl_watch_remove(g->t, addr, kind, gt_watch_kind(type));
+		return 0;
+	}
+	if (b && !(b->kinds &= ~(1u << type))) {
 		tl_break_remove(g->t, addr);
-	else if (type == GDB_BP_WRITE)
-		tl_watch_remove(g->t, addr, kind, TL_WATCH_WRITE);
-	else
-		return -EOPNOTSUPP;
+		*b = g->bp[--g->nbp];
+	}
 	return 0;
+}
+
+/* Which of gdb's watchpoints a stop at data address ADDR belongs to. */
+static enum gdb_stop_reason gt_watch_reason(const struct timeline *t, uint64_t addr)
+{
+	for (unsigned i = 0; i < t->nwatch; i++)
+		if (addr >= t->watch[i].lin && addr - t->watch[i].lin < t->watch[i].len)
+			return t->watch[i].kind == TL_WATCH_READ ? GDB_STOP_RWATCH
+			       : t->watch[i].kind == TL_WATCH_ACCESS ? GDB_STOP_AWATCH
+								     : GDB_STOP_WATCH;
+	return GDB_STOP_WATCH;
+}
+
+static void gt_stop(struct gdb_target *g, const struct tl_stop *st, struct gdb_stop *stop)
+{
+	const struct gdb_target_bp *b;
+
+	*stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	if (st->why == TL_STOP_BREAKPOINT) {
+		/* A Z1-only address is a hardware breakpoint to gdb. */
+		b = gt_bp_find(g, st->addr);
+		stop->reason = b && b->kinds == 1u << GDB_BP_HW ? GDB_STOP_HWBREAK
+								 : GDB_STOP_SWBREAK;
+	} else if (st->why == TL_STOP_WATCH) {
+		stop->reason = gt_watch_reason(g->t, st->addr);
+		stop->addr = st->addr;
+	} else if (st->why == TL_STOP_START) {
+		stop->reason = GDB_STOP_REPLAY_BEGIN;
+	} else if (st->why == TL_STOP_END) {
+		stop->reason = GDB_STOP_REPLAY_END;
+	} else if (st->why == TL_STOP_INTERRUPTED) {
+		stop->signal = GDB_SIGINT;
+	}
+	g->last = *stop;
 }
 
 static int gt_resume(void *ctx, const struct gdb_resume_req *req, struct gdb_stop *stop)
 {
 	struct gdb_target *g = ctx;
-	struct tl_stop st;
-	int r = req->action == GDB_RESUME_STEP ? tl_step(g->t, req->reverse, &st)
-					       : tl_continue(g->t, req->reverse, &st);
+	struct timeline *t = gt_engine(g);
+	struct tl_stop st = { .why = TL_STOP_INTERRUPTED, .pos = t->pos };
+	int r = 0;
 
-	if (r < 0) {
-		fprintf(stderr, "rrvm: %s\n", g->t->err);
+	/* A Ctrl-C that came before the engine started. */
+	if (!req->interrupted || !atomic_load(req->interrupted))
+		r = req->action == GDB_RESUME_STEP ? tl_step(t, req->reverse, &st)
+						   : tl_continue(t, req->reverse, &st);
+	if ((r = gt_check(g, r)) < 0)
 		return r;
-	}
-	*stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
-	if (st.why == TL_STOP_BREAKPOINT)
-		stop->reason = GDB_STOP_SWBREAK;
-	else if (st.why == TL_STOP_WATCH)
-		*stop = (struct gdb_stop){ .reason = GDB_STOP_WATCH, .addr = st.addr };
-	else if (st.why == TL_STOP_START)
-		stop->reason = GDB_STOP_REPLAY_BEGIN;
-	else if (st.why == TL_STOP_END)
-		stop->reason = GDB_STOP_REPLAY_END;
-	else if (st.why == TL_STOP_INTERRUPTED)
-		stop->signal = GDB_SIGINT;
-	g->last = *stop;
+	gt_stop(g, &st, stop);
 	return 0;
 }
 
@@ -133,37 +237,147 @@ static void gt_interrupt(void *ctx)
 	tl_interrupt(g->t);
 }
 
-static int gt_monitor(void *ctx, const char *cmd, char *out, size_t len)
+/* ---- monitor commands ------------------------------------------------------ */
+
+/* One command's output: FILE writes into the qRcmd reply of ROOM bytes. */
+struct gt_mon {
+	struct gdb_target *g;
+	const char *arg;
+	FILE *f;
+	size_t room;
+};
+
+static void gt_mon_when(struct gt_mon *m)
 {
-	struct gdb_target *g = ctx;
+	struct timeline *t = gt_engine(m->g);
 	struct tl_pos p;
 	char pos[48];
 
-	if (!strncmp(cmd, "goto ", 5)) {
-		if (tl_pos_parse(cmd + 5, &p) < 0)
-			return snprintf(out, len, "usage: monitor goto SYNC[:N]\n"), 0;
-		if (tl_goto(g->t, p) < 0)
-			return snprintf(out, len, "%s\n", g->t->err), 0;
-	} else if (strcmp(cmd, "when")) {
-		snprintf(out, len, "rrvm monitor commands: when, goto SYNC[:N]\n");
-		return 0;
+	if (tl_where(t, &p) < 0) {
+		fprintf(m->f, "position unknown: %s\n", t->err);
+		return;
 	}
-	tl_pos_format(g->t->pos, pos, sizeof(pos));
-	snprintf(out, len, "position %s (sync point %llu of %llu)\n", pos,
-		 (unsigned long long)g->t->pos.sync, (unsigned long long)g->t->end_sync);
+	tl_pos_format(p, pos, sizeof(pos));
+	fprintf(m->f, "position %s (sync point %" PRIu64 " of %" PRIu64 ")\n", pos,
+		(uint64_t)p.sync, (uint64_t)t->end_sync);
+}
+
+static void gt_mon_goto(struct gt_mon *m)
+{
+	struct tl_pos p;
+
+	if (tl_pos_parse(m->arg, &p) < 0)
+		fprintf(m->f, "usage: monitor goto SYNC[:N]\n");
+	else if (tl_goto(gt_engine(m->g), p) < 0)
+		fprintf(m->f, "%s\n", m->g->t->err);
+	else
+		gt_mon_when(m);
+}
+
+static double gt_mib(uint64_t bytes)
+{
+	return (double)bytes / (1024.0 * 1024.0);
+}
+
+/* Room kept for the list's last line: the list ends early, with a count,
+ * rather than be cut off by fmemopen. */
+#define GT_MON_LIST_SLACK 96
+
+static void gt_mon_checkpoint(struct gt_mon *m)
+{
+	const struct timeline *t = m->g->t;
+	const struct ckpt_store *ck = &t->ck;
+	const struct ckpt_stats *s = &ck->st;
+	sync_seq near = 0;
+	bool cut = false;
+
+	fprintf(m->f, "%u checkpoints, %.1f MiB (peak %.1f MiB, budget %.1f MiB); "
+		"%" PRIu64 " taken, %" PRIu64 " restored, %" PRIu64 " evicted\n",
+		ck->n, gt_mib(s->bytes), gt_mib(s->peak_bytes), gt_mib(ck->opts.budget_bytes),
+		s->takes, s->restores, s->evictions);
+	fprintf(m->f, "at sync points:");
+	for (unsigned i = 0; i < ck->n; i++) {
+		sync_seq at = ckpt_sync_at(ck, i);
+
+		if (at <= t->pos.sync)
+			near = at;
+		if (!cut && (size_t)ftell(m->f) + GT_MON_LIST_SLACK > m->room) {
+			fprintf(m->f, " ... (%u more)", ck->n - i);
+			cut = true;
+		}
+		if (!cut)
+			fprintf(m->f, " %" PRIu64, (uint64_t)at);
+	}
+	fprintf(m->f, "\nnearest at or before the current sync point %" PRIu64 ": %" PRIu64 "\n",
+		(uint64_t)t->pos.sync, (uint64_t)near);
+}
+
+static void gt_mon_info_trace(struct gt_mon *m)
+{
+	cli_info_print(m->f, m->f, m->g->trace_path);
+}
+
+static void gt_mon_help(struct gt_mon *m);
+
+struct gt_monitor_cmd {
+	const char *name; /* with a trailing space when it takes an argument */
+	void (*fn)(struct gt_mon *m);
+	const char *help;
+};
+
+static const struct gt_monitor_cmd gt_monitor_cmds[] = {
+	{ "when", gt_mon_when, "the current position S:N and its sync point" },
+	{ "goto ", gt_mon_goto, "SYNC[:N]: go there (then: maint flush register-cache)" },
+	{ "checkpoint", gt_mon_checkpoint, "the checkpoints held and what they cost" },
+	{ "info trace", gt_mon_info_trace, "what `rrvm info TRACE` prints" },
+	{ "help", gt_mon_help, "this list" }, /* last: also for unknown commands */
+};
+
+#define GT_MONITOR_NCMDS (sizeof(gt_monitor_cmds) / sizeof(gt_monitor_cmds[0]))
+
+static void gt_mon_help(struct gt_mon *m)
+{
+	fprintf(m->f, "rrvm monitor commands:\n");
+	for (size_t i = 0; i < GT_MONITOR_NCMDS; i++)
+		fprintf(m->f, "  %-11s %s\n", gt_monitor_cmds[i].name, gt_monitor_cmds[i].help);
+}
+
+static int gt_monitor(void *ctx, const char *cmd, char *out, size_t len)
+{
+	struct gt_mon m = { .g = ctx, .arg = "", .f = fmemopen(out, len, "w"), .room = len };
+	const struct gt_monitor_cmd *c = &gt_monitor_cmds[GT_MONITOR_NCMDS - 1];
+
+	if (!m.f)
+		return -errno;
+	for (size_t i = 0; i < GT_MONITOR_NCMDS; i++) {
+		const char *name = gt_monitor_cmds[i].name;
+		size_t n = strlen(name);
+
+		if (name[n - 1] == ' ' ? !strncmp(cmd, name, n) : !strcmp(cmd, name)) {
+			c = &gt_monitor_cmds[i];
+			m.arg = cmd + n;
+			break;
+		}
+	}
+	if (c == &gt_monitor_cmds[GT_MONITOR_NCMDS - 1] && strcmp(cmd, "help"))
+		fprintf(m.f, "unknown command '%s'\n", cmd);
+	c->fn(&m);
+	fclose(m.f);
 	return 0;
 }
 
-void gdb_target_init(struct gdb_target *g, struct timeline *t)
+void gdb_target_init(struct gdb_target *g, struct timeline *t, const char *trace_path)
 {
-	g->t = t;
+	*g = (struct gdb_target){ .t = t, .trace_path = trace_path };
 	g->last = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
 	g->ops = (struct gdb_target_ops){
 		.ctx = g,
 		.thread_count = gt_threads,
 		.get_stop = gt_get_stop,
 		.read_reg = gt_read_reg,
+		.write_reg = gt_write_reg,
 		.read_mem = gt_read_mem,
+		.write_mem = gt_write_mem,
 		.insert_bp = gt_insert,
 		.remove_bp = gt_remove,
 		.resume = gt_resume,

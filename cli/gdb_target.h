@@ -6,12 +6,25 @@
 #include "gdbstub/target.h"
 #include "replay/timeline.h"
 
+/* A breakpoint address as gdb set it: Z0, Z1 or both (the engine keeps one
+ * breakpoint per address and does not know which packet asked). */
+struct gdb_target_bp {
+	uint64_t addr;
+	unsigned kinds; /* bit GDB_BP_SW, bit GDB_BP_HW */
+};
+
 struct gdb_target {
 	struct timeline *t;
+	const char *trace_path; /* for `monitor info trace` */
 	struct gdb_stop last;
+	struct gdb_target_bp bp[TL_MAX_BREAKPOINTS];
+	unsigned nbp;
 	struct gdb_target_ops ops;
 };
 
-void gdb_target_init(struct gdb_target *g, struct timeline *t);
+/* Errors the engine explains (t->err) are also printed on stderr as one
+ * "rrvm: ..." line, which gdb shows when it runs rrvm through `target
+ * remote | rrvm gdb --stdio`: the protocol itself carries only "Enn". */
+void gdb_target_init(struct gdb_target *g, struct timeline *t, const char *trace_path);
 
 #endif

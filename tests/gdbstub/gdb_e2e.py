@@ -13,10 +13,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from gdb_util import free_port  # noqa: E402
 
 GDB = shutil.which("gdb")
 
@@ -101,14 +103,6 @@ def stdio_session(server):
         r"^position 4 of 64",
         r"^No more reverse-execution history\.",  # replaylog:end forwards
     ], "stdio")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def tcp_interrupt(server):
