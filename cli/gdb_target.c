@@ -274,6 +274,22 @@ static void gt_mon_goto(struct gt_mon *m)
 		gt_mon_when(m);
 }
 
+static void gt_mon_leave(struct gt_mon *m)
+{
+	struct timeline *t = gt_engine(m->g);
+	char pos[48];
+
+	if (tl_go_live(t) < 0) {
+		fprintf(m->f, "%s\n", t->err);
+		return;
+	}
+	tl_pos_format(t->live_at, pos, sizeof(pos));
+	fprintf(m->f, "left replay at %s: the machine runs live from here (host time, no "
+		"trace) and takes register and memory writes; nothing is deterministic any "
+		"more.  A reverse step or continue, or monitor goto, returns to the "
+		"recording.\n", pos);
+}
+
 static double gt_mib(uint64_t bytes)
 {
 	return (double)bytes / (1024.0 * 1024.0);
@@ -330,6 +346,7 @@ static const struct gt_monitor_cmd gt_monitor_cmds[] = {
 	{ "goto ", gt_mon_goto, "SYNC[:N]: go there (then: maint flush register-cache)" },
 	{ "checkpoint", gt_mon_checkpoint, "the checkpoints held and what they cost" },
 	{ "info trace", gt_mon_info_trace, "what `rrvm info TRACE` prints" },
+	{ "leave-replay", gt_mon_leave, "run live from here: writes allowed, no determinism" },
 	{ "help", gt_mon_help, "this list" }, /* last: also for unknown commands */
 };
 

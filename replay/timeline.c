@@ -140,6 +140,11 @@ int tl_run(struct timeline *t, sync_seq limit)
 	r = machine_run(m, &t->hooks);
 	m->stop_after_sync = 0;
 	m->stop_requested = 0;
+	/* Registers the last exit changed (a TSC trap's result, a patched
+	 * HLT's RIP put back on it) reach KVM now, so that whoever reads the
+	 * stopped machine (KVM_GET_REGS) sees them. */
+	if (machine_regs_flush(m) < 0)
+		return tl_fail(t, -EIO, "cannot set the vCPU's registers");
 	switch (r->why) {
 	case MACHINE_STOP_SYNC_LIMIT:
 		return TL_RUN_SYNC;
@@ -394,7 +399,7 @@ int tl_write_regs(struct timeline *t, const struct kvm_regs *regs)
 		return tl_refuse_write(t);
 	*machine_regs(m) = *regs;
 	machine_regs_changed(m);
-	return 0;
+	return machine_regs_flush(m);
 }
 
 long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len)

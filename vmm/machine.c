@@ -492,6 +492,17 @@ void machine_regs_changed(struct machine *m)
 	m->vcpu.run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }
 
+int machine_regs_flush(struct machine *m)
+{
+	int r;
+
+	if (!(m->vcpu.run->kvm_dirty_regs & KVM_SYNC_X86_REGS))
+		return 0;
+	if ((r = vcpu_set_regs(&m->vcpu, machine_regs(m))) == 0)
+		m->vcpu.run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
+	return r;
+}
+
 void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n)
 {
 	m->hlt_traps = gpa;

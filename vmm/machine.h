@@ -136,6 +136,9 @@ void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...
  * After changing them, call machine_regs_changed() before the guest runs. */
 struct kvm_regs *machine_regs(struct machine *m);
 void machine_regs_changed(struct machine *m);
+/* Hands changed registers to KVM now rather than at the next entry, so
+ * that KVM_GET_REGS sees them (a debugger reading a stopped machine). */
+int machine_regs_flush(struct machine *m);
 
 /* Guest memory by linear address, through the guest's page tables as of
  * now (vmm/paging.c: never KVM_TRANSLATE, which sets Accessed bits in the

@@ -93,10 +93,10 @@ def refusals(trace):
     out = gdb(trace, "break list_insert", "continue", "set var $rax = 5",
               "set var *(char *)$rsp = 1", "x/1xb 0x7fff00000000", "rwatch journal.len",
               "continue")
-    check(re.search(r"^rrvm: refused: writing state would make the machine differ.*\n"
+    check(re.search(r"^rrvm: refused: the machine is replaying a recording.*leave replay.*\n"
                     r"Could not write register \"rax\"; remote failure reply 'E30'", out, re.M),
           "a register write is refused with the reason", out)
-    check(re.search(r"^rrvm: refused: writing state.*\n"
+    check(re.search(r"^rrvm: refused: the machine is replaying.*\n"
                     r"Cannot access memory at address (?!0x7fff00000000)", out, re.M),
           "a memory write is refused with the reason", out)
     check(re.search(r"^Cannot access memory at address 0x7fff00000000", out, re.M),
@@ -104,6 +104,18 @@ def refusals(trace):
     check(re.search(r"^rrvm: read watchpoints need data breakpoints, and they never fire on "
                     r"this host", out, re.M) and "Could not insert hardware watchpoint" in out,
           "rwatch is refused with the reason", out)
+
+
+def leave_replay(trace):
+    out = gdb(trace, "break list_insert", "continue", "monitor leave-replay", "set var $rax = 5",
+              "p $rax", "set var journal.len = 4242", "p journal.len", "reverse-stepi",
+              "maint flush register-cache", "p journal.len", "p $rax")
+    check(re.search(r"^left replay at \d+:\d+: the machine runs live", out, re.M),
+          "monitor leave-replay says what it ends", out)
+    vals = re.findall(r"^\$\d+ = (\d+)$", out, re.M)
+    check(vals[:2] == ["5", "4242"], f"register and memory writes once live: {vals}", out)
+    check(len(vals) == 4 and vals[2] != "4242" and vals[3] != "5",
+          f"reverse-stepi returns to the recording, as it was: {vals}", out)
 
 
 def monitor_and_stops(trace):
@@ -196,6 +208,7 @@ def main():
         registers(trace)
         patched_site(trace)
         refusals(trace)
+        leave_replay(trace)
         monitor_and_stops(trace)
         m = re.search(r"overwritten link: journal_pool\[(\d+)\]\.next", rec.stdout)
         if not m:
@@ -207,8 +220,12 @@ def main():
                             re.M), "continue stops at the end of the recording (replaylog)", out)
             check(re.search(r"Hardware watchpoint 1: -location journal_pool", out) and
                   re.search(r"^Old value = ", out, re.M), "the watchpoint triggered", out)
-            check(re.search(r"#0 .* in list_insert .*\n#1 .* in journal_append ", out),
+            check(re.search(r"^#0 +list_insert .*\n#1 .* in journal_append ", out, re.M),
                   "reverse-continue stops in list_insert called from journal_append", out)
+            # On the culprit store itself, at the start of its line (the
+            # frame line shows no address), about to run it.
+            check(re.search(r"^\d+\s+\*link = rec;", out, re.M),
+                  "reverse-continue stops on the culprit store", out)
     return summary()
 
 
