@@ -356,7 +356,7 @@ static void gt_mon_help(struct gt_mon *m)
 {
 	fprintf(m->f, "rrvm monitor commands:\n");
 	for (size_t i = 0; i < GT_MONITOR_NCMDS; i++)
-		fprintf(m->f, "  %-11s %s\n", gt_monitor_cmds[i].name, gt_monitor_cmds[i].help);
+		fprintf(m->f, "  %-13s %s\n", gt_monitor_cmds[i].name, gt_monitor_cmds[i].help);
 }
 
 static int gt_monitor(void *ctx, const char *cmd, char *out, size_t len)

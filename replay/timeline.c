@@ -444,7 +444,7 @@ int tl_go_live(struct timeline *t)
 	m->host_in.origin = host_now() - m->now;
 	m->in = host_inputs_ops(&m->host_in);
 	tl_pos_format(t->pos, pos, sizeof(pos));
-	log_warn("left replay at %s: the machine runs live from here, and nothing it does "
+	log_info("left replay at %s: the machine runs live from here, and nothing it does "
 		 "is deterministic or recorded", pos);
 	return 0;
 }
