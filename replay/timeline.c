@@ -470,6 +470,7 @@ int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 	t->hooks = (struct vmm_hooks){ t, tl_on_exit, tl_on_inject };
 	if (probe_host(&caps, s->m.cfg.kvm_path) == 0) {
 		t->can_step_ring3 = probe_works(&caps.singlestep[PROBE_RING3]);
+		t->can_break_ring3 = probe_works(&caps.hw_bp[PROBE_RING3]);
 		t->can_watch_data = probe_works(&caps.data_bp[PROBE_RING0]);
 		t->trap = probe_works(&caps.int3[PROBE_RING0]) ? TL_TRAP_INT3
 			  : probe_works(&caps.hlt_ring0)       ? TL_TRAP_HLT

@@ -119,6 +119,7 @@ struct timeline {
 	struct tl_lazy lazy;      /* how pos was reached when pos.n is unknown */
 	sync_seq end_sync;        /* the trace's last sync point */
 	bool can_step_ring3;      /* from the host probe */
+	bool can_break_ring3;     /* DR0-DR3 execution breakpoints fire in ring 3 */
 	uint64_t bp[TL_MAX_BREAKPOINTS];
 	unsigned nbp;
 	enum tl_trap trap;        /* for breakpoints past the fourth */

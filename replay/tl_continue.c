@@ -38,6 +38,12 @@ int tl_break_insert(struct timeline *t, uint64_t addr)
 		return 0;
 	if (t->nbp == TL_MAX_BREAKPOINTS)
 		return tl_fail(t, -ENOSPC, "at most %d breakpoints", TL_MAX_BREAKPOINTS);
+	/* A breakpoint that cannot fire would be a wrong answer, not a slow
+	 * one: refuse it where ring 3 may run the code (a user page now). */
+	if (!t->can_break_ring3 && tl_xlat(t, addr, &x) == 0 && (x.perm & PAGING_U))
+		return tl_fail(t, -ENOTSUP, "cannot break at %#" PRIx64 ": ring-3 code, and "
+			       "breakpoints never fire in ring 3 on this host (%s; rrvm doctor)",
+			       addr, kvm_backend());
 	if (t->nbp >= TL_HW_BREAKPOINTS) {
 		if (t->trap == TL_TRAP_NONE)
 			return tl_fail(t, -ENOSPC, "at most %d breakpoints on this host: the "

@@ -116,6 +116,28 @@ static int tl_step_irq(struct timeline *t, const struct tl_cpu *c, sync_seq limi
 /* One instruction (or one interrupt delivery) from wherever the machine
  * stands: TL_RUN_TRAP inside the stretch, TL_RUN_SYNC when it caused the
  * next sync point (the machine rests after it), or TL_RUN_END. */
+/* True when INSN (at the vCPU's RIP) returns to ring 3: SYSRET, SYSEXIT, or
+ * an IRET or far RET whose CS on the stack has RPL 3.  (Nothing else
+ * lowers the privilege level: SDM vol. 3, 5.8.) */
+static bool tl_to_ring3(struct timeline *t, const struct tl_cpu *c)
+{
+	const uint8_t *p = c->insn;
+	unsigned size = 4, i = 0;
+	uint64_t sel = 0;
+
+	for (; i < 4 && (p[i] == 0x66 || (c->lm && p[i] >= 0x40 && p[i] <= 0x4f)); i++)
+		size = p[i] == 0x66 ? 2 : (p[i] & 8) ? 8 : size; /* REX.W: 8 bytes */
+	if (p[i] == 0x0f)
+		return p[i + 1] == 0x07 || p[i + 1] == 0x35;
+	if (p[i] != 0xcf && p[i] != 0xca && p[i] != 0xcb)
+		return false;
+	/* The frame: RIP, then CS (IRET: then RFLAGS, ...; RET imm16 pops
+	 * the immediate after CS). */
+	if (paging_read(&t->s->m.mem, &c->pm, machine_regs(&t->s->m)->rsp + size, &sel, size) != size)
+		return false;
+	return (sel & 3) == 3;
+}
+
 int tl_step_one(struct timeline *t)
 {
 	struct machine *m = &t->s->m;
@@ -126,6 +148,11 @@ int tl_step_one(struct timeline *t)
 		return r;
 	if (c.s.cs.dpl == 3 && !t->can_step_ring3)
 		return tl_fail(t, -ENOTSUP, "the guest runs ring-3 code here, and this host "
+			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
+	/* A step into ring 3 would run on to the next exception or interrupt
+	 * there: not one instruction. */
+	if (!t->can_step_ring3 && !m->irq_queued && tl_to_ring3(t, &c))
+		return tl_fail(t, -ENOTSUP, "the next instruction returns to ring 3, and this host "
 			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
 	if (m->irq_queued)
 		return tl_step_irq(t, &c, m->sync + 1);
