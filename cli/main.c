@@ -23,6 +23,7 @@ static const struct cli_command {
 	{ "gdb", cli_gdb_main, "serve a replay to gdb, with reverse execution" },
 	{ "info", cli_info_main, "summarize a trace file" },
 	{ "dump", cli_dump_main, "print the events of a trace file" },
+	{ "console", cli_console_main, "look around a recording: goto, step, break, watch" },
 	{ "doctor", cli_doctor_main, "probe what this host's KVM can do" },
 };
 
