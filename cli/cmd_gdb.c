@@ -59,7 +59,7 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 		case OPT_PORT:
 			cfg->port = (uint16_t)strtoul(optarg, &end, 10);
 			if (*end || !cfg->port) {
-				fprintf(stderr, "rrvm gdb: bad port '%s'\n", optarg);
+				fprintf(stderr, "rrvm: gdb: bad port '%s'\n", optarg);
 				return CLI_ERR_USAGE;
 			}
 			break;
@@ -76,7 +76,7 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm gdb: expected one TRACE (see rrvm gdb --help)\n");
+		fprintf(stderr, "rrvm: gdb: expected one TRACE (see rrvm gdb --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	o->trace = argv[optind];

@@ -59,7 +59,7 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm replay: expected one TRACE (see rrvm replay --help)\n");
+		fprintf(stderr, "rrvm: replay: expected one TRACE (see rrvm replay --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	o->trace = argv[optind];

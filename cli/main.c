@@ -34,10 +34,10 @@ void cli_bad_option(const char *cmd, char **argv)
 	const char *arg = argv[optind - 1];
 
 	if (optopt && arg[0] == '-' && arg[1] != '-')
-		fprintf(stderr, "rrvm %s: bad option or missing value for '-%c' (see rrvm %s --help)\n",
+		fprintf(stderr, "rrvm: %s: bad option or missing value for '-%c' (see rrvm %s --help)\n",
 			cmd, optopt, cmd);
 	else
-		fprintf(stderr, "rrvm %s: bad option or missing value: '%s' (see rrvm %s --help)\n",
+		fprintf(stderr, "rrvm: %s: bad option or missing value: '%s' (see rrvm %s --help)\n",
 			cmd, arg, cmd);
 }
 
