@@ -52,7 +52,7 @@ static void cli_usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		cli_usage(stderr);
+		fprintf(stderr, "rrvm: missing COMMAND (see rrvm --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
