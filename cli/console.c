@@ -78,6 +78,8 @@ void con_busy_end(struct console *c)
 {
 	con_running = NULL;
 	cli_progress_done(&c->prog);
+	if (con_sigint && c->interactive)
+		fputc('\n', stderr); /* after the ^C the terminal echoed */
 	/* A Ctrl-C that came after the engine's last run must not stop the
 	 * next operation before it starts. */
 	c->t->s->m.stop_requested = 0;
@@ -94,12 +96,14 @@ void con_pos_str(struct console *c, char *buf, size_t len)
 		snprintf(buf, len, "%llu:?", (unsigned long long)c->t->pos.sync);
 }
 
-void con_engine_err(struct console *c, const char *what)
+void con_engine_err(struct console *c, char **argv)
 {
-	char pos[48];
+	char pos[48], why[sizeof(c->t->err)];
 
+	memcpy(why, c->t->err, sizeof(why)); /* tl_where may set t->err */
 	con_pos_str(c, pos, sizeof(pos));
-	fprintf(stderr, "rrvm: %s at %s: %s\n", what, pos, c->t->err);
+	fprintf(stderr, "rrvm: %s%s%s: %s (position %s)\n", argv[0], argv[1] ? " " : "",
+		argv[1] ? argv[1] : "", why, pos);
 }
 
 static int con_parse(int argc, char **argv, struct con_opts *o)
@@ -245,9 +249,13 @@ static int con_read_line(void)
 			}
 			if (con_sigint) { /* Ctrl-C at the prompt: drop the line */
 				con_sigint = 0;
+				/* ^C before the handler goes: leaving readline's
+				 * mode returns the cursor to column 0. */
+				fputs("^C", rl_outstream);
+				fflush(rl_outstream);
 				rl_replace_line("", 0);
 				rl_callback_handler_remove();
-				fputs("^C\n", stdout);
+				fputs("\n", rl_outstream);
 				rl_callback_handler_install(CON_PROMPT, con_on_line);
 			}
 			continue;

@@ -65,8 +65,8 @@ const struct con_cmd *con_find(const char *name);
 void con_busy_begin(struct console *c);
 void con_busy_end(struct console *c);
 
-/* One `rrvm:` line naming the current position. */
-void con_engine_err(struct console *c, const char *what);
+/* One `rrvm:` line: the command ARGV, the engine's reason, the position. */
+void con_engine_err(struct console *c, char **argv);
 /* "S:N", or "S:?" when only the sync point is known. */
 void con_pos_str(struct console *c, char *buf, size_t len);
 

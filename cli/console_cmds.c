@@ -155,7 +155,7 @@ static int con_goto(struct console *c, int argc, char **argv)
 	r = tl_goto(c->t, p);
 	con_busy_end(c);
 	if (r < 0) {
-		con_engine_err(c, argv[1]);
+		con_engine_err(c, argv);
 		return -1;
 	}
 	con_report_stop(c, &st);
@@ -175,7 +175,7 @@ static int con_do_step(struct console *c, int argc, char **argv, bool reverse)
 		r = tl_step(c->t, reverse, &st);
 	con_busy_end(c);
 	if (r < 0) {
-		con_engine_err(c, argv[0]);
+		con_engine_err(c, argv);
 		return -1;
 	}
 	con_report_stop(c, &st);
@@ -203,7 +203,7 @@ static int con_do_continue(struct console *c, int argc, char **argv, bool revers
 	r = tl_continue(c->t, reverse, &st);
 	con_busy_end(c);
 	if (r < 0) {
-		con_engine_err(c, argv[0]);
+		con_engine_err(c, argv);
 		return -1;
 	}
 	con_report_stop(c, &st);
