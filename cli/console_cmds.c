@@ -108,6 +108,17 @@ static void con_report_stop(struct console *c, const struct tl_stop *st)
 	con_show_pc(c);
 }
 
+/* After an operation: the engine's reason for failing R, or where it stopped. */
+static int con_moved(struct console *c, char **argv, int r, const struct tl_stop *st)
+{
+	if (r < 0) {
+		con_engine_err(c, argv);
+		return -1;
+	}
+	con_report_stop(c, st);
+	return 0;
+}
+
 static int con_when(struct console *c, int argc, char **argv)
 {
 	struct tl_pos p;
@@ -154,70 +165,26 @@ static int con_goto(struct console *c, int argc, char **argv)
 	con_busy_begin(c);
 	r = tl_goto(c->t, p);
 	con_busy_end(c);
-	if (r < 0) {
-		con_engine_err(c, argv);
-		return -1;
-	}
-	con_report_stop(c, &st);
-	return 0;
+	return con_moved(c, argv, r, &st);
 }
 
-static int con_do_step(struct console *c, int argc, char **argv, bool reverse)
+/* step [N], rstep [N], continue, rcontinue: a leading r goes backward. */
+static int con_move(struct console *c, int argc, char **argv)
 {
+	bool reverse = argv[0][0] == 'r', step = strstr(argv[0], "step") != NULL;
 	struct tl_stop st = { .why = TL_STOP_STEP };
 	uint64_t n = 1;
 	int r = 0;
 
-	if (argc > 2 || (argc == 2 && con_count(argv[1], UINT32_MAX, &n) < 0))
+	if (argc > (step ? 2 : 1) || (argc == 2 && con_count(argv[1], UINT32_MAX, &n) < 0))
 		return con_usage(argv[0]);
 	con_busy_begin(c);
-	for (uint64_t i = 0; i < n && r == 0 && st.why == TL_STOP_STEP; i++)
+	if (!step)
+		r = tl_continue(c->t, reverse, &st);
+	for (uint64_t i = 0; step && i < n && r == 0 && st.why == TL_STOP_STEP; i++)
 		r = tl_step(c->t, reverse, &st);
 	con_busy_end(c);
-	if (r < 0) {
-		con_engine_err(c, argv);
-		return -1;
-	}
-	con_report_stop(c, &st);
-	return 0;
-}
-
-static int con_step(struct console *c, int argc, char **argv)
-{
-	return con_do_step(c, argc, argv, false);
-}
-
-static int con_rstep(struct console *c, int argc, char **argv)
-{
-	return con_do_step(c, argc, argv, true);
-}
-
-static int con_do_continue(struct console *c, int argc, char **argv, bool reverse)
-{
-	struct tl_stop st;
-	int r;
-
-	if (argc != 1)
-		return con_usage(argv[0]);
-	con_busy_begin(c);
-	r = tl_continue(c->t, reverse, &st);
-	con_busy_end(c);
-	if (r < 0) {
-		con_engine_err(c, argv);
-		return -1;
-	}
-	con_report_stop(c, &st);
-	return 0;
-}
-
-static int con_continue(struct console *c, int argc, char **argv)
-{
-	return con_do_continue(c, argc, argv, false);
-}
-
-static int con_rcontinue(struct console *c, int argc, char **argv)
-{
-	return con_do_continue(c, argc, argv, true);
+	return con_moved(c, argv, r, &st);
 }
 
 static int con_add_point(struct console *c, bool watch, uint64_t addr, uint64_t len)
@@ -453,11 +420,11 @@ const struct con_cmd con_cmds[] = {
 	{ "goto", "S[:N]|#EVENT|start|end",
 	  "go to a position, or to just after trace event #EVENT (its sync point, S:0)", con_goto,
 	  false },
-	{ "step", "[N]", "execute N instructions (default 1)", con_step, false },
-	{ "rstep", "[N]", "go back N instructions (default 1)", con_rstep, false },
-	{ "continue", "", "run to the next breakpoint or watchpoint hit, or the end", con_continue,
+	{ "step", "[N]", "execute N instructions (default 1)", con_move, false },
+	{ "rstep", "[N]", "go back N instructions (default 1)", con_move, false },
+	{ "continue", "", "run to the next breakpoint or watchpoint hit, or the end", con_move,
 	  false },
-	{ "rcontinue", "", "run backward to the previous hit, or the start", con_rcontinue, false },
+	{ "rcontinue", "", "run backward to the previous hit, or the start", con_move, false },
 	{ "break", "ADDR|SYMBOL", "execution breakpoint", con_break, true },
 	{ "watch", "ADDR|SYMBOL LEN", "write watchpoint on LEN bytes", con_watch, true },
 	{ "delete", "[ID]", "delete breakpoint or watchpoint ID (default: all)", con_delete, false },

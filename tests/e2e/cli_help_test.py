@@ -13,19 +13,9 @@ import re
 import subprocess
 import sys
 
+from checks import check, summary
+
 rrvm, docs = sys.argv[1:3]
-passed = failed = 0
-
-
-def check(cond, what, out=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-        if out:
-            print(out[-2000:])
 
 
 def run(*args):
@@ -76,8 +66,7 @@ def main():
         b = run(c, "--frobnicate")
         check(b.returncode == 2 and one_error_line(b) and "frobnicate" in b.stderr,
               f"rrvm {c} --frobnicate: status 2 and one rrvm: line naming it", b.stderr)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

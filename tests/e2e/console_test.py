@@ -19,22 +19,11 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
 from kvmcheck import kvm_status
 
 rrvm, elf, docs = sys.argv[1:4]
-passed = failed = 0
 RECORD_SIZE = 32  # samples/race/race.c: struct record, `next` at offset 0
-
-
-def check(cond, what, out=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-        if out:
-            print(out[-3000:])
 
 
 def console(trace, script, *opts):
@@ -156,8 +145,7 @@ def main():
         t_hunt(trace, rec.stdout)
         t_views(trace)
         t_errors(trace, d)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

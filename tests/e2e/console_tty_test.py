@@ -22,24 +22,13 @@ import sys
 import tempfile
 import time
 
+from checks import check, summary
 from kvmcheck import kvm_status
 
 rrvm, spin, race = sys.argv[1:4]
-passed = failed = 0
 SOCK = f"rrvm-console-test-{os.getpid()}"
 PROMPT = "(rrvm) "
 RECORD_SECONDS = 4  # long enough that replaying it to the end takes seconds
-
-
-def check(cond, what, out=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-        if out:
-            print(out[-3000:])
 
 
 def tmux(*args):
@@ -169,8 +158,7 @@ def main():
             t_spin(d)
         finally:
             tmux("kill-server")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -16,19 +16,9 @@ import shutil
 import subprocess
 import sys
 
+from checks import check, summary
+
 root = sys.argv[1]
-passed = failed = 0
-
-
-def check(cond, what, out=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-        if out:
-            print(out[-2000:])
 
 
 def main():
@@ -58,8 +48,7 @@ def main():
     documented = {int(n) for n in re.findall(r"^\| (\d+) \|", table, re.M)}
     check(codes and codes == documented, f"exit statuses in cli/cli.h {sorted(codes)} are the "
           f"documented ones {sorted(documented)}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
