@@ -74,6 +74,11 @@ void con_busy_begin(struct console *c)
 	con_running = c->t;
 }
 
+bool con_interrupted(void)
+{
+	return con_sigint;
+}
+
 void con_busy_end(struct console *c)
 {
 	con_running = NULL;

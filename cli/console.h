@@ -64,6 +64,8 @@ const struct con_cmd *con_find(const char *name);
 /* Brackets an operation that Ctrl-C may interrupt. */
 void con_busy_begin(struct console *c);
 void con_busy_end(struct console *c);
+/* Ctrl-C came since con_busy_begin: loops of operations stop. */
+bool con_interrupted(void);
 
 /* One `rrvm:` line: the command ARGV, the engine's reason, the position. */
 void con_engine_err(struct console *c, char **argv);

@@ -181,8 +181,11 @@ static int con_move(struct console *c, int argc, char **argv)
 	con_busy_begin(c);
 	if (!step)
 		r = tl_continue(c->t, reverse, &st);
-	for (uint64_t i = 0; step && i < n && r == 0 && st.why == TL_STOP_STEP; i++)
+	for (uint64_t i = 0; step && i < n && r == 0 && st.why == TL_STOP_STEP; i++) {
 		r = tl_step(c->t, reverse, &st);
+		if (r == 0 && i + 1 < n && con_interrupted())
+			st.why = TL_STOP_INTERRUPTED; /* between two steps */
+	}
 	con_busy_end(c);
 	return con_moved(c, argv, r, &st);
 }

@@ -156,6 +156,25 @@ static cs_mode cli_cpu_mode(const struct kvm_sregs *s)
 	return s->cs.db ? CS_MODE_32 : CS_MODE_16;
 }
 
+/* Prints up to N instructions of CODE (LEN bytes from ADDR); how many. */
+static unsigned cli_disas_buf(csh cs, const struct cli_syms *y, const uint8_t *code, size_t len,
+			      uint64_t addr, uint64_t rip, unsigned n, FILE *out)
+{
+	cs_insn *insn = cs_malloc(cs);
+	char where[300];
+	unsigned done = 0;
+
+	while (insn && done < n && cs_disasm_iter(cs, &code, &len, &addr, insn)) {
+		cli_syms_format(y, insn->address, where, sizeof(where));
+		fprintf(out, "%s %s:\t%s\t%s\n", insn->address == rip ? "=>" : "  ", where,
+			insn->mnemonic, insn->op_str);
+		done++;
+	}
+	if (insn)
+		cs_free(insn, 1);
+	return done;
+}
+
 int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsigned n,
 	      bool intel, FILE *out)
 {
@@ -163,10 +182,9 @@ int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsig
 	struct kvm_regs r;
 	uint8_t code[CLI_INSN_MAX * 64];
 	size_t want = (size_t)n * CLI_INSN_MAX;
+	unsigned done;
 	long got;
 	csh cs;
-	cs_insn *insn;
-	unsigned done = 0;
 
 	if (vcpu_get_regs(&t->s->m.vcpu, &r) < 0 || vcpu_get_sregs(&t->s->m.vcpu, &sr) < 0)
 		return -EIO;
@@ -176,22 +194,7 @@ int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsig
 	if (cs_open(CS_ARCH_X86, cli_cpu_mode(&sr), &cs) != CS_ERR_OK)
 		return -EIO;
 	cs_option(cs, CS_OPT_SYNTAX, intel ? CS_OPT_SYNTAX_INTEL : CS_OPT_SYNTAX_ATT);
-	insn = cs_malloc(cs);
-	{
-		const uint8_t *p = code;
-		size_t left = (size_t)got;
-		uint64_t pc = addr;
-		char where[300];
-
-		while (done < n && insn && cs_disasm_iter(cs, &p, &left, &pc, insn)) {
-			cli_syms_format(y, insn->address, where, sizeof(where));
-			fprintf(out, "%s %s:\t%s\t%s\n", insn->address == r.rip ? "=>" : "  ", where,
-				insn->mnemonic, insn->op_str);
-			done++;
-		}
-	}
-	if (insn)
-		cs_free(insn, 1);
+	done = cli_disas_buf(cs, y, code, (size_t)got, addr, r.rip, n, out);
 	cs_close(&cs);
 	return done ? (int)done : -EFAULT;
 }
