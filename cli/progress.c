@@ -19,9 +19,14 @@ static uint64_t cli_progress_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void cli_progress_attach(struct cli_progress *p, struct timeline *t, bool quiet)
+void cli_progress_init(struct cli_progress *p, bool quiet)
 {
 	*p = (struct cli_progress){ .enabled = !quiet && isatty(STDERR_FILENO) };
+}
+
+void cli_progress_attach(struct cli_progress *p, struct timeline *t, bool quiet)
+{
+	cli_progress_init(p, quiet);
 	t->progress = cli_progress_update;
 	t->progress_ctx = p;
 }

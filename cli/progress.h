@@ -16,7 +16,9 @@ struct cli_progress {
 	uint64_t last_ns;    /* when it was last drawn */
 };
 
-/* Enables P unless QUIET or stderr is not a terminal, and hooks it to T. */
+/* Enables P unless QUIET or stderr is not a terminal. */
+void cli_progress_init(struct cli_progress *p, bool quiet);
+/* The same, and hooks P to T. */
 void cli_progress_attach(struct cli_progress *p, struct timeline *t, bool quiet);
 /* The tl_progress_fn. */
 void cli_progress_update(void *ctx, uint64_t done, uint64_t total);

@@ -11,7 +11,7 @@
    help (the commands documented in docs/rrvm.md, no more, no fewer).
 4. errors: one `rrvm:` line each, the script goes on, status 28; --script.
 Nothing on stderr when all went well: no prompt and no progress bar
-without a terminal.  Prints 'N passed, M failed'; 77 without /dev/kvm.
+without a terminal (nor from `rrvm replay`).  Prints 'N passed, M failed'; 77 without /dev/kvm.
 """
 import os
 import re
@@ -133,6 +133,15 @@ def t_errors(trace, d):
           p.stderr)
 
 
+def t_no_bar(trace):
+    """No progress bar when stderr is not a terminal."""
+    p = subprocess.run([rrvm, "replay", trace], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    check(p.returncode == 0 and len(p.stderr.splitlines()) == 1 and
+          p.stderr.startswith("rrvm: replay matched") and "\r" not in p.stderr,
+          "replay with stderr on a pipe: its one line, no progress bar", p.stderr)
+
+
 def main():
     if (status := kvm_status()) is not None:
         return status
@@ -141,6 +150,7 @@ def main():
         rec = subprocess.run([rrvm, "record", "--serial-in", "none", "-o", trace, elf],
                              capture_output=True, text=True, timeout=120)
         check(os.path.exists(trace), "recorded race", rec.stderr)
+        t_no_bar(trace)
         t_breakpoints(trace)
         t_hunt(trace, rec.stdout)
         t_views(trace)

@@ -10,6 +10,7 @@
    the session goes on (`goto start`, `when`); Ctrl-C at the prompt drops
    the line typed so far.
 3. quit leaves, and the history file holds the commands.
+4. `rrvm replay TRACE >/dev/null` draws a progress bar and erases it.
 Every wait polls the pane with a timeout.  Prints 'N passed, M failed';
 77 without tmux or /dev/kvm.
 """
@@ -146,6 +147,21 @@ def t_spin(d):
           "the history file holds the commands run", h)
 
 
+def t_replay_bar(d):
+    """rrvm replay draws its bar on a terminal when the serial output goes
+    elsewhere, and erases it at the end."""
+    trace = os.path.join(d, "spin.trace")
+    r = tmux("new-session", "-d", "-s", "bar", "-x", "150", "-y", "20",
+             f"{rrvm} replay {trace} >/dev/null; echo replay-status $?; sleep 60")
+    check(r.returncode == 0, "tmux new-session for replay", r.stderr)
+    bar = re.compile(r"\[[#.]{40}\] +\d+% \d+/\d+ sync points")
+    text = wait_for("bar", lambda t: bar.search(t) or "replay-status" in t, 60)
+    check(bar.search(text), "replay shows a progress bar on a terminal", text)
+    text = wait_for("bar", lambda t: "replay-status" in t, 120)
+    check("replay-status 0" in text and "rrvm: replay matched" in text and
+          not bar.search(text), "the bar is gone when replay ends", text)
+
+
 def main():
     if not shutil.which("tmux"):
         print("SKIP: no tmux")
@@ -156,6 +172,7 @@ def main():
         try:
             t_race(d)
             t_spin(d)
+            t_replay_bar(d)
         finally:
             tmux("kill-server")
     return summary()
