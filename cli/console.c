@@ -303,17 +303,14 @@ static int con_script(struct console *c, FILE *in)
 	size_t cap = 0;
 	int status = CLI_OK;
 
-	while (!c->quit && getline(&line, &cap, in) >= 0) {
+	while (!c->quit && !con_sigint && getline(&line, &cap, in) >= 0) {
 		if (con_execute(c, line) < 0)
 			status = CLI_ERR_COMMAND;
 		fflush(stdout);
-		if (con_sigint) {
-			status = CLI_ERR_INTERRUPTED;
-			break;
-		}
 	}
 	free(line);
-	return status;
+	/* Ctrl-C ends a script, whether it came during a command or a read. */
+	return con_sigint ? CLI_ERR_INTERRUPTED : status;
 }
 
 static void con_load_symbols(struct console *c, const struct con_opts *o)

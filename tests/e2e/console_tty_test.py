@@ -11,6 +11,7 @@
    the line typed so far.
 3. quit leaves, and the history file holds the commands.
 4. `rrvm replay TRACE >/dev/null` draws a progress bar and erases it.
+5. through a pipe, Ctrl-C interrupts the command and ends with status 18.
 Every wait polls the pane with a timeout.  Prints 'N passed, M failed';
 77 without tmux or /dev/kvm.
 """
@@ -147,6 +148,26 @@ def t_spin(d):
           "the history file holds the commands run", h)
 
 
+def t_script_sigint(d):
+    """Without a terminal, Ctrl-C interrupts the command and ends the script
+    with status 18."""
+    p = subprocess.Popen([rrvm, "console", os.path.join(d, "spin.trace")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    p.stdin.write("when\n")
+    p.stdin.flush()
+    first = p.stdout.readline()  # the console is up, its Ctrl-C handler too
+    p.stdin.write("goto end\nwhen\n")
+    p.stdin.flush()
+    time.sleep(0.2)  # well inside the seconds the goto takes
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    check(first.startswith("position 0:0") and p.returncode == 18 and
+          err.startswith("rrvm: goto end: interrupted") and
+          len(err.splitlines()) == 1 and "position" not in out,
+          f"Ctrl-C ends a piped script with status 18, not {p.returncode}", out + err)
+
+
 def t_replay_bar(d):
     """rrvm replay draws its bar on a terminal when the serial output goes
     elsewhere, and erases it at the end."""
@@ -173,6 +194,7 @@ def main():
             t_race(d)
             t_spin(d)
             t_replay_bar(d)
+            t_script_sigint(d)
         finally:
             tmux("kill-server")
     return summary()
