@@ -104,6 +104,22 @@ def t_views(trace):
           "--syntax intel", out + err)
 
 
+def t_events(trace):
+    """`events` and `goto #I` number the events as `rrvm dump` lists them."""
+    dump = subprocess.run([rrvm, "dump", trace], capture_output=True, text=True,
+                          timeout=60).stdout.splitlines()
+    i = min(300, len(dump) - 2)
+    sync = dump[i].split()[0]
+    st, out, err = console(trace, f"goto #{i}\nevents 6\n")
+    check(st == 0 and re.search(rf"^position {sync}:0$", out, re.M),
+          f"goto #{i} lands on {sync}:0, the sync point of dump line {i}", out + err)
+    shown = re.findall(r"^  #(\d+) +(.*)$", out, re.M)
+    check(len(shown) == 6 and all(dump[int(k)] == line for k, line in shown),
+          "each event shown as #K is line K of rrvm dump", out)
+    before = [int(k) for k, _ in shown[:3]]
+    check(i in before, f"event #{i} was consumed at {sync}:0: before the marker", out)
+
+
 def t_errors(trace, d):
     script = "bogus\nbreak no_such_symbol\ngoto 99999999\nstep 0\nwhen\n"
     st, out, err = console(trace, script)
@@ -154,6 +170,7 @@ def main():
         t_breakpoints(trace)
         t_hunt(trace, rec.stdout)
         t_views(trace)
+        t_events(trace)
         t_errors(trace, d)
     return summary()
 
