@@ -112,7 +112,7 @@ int cli_doctor_main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "rrvm doctor: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "rrvm: doctor: unexpected argument '%s'\n", argv[optind]);
 		return CLI_ERR_USAGE;
 	}
 	r = probe_host(&caps, kvm_path);

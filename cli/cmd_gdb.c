@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/gdb_target.h"
-#include "cli/replay_session.h"
+#include "cli/tl_session.h"
 #include "gdbstub/server.h"
 
 static const char cli_gdb_help[] =
@@ -17,7 +17,7 @@ static const char cli_gdb_help[] =
 	"  gdb KERNEL.elf64 -ex 'target remote :1234'      (default, TCP)\n"
 	"  gdb KERNEL.elf64 -ex 'target remote | rrvm gdb --stdio TRACE'\n"
 	"then break, continue, stepi, watch, reverse-stepi, reverse-continue,\n"
-	"and monitor when | checkpoint | goto SYNC[:N] | info trace | help.\n"
+	"and monitor when | checkpoint | goto SYNC[:N] | info trace | leave-replay | help.\n"
 	"Register and memory writes and read/access watchpoints are refused\n"
 	"(the reason is printed here); see docs/debugging.md.\n"
 	"\n"
@@ -61,7 +61,7 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 		case OPT_PORT:
 			cfg->port = (uint16_t)strtoul(optarg, &end, 10);
 			if (*end || !cfg->port) {
-				fprintf(stderr, "rrvm gdb: bad port '%s'\n", optarg);
+				fprintf(stderr, "rrvm: gdb: bad port '%s'\n", optarg);
 				return CLI_ERR_USAGE;
 			}
 			break;
@@ -78,7 +78,7 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm gdb: expected one TRACE (see rrvm gdb --help)\n");
+		fprintf(stderr, "rrvm: gdb: expected one TRACE (see rrvm gdb --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	o->trace = argv[optind];
@@ -113,35 +113,15 @@ int cli_gdb_main(int argc, char **argv)
 {
 	struct replay_opts o = { 0 };
 	struct gdb_server_config cfg = { .transport = GDB_TRANSPORT_TCP, .port = 1234 };
-	static struct rr_session s;
-	static struct timeline t;
-	struct trace_reader *rd;
-	struct trace_error err;
-	FILE *devnull;
+	struct tl_session *ts;
 	int status = cli_gdb_parse(argc, argv, &o, &cfg);
 
 	if (status)
 		return status < 0 ? CLI_OK : status;
-	if (trace_reader_open(&rd, o.trace, &err) < 0) {
-		fprintf(stderr, "rrvm: %s\n", err.msg);
-		return CLI_ERR_TRACE;
-	}
-	/* The guest's serial output would corrupt the --stdio channel. */
-	devnull = fopen("/dev/null", "we");
-	status = devnull ? cli_replay_session(&s, &o, trace_reader_header(rd), devnull)
-			 : CLI_ERR_IO;
-	if (status == 0) {
-		if (tl_open(&t, &s, rd) < 0) {
-			fprintf(stderr, "rrvm: %s\n", t.err);
-			status = CLI_ERR_KVM;
-		} else {
-			status = cli_gdb_serve(&t, o.trace, &cfg);
-		}
-		tl_close(&t);
-		rr_session_free(&s);
-	}
-	if (devnull)
-		fclose(devnull);
-	trace_reader_close(rd);
+	/* The guest's serial output is discarded: it would corrupt --stdio. */
+	status = cli_tl_open(&ts, &o, NULL);
+	if (status == 0)
+		status = cli_gdb_serve(&ts->t, o.trace, &cfg);
+	cli_tl_close(ts);
 	return status;
 }

@@ -70,7 +70,7 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 			break;
 		case OPT_POLICY:
 			if (strcmp(optarg, "exact")) {
-				fprintf(stderr, "rrvm record: unknown policy '%s' (only 'exact')\n",
+				fprintf(stderr, "rrvm: record: unknown policy '%s' (only 'exact')\n",
 					optarg);
 				return CLI_ERR_USAGE;
 			}
@@ -80,7 +80,7 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 		case OPT_CHUNK_MS: {
 			uint32_t v = record_count(optarg);
 			if (!v) {
-				fprintf(stderr, "rrvm record: bad number '%s' for --%s\n", optarg,
+				fprintf(stderr, "rrvm: record: bad number '%s' for --%s\n", optarg,
 					opt == OPT_REG_CHECK  ? "reg-check"
 					: opt == OPT_CHUNK_KB ? "chunk-kb"
 							      : "chunk-ms");
@@ -103,7 +103,7 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 		}
 	}
 	if (!*out) {
-		fprintf(stderr, "rrvm record: missing -o TRACE (see rrvm record --help)\n");
+		fprintf(stderr, "rrvm: record: missing -o TRACE (see rrvm record --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	return cli_machine_finish(o, "record", argc - optind, argv + optind);

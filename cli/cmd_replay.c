@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/machine_opts.h"
+#include "cli/progress.h"
 #include "cli/replay_session.h"
 #include "cli/signals.h"
 #include "replay/replayer.h"
+#include "trace-format/trace.h"
 #include "vmm/probe.h"
 
 static const char cli_replay_help[] =
@@ -21,7 +24,9 @@ static const char cli_replay_help[] =
 	"with one line saying whether it matched the recording's end.\n"
 	"\n"
 	"options:\n"
-	"  -q, --quiet         do not print the guest's serial output\n"
+	"  -q, --quiet         do not print the guest's serial output, nor the\n"
+	"                      progress bar (shown when stderr is a terminal and\n"
+	"                      the serial output goes elsewhere)\n"
 	"      --kernel PATH   the kernel file, if it moved since recording (it\n"
 	"                      must be the same file)\n"
 	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
@@ -59,7 +64,7 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm replay: expected one TRACE (see rrvm replay --help)\n");
+		fprintf(stderr, "rrvm: replay: expected one TRACE (see rrvm replay --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	o->trace = argv[optind];
@@ -111,7 +116,61 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 	return 0;
 }
 
-static int replay_run(struct rr_session *s, struct trace_reader *rd)
+/* The replayer's hooks with a progress bar on top, redrawn every
+ * REPLAY_PROGRESS_EVERY sync points (a look at a counter per exit). */
+#define REPLAY_PROGRESS_EVERY 256
+
+struct replay_progress {
+	struct vmm_hooks hooks;      /* these, which wrap */
+	const struct vmm_hooks *rpl; /* the replayer's */
+	const struct machine *m;
+	struct cli_progress bar;
+	sync_seq total, shown;
+};
+
+static int replay_progress_exit(void *ctx, struct vmm_exit *x)
+{
+	struct replay_progress *rp = ctx;
+	int r = rp->rpl->on_exit(rp->rpl->ctx, x);
+
+	if (rp->m->sync >= rp->shown + REPLAY_PROGRESS_EVERY) {
+		rp->shown = rp->m->sync;
+		cli_progress_update(&rp->bar, rp->shown, rp->total);
+	}
+	return r;
+}
+
+static int replay_progress_inject(void *ctx, sync_seq sync, uint8_t vector)
+{
+	struct replay_progress *rp = ctx;
+
+	return rp->rpl->on_inject(rp->rpl->ctx, sync, vector);
+}
+
+/* rpl_run, with the bar when stderr is a terminal that the guest's serial
+ * output does not write to (the two would garble each other). */
+static const struct machine_result *replay_run_progress(struct replayer *p,
+							 struct trace_reader *rd,
+							 const struct replay_opts *o)
+{
+	const struct trace_end *end = trace_reader_end(rd);
+	struct replay_progress rp = {
+		.hooks = { &rp, replay_progress_exit, replay_progress_inject },
+		.rpl = &p->hooks,
+		.m = &p->s->m,
+		.total = end ? end->total_sync : trace_reader_info(rd)->last_sync,
+	};
+	const struct machine_result *res;
+
+	cli_progress_init(&rp.bar, o->quiet || isatty(STDOUT_FILENO));
+	if (!rp.bar.enabled)
+		return rpl_run(p);
+	res = machine_run(&p->s->m, &rp.hooks);
+	cli_progress_done(&rp.bar);
+	return res;
+}
+
+static int replay_run(struct rr_session *s, struct trace_reader *rd, const struct replay_opts *o)
 {
 	struct replayer *p = malloc(sizeof(*p));
 	const struct machine_result *res;
@@ -122,7 +181,7 @@ static int replay_run(struct rr_session *s, struct trace_reader *rd)
 		return CLI_ERR_INTERNAL;
 	rpl_start(p, s, rd);
 	cli_signals_catch(&s->m);
-	res = rpl_run(p);
+	res = replay_run_progress(p, rd, o);
 	cli_signals_release();
 	if (rpl_compare_end(p, res, msg, sizeof(msg))) {
 		fprintf(stderr, "rrvm: %s\n", msg);
@@ -166,7 +225,7 @@ int cli_replay_main(int argc, char **argv)
 	}
 	status = cli_replay_session(s, &o, trace_reader_header(rd), out);
 	if (status == 0) {
-		status = replay_run(s, rd);
+		status = replay_run(s, rd, &o);
 		rr_session_free(s);
 	}
 done:

@@ -27,6 +27,18 @@ static const char dump_usage[] =
 	"             data as hex strings); the end record is {\"kind\":\"end\",...}\n"
 	"Exit status: 0 complete, 20 truncated, corrupt or unreadable, 2 usage.\n";
 
+/* One line for a bad option or argument WHAT (NULL: a missing TRACE).
+ * cli_bad_option lives in main.c, which the unit test does not link. */
+static int trace_bad_usage(const char *cmd, const char *what)
+{
+	if (what)
+		fprintf(stderr, "rrvm: %s: bad option or value: '%s' (see rrvm %s --help)\n", cmd,
+			what, cmd);
+	else
+		fprintf(stderr, "rrvm: %s: expected one TRACE (see rrvm %s --help)\n", cmd, cmd);
+	return CLI_ERR_USAGE;
+}
+
 static int parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
@@ -240,18 +252,16 @@ int cli_info_main(int argc, char **argv)
 	int c, ret;
 
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(info_usage, stdout);
 			return CLI_OK;
 		}
-		fputs(info_usage, stderr);
-		return CLI_ERR_USAGE;
+		return trace_bad_usage("info", argv[optind - 1]);
 	}
-	if (argc - optind != 1) {
-		fputs(info_usage, stderr);
-		return CLI_ERR_USAGE;
-	}
+	if (argc - optind != 1)
+		return trace_bad_usage("info", NULL);
 	ret = cli_info_print(stdout, stderr, argv[optind]);
 	if (fflush(stdout) || ferror(stdout))
 		return CLI_ERR_IO;
@@ -354,6 +364,7 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o)
 	int c;
 
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -377,9 +388,9 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o)
 	}
 	if (argc - optind == 1 && (!o->has_to || o->to >= o->from))
 		return 0;
+	return trace_bad_usage("dump", argc - optind == 1 ? "--to below --from" : NULL);
 bad:
-	fputs(dump_usage, stderr);
-	return CLI_ERR_USAGE;
+	return trace_bad_usage("dump", argv[optind - 1]);
 }
 
 int cli_dump_main(int argc, char **argv)

@@ -103,7 +103,7 @@ static int cli_join_cmdline(struct cli_machine_opts *o, int argc, char **argv)
 int cli_machine_finish(struct cli_machine_opts *o, const char *cmd, int argc, char **argv)
 {
 	if (argc < 1) {
-		fprintf(stderr, "rrvm %s: missing KERNEL (see rrvm %s --help)\n", cmd, cmd);
+		fprintf(stderr, "rrvm: %s: missing KERNEL (see rrvm %s --help)\n", cmd, cmd);
 		return CLI_ERR_USAGE;
 	}
 	o->cfg.kernel_path = argv[0];

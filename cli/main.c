@@ -23,6 +23,7 @@ static const struct cli_command {
 	{ "gdb", cli_gdb_main, "serve a replay to gdb, with reverse execution" },
 	{ "info", cli_info_main, "summarize a trace file" },
 	{ "dump", cli_dump_main, "print the events of a trace file" },
+	{ "console", cli_console_main, "look around a recording: goto, step, break, watch" },
 	{ "doctor", cli_doctor_main, "probe what this host's KVM can do" },
 };
 
@@ -33,10 +34,10 @@ void cli_bad_option(const char *cmd, char **argv)
 	const char *arg = argv[optind - 1];
 
 	if (optopt && arg[0] == '-' && arg[1] != '-')
-		fprintf(stderr, "rrvm %s: bad option or missing value for '-%c' (see rrvm %s --help)\n",
+		fprintf(stderr, "rrvm: %s: bad option or missing value for '-%c' (see rrvm %s --help)\n",
 			cmd, optopt, cmd);
 	else
-		fprintf(stderr, "rrvm %s: bad option or missing value: '%s' (see rrvm %s --help)\n",
+		fprintf(stderr, "rrvm: %s: bad option or missing value: '%s' (see rrvm %s --help)\n",
 			cmd, arg, cmd);
 }
 
@@ -51,7 +52,7 @@ static void cli_usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		cli_usage(stderr);
+		fprintf(stderr, "rrvm: missing COMMAND (see rrvm --help)\n");
 		return CLI_ERR_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -1,0 +1,61 @@
+#include "cli/tl_session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "trace-format/trace.h"
+
+int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char *serial_path)
+{
+	struct tl_session *ts = calloc(1, sizeof(*ts));
+	const char *path = serial_path ? serial_path : "/dev/null";
+	struct trace_error err;
+	int status;
+
+	*out = NULL;
+	if (!ts)
+		return CLI_ERR_INTERNAL;
+	if (trace_reader_open(&ts->rd, o->trace, &err) < 0) {
+		fprintf(stderr, "rrvm: %s\n", err.msg);
+		free(ts);
+		return CLI_ERR_TRACE;
+	}
+	/* Never stdout by default: it may be gdb's --stdio channel. */
+	if (!(ts->serial = fopen(path, "we"))) {
+		fprintf(stderr, "rrvm: %s: %s\n", path, strerror(errno));
+		cli_tl_close(ts);
+		return CLI_ERR_IO;
+	}
+	setvbuf(ts->serial, NULL, _IOLBF, 0);
+	status = cli_replay_session(&ts->s, o, trace_reader_header(ts->rd), ts->serial);
+	if (status) {
+		cli_tl_close(ts);
+		return status;
+	}
+	ts->booted = true;
+	ts->opened = true;
+	if (tl_open(&ts->t, &ts->s, ts->rd) < 0) {
+		fprintf(stderr, "rrvm: %s: %s\n", o->trace, ts->t.err);
+		cli_tl_close(ts);
+		return CLI_ERR_KVM;
+	}
+	*out = ts;
+	return 0;
+}
+
+void cli_tl_close(struct tl_session *ts)
+{
+	if (!ts)
+		return;
+	if (ts->opened)
+		tl_close(&ts->t);
+	if (ts->booted)
+		rr_session_free(&ts->s);
+	if (ts->serial)
+		fclose(ts->serial);
+	if (ts->rd)
+		trace_reader_close(ts->rd);
+	free(ts);
+}
