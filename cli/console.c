@@ -87,7 +87,7 @@ void con_busy_end(struct console *c)
 		fputc('\n', stderr); /* after the ^C the terminal echoed */
 	/* A Ctrl-C that came after the engine's last run must not stop the
 	 * next operation before it starts. */
-	c->t->s->m.stop_requested = 0;
+	tl_interrupt_clear(c->t);
 	fflush(stdout);
 }
 

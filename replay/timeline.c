@@ -454,6 +454,11 @@ void tl_interrupt(struct timeline *t)
 	machine_request_stop(&t->s->m);
 }
 
+void tl_interrupt_clear(struct timeline *t)
+{
+	t->s->m.stop_requested = 0;
+}
+
 /* ---- setup ---- */
 
 int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)

@@ -205,7 +205,10 @@ long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len
  * replay.  0 or -errno. */
 int tl_go_live(struct timeline *t);
 
-/* Stops a running tl_continue promptly (async-signal-safe). */
+/* Stops a running tl_continue promptly (async-signal-safe).  An interrupt
+ * that comes while nothing runs stops the next run at once, unless
+ * tl_interrupt_clear forgets it first (a console between commands). */
 void tl_interrupt(struct timeline *t);
+void tl_interrupt_clear(struct timeline *t);
 
 #endif

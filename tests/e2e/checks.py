@@ -4,7 +4,8 @@ passed = failed = 0
 
 
 def check(cond, what, out=""):
-    """Counts COND; on failure prints WHAT and the tail of OUT."""
+    """Counts COND; on failure prints WHAT and the tail of OUT.  Returns
+    COND."""
     global passed, failed
     if cond:
         passed += 1
@@ -13,6 +14,7 @@ def check(cond, what, out=""):
         print("FAIL:", what)
         if out:
             print(out[-3000:])
+    return cond
 
 
 def summary():

@@ -1,25 +1,10 @@
-"""What the real-gdb tests share: pass/fail counting and a free TCP port."""
+"""What the real-gdb tests share: a free TCP port and the skip rule (and,
+from checks.py, the pass/fail counting)."""
 import shutil
 import socket
 
+from checks import check, summary  # noqa: F401 (for the gdb tests)
 from kvmcheck import SKIP, kvm_status
-
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what, out=""):
-    """Counts COND; on failure says WHAT and shows the end of OUT."""
-    results["passed" if cond else "failed"] += 1
-    if not cond:
-        print("FAIL:", what)
-        print(out[-3000:])
-    return cond
-
-
-def summary():
-    """Prints 'N passed, M failed'; the exit status."""
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
 
 
 def free_port():
