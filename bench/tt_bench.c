@@ -1,6 +1,7 @@
 /* Time-travel benchmark: latency of step back and of reverse-continue on a
- * long recording, checkpoint memory against guest RAM, and the cost of one
- * checkpoint.  Prints figures measured in one run.
+ * long recording, checkpoint memory against guest RAM, the cost of one
+ * checkpoint, and the rate of a backward scan against the replay rate
+ * (what bounds reverse-continue).  Prints figures measured in one run.
  *
  *   tt_bench KERNEL TRACE [SAMPLES]
  *
@@ -31,6 +32,13 @@ static void report(const char *what, host_ns *v, unsigned n)
 	qsort(v, n, sizeof(*v), cmp_ns);
 	printf("%-40s median %7.2f ms, p95 %7.2f ms (%u samples)\n", what, v[n / 2] / 1e6,
 	       v[n * 95 / 100] / 1e6, n);
+}
+
+/* Progress of a backward scan: stops it once it covered a quarter. */
+static void stop_after_quarter(void *ctx, uint64_t done, uint64_t total)
+{
+	if (done >= total / 4)
+		tl_interrupt(ctx);
 }
 
 static uint64_t symbol(const char *path, const char *name)
@@ -86,8 +94,9 @@ int main(int argc, char **argv)
 	struct trace_reader *rd;
 	unsigned n = argc > 3 ? (unsigned)atoi(argv[3]) : 40, seed = 1;
 	host_ns *lat, t0;
+	double replay_rate, scan_rate;
 	struct tl_stop st;
-	uint64_t dot;
+	uint64_t dot, start;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: tt_bench KERNEL TRACE [SAMPLES]\n");
@@ -96,15 +105,17 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* results as they come: runs are long */
 	lat = calloc(n, sizeof(*lat));
 	dot = symbol(argv[1], "dot");
-	if (!lat || !dot || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(&t, &s, rd) < 0)
+	start = symbol(argv[1], "_start");
+	if (!lat || !dot || !start || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(&t, &s, rd) < 0)
 		return 1;
 	t0 = host_now();
 	if (tl_goto(&t, (struct tl_pos){ t.end_sync, 0 }) < 0) {
 		fprintf(stderr, "tt_bench: %s\n", t.err);
 		return 1;
 	}
-	printf("replay to the end with checkpoints: %.2f s, %llu sync points\n",
-	       (host_now() - t0) / 1e9, (unsigned long long)t.end_sync);
+	replay_rate = t.end_sync / ((host_now() - t0) / 1e9);
+	printf("replay to the end with checkpoints: %.2f s, %llu sync points (%.0f per s)\n",
+	       (host_now() - t0) / 1e9, (unsigned long long)t.end_sync, replay_rate);
 	printf("checkpoints: %u, %.1f MiB = %.2f x guest RAM (budget 2.00), one take %.2f ms\n",
 	       t.ck.st.count, t.ck.st.bytes / 1048576.0, (double)t.ck.st.bytes / s.m.mem.size,
 	       t.ck.st.takes ? t.ck.st.take_ns / 1e6 / t.ck.st.takes : 0.0);
@@ -128,6 +139,21 @@ int main(int argc, char **argv)
 		lat[i] = host_now() - t0;
 	}
 	report("reverse-continue to the previous dot", lat, n);
+	/* What bounds reverse-continue: the rate of a backward scan with a
+	 * breakpoint armed (at _start, which runs once at boot), over the last
+	 * quarter of the trace. */
+	tl_break_remove(&t, dot);
+	tl_break_insert(&t, start);
+	if (tl_goto(&t, (struct tl_pos){ t.end_sync, 0 }) < 0)
+		goto fail;
+	t.progress = stop_after_quarter;
+	t.progress_ctx = &t;
+	t0 = host_now();
+	if (tl_continue(&t, true, &st) < 0 || st.why != TL_STOP_INTERRUPTED)
+		goto fail;
+	scan_rate = (t.end_sync - st.pos.sync) / ((host_now() - t0) / 1e9);
+	printf("backward scan with a breakpoint armed: %.0f sync points per s = %.2f x replay\n",
+	       scan_rate, scan_rate / replay_rate);
 	return 0;
 fail:
 	fprintf(stderr, "tt_bench: %s\n", t.err);
