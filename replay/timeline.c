@@ -258,12 +258,26 @@ int tl_goto(struct timeline *t, struct tl_pos target)
 	return tl_goto_exact(t, target);
 }
 
+/* Stepping into stretch S: anchor a checkpoint at its start (~0.4 ms), so
+ * that the steps back that usually follow restore it rather than one up
+ * to a checkpoint interval before. */
+static int tl_anchor(struct timeline *t, sync_seq s)
+{
+	int r = 0;
+
+	if (!t->live && t->pos.n == 0 && t->pos.sync == s && (r = ckpt_take(&t->ck, t->s)) == -EBUSY)
+		r = 0;
+	return r;
+}
+
 int tl_goto_exact(struct timeline *t, struct tl_pos target)
 {
 	int r = tl_rewind(t, target);
 
 	if (r == 0 && t->pos.sync < target.sync)
 		r = tl_run_to_sync(t, target.sync);
+	if (r == 0 && target.n)
+		r = tl_anchor(t, target.sync);
 	while (r >= 0 && t->pos.n < target.n) {
 		r = tl_step_fwd(t);
 		if (r == TL_RUN_SYNC || r == TL_RUN_END)
@@ -281,6 +295,8 @@ static int tl_stretch_len(struct timeline *t, sync_seq s, insn_count *len)
 {
 	int r = tl_goto(t, (struct tl_pos){ s, 0 });
 
+	if (r == 0)
+		r = tl_anchor(t, s);
 	for (*len = 0; r >= 0; (*len)++) {
 		r = tl_step_fwd(t);
 		if (r == TL_RUN_SYNC || r == TL_RUN_END)
