@@ -238,6 +238,11 @@ static int tl_lazy_hit(struct timeline *t, struct tl_pos from, const struct tl_l
 {
 	bool same = h->sync == from.sync;
 
+	t->pos = (struct tl_pos){ h->sync, TL_N_UNKNOWN };
+	if (t->live) { /* nothing to replay it from */
+		t->lazy.n = 0;
+		return 0;
+	}
 	if (!same)
 		t->lazy = (struct tl_lazy){ .from = 0 };
 	else if (from.n != TL_N_UNKNOWN)
@@ -245,7 +250,6 @@ static int tl_lazy_hit(struct timeline *t, struct tl_pos from, const struct tl_l
 	else
 		t->lazy = *from_lz;
 	t->lazy.a[t->lazy.n++] = (struct tl_arrival){ h->addr, h->k, same, 0 };
-	t->pos = (struct tl_pos){ h->sync, TL_N_UNKNOWN };
 	/* A chain this long costs more to keep than to place. */
 	return t->lazy.n == TL_LAZY_MAX ? tl_resolve(t) : 0;
 }
@@ -325,8 +329,10 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 			break;
 	}
 	tl_arm(t, false);
-	if (r == TL_RUN_TRAP || r == TL_RUN_INTERRUPTED) /* somewhere in this stretch */
+	if (r == TL_RUN_TRAP || r == TL_RUN_INTERRUPTED) { /* somewhere in this stretch */
 		t->pos = (struct tl_pos){ m->sync, TL_N_UNKNOWN };
+		t->lazy.n = 0; /* the caller says how it got here, if it can */
+	}
 	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
 		tl_settle(t);
 	return r;

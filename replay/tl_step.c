@@ -171,9 +171,10 @@ int tl_step_fwd(struct timeline *t)
 	if (t->pos.sync >= t->end_sync && !t->live)
 		return TL_RUN_END;
 	r = tl_step_one(t);
-	if (r == TL_RUN_TRAP && t->pos.n == TL_N_UNKNOWN)
-		t->lazy.a[t->lazy.n - 1].extra++;
-	else if (r == TL_RUN_TRAP)
+	if (r == TL_RUN_TRAP && t->pos.n == TL_N_UNKNOWN) {
+		if (t->lazy.n) /* else not placeable at all (live) */
+			t->lazy.a[t->lazy.n - 1].extra++;
+	} else if (r == TL_RUN_TRAP)
 		t->pos.n++;
 	else if (r == TL_RUN_SYNC || r == TL_RUN_END)
 		tl_settle(t);

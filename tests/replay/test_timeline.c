@@ -375,6 +375,13 @@ static void t_refuse_and_live(struct timeline *t, const struct t_syms *y)
 	CHECK(tl_write_virt(t, y->journal_pool, &v, sizeof(v)) == sizeof(v) &&
 	      tl_read_virt(t, y->journal_pool, &got, sizeof(got)) == sizeof(got) && got == v,
 	      "a memory write when live");
+	/* Live stops cannot be placed: nothing recorded leads there. */
+	CHECK(tl_break_insert(t, y->list_insert) == 0 && tl_continue(t, false, &st) == 0 &&
+	      st.why == TL_STOP_BREAKPOINT && rr_rip(t->s) == y->list_insert, "a live breakpoint: %s",
+	      t->err);
+	CHECK(tl_step(t, false, &st) == 0 && tl_where(t, &p) == -EAGAIN &&
+	      strstr(t->err, "left replay"), "a live position is not placed: %s", t->err);
+	tl_break_remove(t, y->list_insert);
 	CHECK(tl_continue(t, false, &st) == 0 && st.why == TL_STOP_END, "live to the end: %s",
 	      t->err);
 	CHECK(tl_goto(t, mid) == 0 && !t->live && t_hash(t) == h,
