@@ -171,10 +171,10 @@ int tl_break_remove(struct timeline *t, uint64_t addr);
 /* Write watchpoints of any size and number, through read-only memslots on
  * the watched pages (the write is applied from the MMIO exit and checked
  * against the range).  LIN is translated through the guest's page tables
- * at the current position.  Read and access watchpoints need DR7 data
- * breakpoints (at most four, 1/2/4/8 bytes, aligned, sharing DR0-DR3 with
- * the execution breakpoints): -EOPNOTSUPP where the host probe says they
- * never fire, with t->err naming the host. */
+ * at the current position.  Read and access watchpoints would need DR7
+ * data breakpoints: -EOPNOTSUPP, with t->err naming the host where the
+ * probe says they never fire (kvm_pvm), and saying they are not
+ * implemented yet elsewhere. */
 int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
 int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
 
