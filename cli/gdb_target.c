@@ -59,6 +59,58 @@ static __u64 *gt_gpr(struct kvm_regs *r, int regnum)
 	return regnum == GDB_REG_EFLAGS ? &r->rflags : NULL;
 }
 
+/* The full x87 tag word GDB wants (two bits a register: 0 valid, 1 zero,
+ * 2 special, 3 empty), from FXSAVE's abridged one (a bit a register: not
+ * empty) and the registers' contents.  FPR holds ST(i); physical register
+ * P is ST((P - TOP) mod 8).  (SDM vol. 1, 8.1.7 and 10.5.1.1.) */
+static uint16_t gt_ftag(const struct kvm_fpu *f)
+{
+	unsigned top = f->fsw >> 11 & 7;
+	uint16_t tag = 0;
+
+	for (unsigned p = 0; p < 8; p++) {
+		const uint8_t *st = f->fpr[(p - top) & 7];
+		uint64_t mant;
+		unsigned exp = (st[8] | st[9] << 8) & 0x7fff, t;
+
+		memcpy(&mant, st, sizeof(mant));
+		if (!(f->ftwx >> p & 1))
+			t = 3;
+		else if (exp == 0x7fff || (exp == 0 && mant) || (exp && !(mant >> 63)))
+			t = 2;
+		else
+			t = exp == 0 ? 1 : 0;
+		tag |= (uint16_t)(t << (2 * p));
+	}
+	return tag;
+}
+
+/* x87 and SSE registers (vcpu_get_fpu).  In 64-bit mode FXSAVE keeps
+ * the last instruction and operand pointers as 64-bit offsets: GDB's
+ * fiseg/foseg get their high halves, as its own FXSAVE reader does. */
+static int gt_read_fpreg(struct machine *m, int regnum, void *buf, size_t len)
+{
+	struct kvm_fpu f;
+	uint64_t v;
+
+	if (vcpu_get_fpu(&m->vcpu, &f) < 0)
+		return -EIO;
+	memset(buf, 0, len);
+	if (regnum >= GDB_REG_ST0 && regnum < GDB_REG_FCTRL) {
+		memcpy(buf, f.fpr[regnum - GDB_REG_ST0], len < 10 ? len : 10);
+		return 0;
+	}
+	if (regnum >= GDB_REG_XMM0 && regnum < GDB_REG_MXCSR) {
+		memcpy(buf, f.xmm[regnum - GDB_REG_XMM0], len < 16 ? len : 16);
+		return 0;
+	}
+	v = (const uint64_t[]){ f.fcw, f.fsw, gt_ftag(&f), f.last_ip >> 32, (uint32_t)f.last_ip,
+				f.last_dp >> 32, (uint32_t)f.last_dp, f.last_opcode,
+				f.mxcsr }[regnum == GDB_REG_MXCSR ? 8 : regnum - GDB_REG_FCTRL];
+	memcpy(buf, &v, len < sizeof(v) ? len : sizeof(v));
+	return 0;
+}
+
 static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t len)
 {
 	struct gdb_target *g = ctx;
@@ -68,6 +120,8 @@ static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t le
 	uint64_t v;
 	__u64 *gpr;
 
+	if (regnum >= GDB_REG_ST0 && regnum <= GDB_REG_MXCSR) /* x87, then SSE */
+		return gt_read_fpreg(m, regnum, buf, len);
 	if (vcpu_get_regs(&m->vcpu, &r) < 0 || vcpu_get_sregs(&m->vcpu, &s) < 0)
 		return -EIO;
 	if ((gpr = gt_gpr(&r, regnum)))
@@ -81,7 +135,7 @@ static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t le
 		v = (const uint64_t[]){ s.cr0, s.cr2, s.cr3, s.cr4, s.cr8,
 					s.efer }[regnum - GDB_REG_CR0];
 	else
-		return -ENOENT; /* x87 and SSE: not served yet */
+		return -ENOENT;
 	memset(buf, 0, len);
 	memcpy(buf, &v, len < sizeof(v) ? len : sizeof(v));
 	return 0;

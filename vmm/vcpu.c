@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -78,6 +79,31 @@ int vcpu_get_sregs(const struct vcpu *v, struct kvm_sregs *s)
 int vcpu_set_sregs(const struct vcpu *v, const struct kvm_sregs *s)
 {
 	return VCPU_IOCTL(v, KVM_SET_SREGS, s);
+}
+
+int vcpu_get_fpu(const struct vcpu *v, struct kvm_fpu *f)
+{
+	struct kvm_xsave *x = malloc(sizeof(*x));
+	const uint8_t *b = (const uint8_t *)x;
+
+	/* The legacy region is FXSAVE's layout (SDM vol. 1, table 10-2). */
+	if (!x || VCPU_IOCTL(v, KVM_GET_XSAVE, x) < 0) {
+		free(x);
+		return VCPU_IOCTL(v, KVM_GET_FPU, f);
+	}
+	memset(f, 0, sizeof(*f));
+	memcpy(&f->fcw, b, 2);
+	memcpy(&f->fsw, b + 2, 2);
+	f->ftwx = b[4];
+	memcpy(&f->last_opcode, b + 6, 2);
+	memcpy(&f->last_ip, b + 8, 8);
+	memcpy(&f->last_dp, b + 16, 8);
+	memcpy(&f->mxcsr, b + 24, 4);
+	for (int i = 0; i < 8; i++)
+		memcpy(f->fpr[i], b + 32 + 16 * i, 16);
+	memcpy(f->xmm, b + 160, sizeof(f->xmm));
+	free(x);
+	return 0;
 }
 
 int vcpu_translate(const struct vcpu *v, uint64_t linear, uint64_t *phys)

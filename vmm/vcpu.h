@@ -11,6 +11,7 @@ struct kvm;
 struct kvm_run;
 struct kvm_regs;
 struct kvm_sregs;
+struct kvm_fpu;
 struct guest_mem;
 struct cpuid_table;
 
@@ -30,6 +31,11 @@ int vcpu_get_regs(const struct vcpu *v, struct kvm_regs *r);
 int vcpu_set_regs(const struct vcpu *v, const struct kvm_regs *r);
 int vcpu_get_sregs(const struct vcpu *v, struct kvm_sregs *s);
 int vcpu_set_sregs(const struct vcpu *v, const struct kvm_sregs *s);
+/* The x87 and SSE state.  From KVM_GET_XSAVE where it works: KVM_GET_FPU
+ * reads KVM's buffer as it is, stale for components in their initial
+ * state (MXCSR reads 0 there on kvm_pvm), where the XSAVE view writes
+ * their initial values out. */
+int vcpu_get_fpu(const struct vcpu *v, struct kvm_fpu *f);
 /* Guest linear -> physical through the guest's page tables (KVM_TRANSLATE). */
 int vcpu_translate(const struct vcpu *v, uint64_t linear, uint64_t *phys);
 int vcpu_set_msr(const struct vcpu *v, uint32_t index, uint64_t value);

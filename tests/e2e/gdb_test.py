@@ -9,8 +9,8 @@
 2. the bug hunt: from the end of the recording, `watch -l` the link the
    panic names and reverse-continue: gdb stops in list_insert called from
    journal_append (the unlocked path), with the overwrite undone.
-3. `info registers` shows the segment and control registers; x87/SSE are
-   <unavailable>.
+3. `info registers` shows the segment and control registers, and the x87
+   and SSE registers hold the vCPU's values.
 4. breakpoints past the hardware's four are patched traps during a
    continue: stopped at one, `x/16i $pc` shows what the ELF file holds.
 5. refusals: register and memory writes (with rrvm's reason), `rwatch`
@@ -46,7 +46,8 @@ def gdb(trace, *cmds):
 
 
 def registers(trace):
-    out = gdb(trace, "break list_insert", "continue", "info registers", "p $xmm0", "p $st0")
+    out = gdb(trace, "break list_insert", "continue", "info registers", "p $xmm0", "p $st0",
+              "p/x $fctrl", "p/x $mxcsr", "p/x $ftag", "info registers float vector")
     for reg, val in [("cs", "0x8"), ("ss", "0x10"), ("ds", "0x10"), ("es", "0x10"),
                      ("fs", "0x10"), ("gs", "0x10"), ("fs_base", "0x0"), ("gs_base", "0x0"),
                      ("cr2", "0x0"), ("cr8", "0x0"), ("efer", "0x500")]:
@@ -58,8 +59,14 @@ def registers(trace):
     m = re.search(r"^cr4 +(0x[0-9a-f]+) ", out, re.M)
     check(m and int(m.group(1), 16) & 0x20, "cr4 has PAE", out)
     check(re.search(r"^rip +0x100300 .*<list_insert>", out, re.M), "rip at list_insert", out)
-    check(re.search(r"^\$1 = <unavailable>", out, re.M) and
-          re.search(r"^\$2 = <unavailable>", out, re.M), "x87/SSE are unavailable", out)
+    # x87 and SSE as the vCPU holds them: KVM's reset values (the kernel
+    # uses neither), FCW 0x37f, MXCSR 0x1f80, every x87 register empty.
+    check(re.search(r"^\$1 = \{v4_float = .*uint128 = 0\}$", out, re.M) and
+          re.search(r"^\$2 = 0$", out, re.M), "xmm0 and st0 are served", out)
+    check(re.search(r"^\$3 = 0x37f$", out, re.M) and re.search(r"^\$4 = 0x1f80$", out, re.M)
+          and re.search(r"^\$5 = 0xffff$", out, re.M), "fctrl, mxcsr and ftag", out)
+    check(re.search(r"^mxcsr +0x1f80 +\[ IM DM ZM OM UM PM \]", out, re.M),
+          "info registers vector shows mxcsr", out)
 
 
 def insns(text):
