@@ -307,7 +307,24 @@ static int tl_stretch_len(struct timeline *t, sync_seq s, insn_count *len)
 	return r;
 }
 
+int tl_stop_interrupted(struct timeline *t, int r, struct tl_stop *stop)
+{
+	if (r != -EINTR)
+		return r;
+	if (t->pos.n == TL_N_UNKNOWN && !t->live && tl_interrupted(t) != -EINTR)
+		return -EIO; /* could not even go back to the sync point */
+	*stop = (struct tl_stop){ .why = TL_STOP_INTERRUPTED, .pos = t->pos };
+	return 0;
+}
+
+static int tl_step_dir(struct timeline *t, bool reverse, struct tl_stop *stop);
+
 int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop)
+{
+	return tl_stop_interrupted(t, tl_step_dir(t, reverse, stop), stop);
+}
+
+static int tl_step_dir(struct timeline *t, bool reverse, struct tl_stop *stop)
 {
 	struct tl_pos to;
 	insn_count len;

@@ -26,6 +26,9 @@ int tl_settle(struct timeline *t);
 /* A run stopped on request inside a stretch: back to its sync point;
  * returns -EINTR (or the error that prevented it). */
 int tl_interrupted(struct timeline *t);
+/* An operation that ended in -EINTR (R) stopped at a position: *STOP
+ * says so (TL_STOP_INTERRUPTED), and 0 is returned; other R as they are. */
+int tl_stop_interrupted(struct timeline *t, int r, struct tl_stop *stop);
 /* tl_goto for any position (live or lazy included). */
 int tl_goto_exact(struct timeline *t, struct tl_pos target);
 /* LIN through the guest's page tables at the current position. */

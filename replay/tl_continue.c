@@ -188,6 +188,8 @@ static int tl_walk(struct timeline *t, const struct tl_arrival *a, bool watch,
 			*before = t->pos;
 		if ((r = tl_step_fwd(t)) < 0)
 			return r;
+		if (r == TL_RUN_INTERRUPTED) /* stopped at an exact position */
+			return tl_fail(t, -EINTR, "interrupted");
 		if (r == TL_RUN_SYNC || r == TL_RUN_END)
 			return tl_fail(t, -EPROTO, "%s hit not found again after sync point %llu",
 				       watch ? "watchpoint" : "breakpoint",
@@ -351,6 +353,8 @@ static int tl_reach(struct timeline *t, const struct tl_hit *h)
 	while (k) {
 		if ((r = tl_scan(t, h->sync + 1, true, &next)) < 0)
 			return r;
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_interrupted(t);
 		if (!next.found || next.sync != h->sync)
 			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
 				       (unsigned long long)h->sync);
@@ -423,7 +427,8 @@ static int tl_scan_stretch(struct timeline *t, struct tl_pos hi, struct tl_hit *
 		for (unsigned i = 0; i < t->nbp; i++)
 			if (tl_at(t, t->bp[i]))
 				*hit = (struct tl_hit){ true, false, hi.sync, ++c.bp[i], t->bp[i], 0, 0, 0 };
-		r = tl_step_fwd(t);
+		if ((r = tl_step_fwd(t)) == TL_RUN_INTERRUPTED)
+			return tl_fail(t, -EINTR, "interrupted");
 		if (r == TL_RUN_TRAP && t->watch_hits != seen && t->pos.n < hi.n)
 			*hit = (struct tl_hit){ true, true, hi.sync, ++c.watch, t->watch_addr,
 						t->watch_old, t->watch_new, t->watch_size };
@@ -488,6 +493,8 @@ static int tl_scan_upto(struct timeline *t, sync_seq s, const struct tl_arrival 
 	while (k) {
 		if ((r = tl_scan(t, s + 1, true, &next)) < 0)
 			return r;
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_interrupted(t);
 		if (!next.found || next.sync != s)
 			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
 				       (unsigned long long)s);
@@ -568,10 +575,10 @@ int tl_continue(struct timeline *t, bool reverse, struct tl_stop *stop)
 	int r;
 
 	if (!reverse)
-		return tl_continue_fwd(t, stop);
-	if (t->live && (r = tl_goto_exact(t, t->live_at)) < 0)
-		return r;
-	return tl_continue_back(t, stop);
+		r = tl_continue_fwd(t, stop);
+	else if (!t->live || (r = tl_goto_exact(t, t->live_at)) == 0)
+		r = tl_continue_back(t, stop);
+	return tl_stop_interrupted(t, r, stop);
 }
 
 /* ---- watchpoints ---- */

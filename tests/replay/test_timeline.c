@@ -340,6 +340,15 @@ static void t_lazy(struct timeline *t, uint64_t addr, const struct t_bp_pass *pr
 	t_place(t, &c);
 	CHECK(!tl_pos_cmp(c.pos, prev->b) && t_hash(t) == h,
 	      "the third hit is the function's second call");
+	/* Interrupted while placing a stop, or stepping back: either way the
+	 * engine stands at an exact position. */
+	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "%s", t->err);
+	tl_interrupt(t);
+	CHECK(tl_where(t, &p) == -EINTR && tl_where(t, &p) == 0, "an interrupted placement: %s",
+	      t->err);
+	tl_interrupt(t);
+	CHECK(tl_step(t, true, &b) == 0 && b.why == TL_STOP_INTERRUPTED &&
+	      b.pos.n != TL_N_UNKNOWN, "an interrupted step back: %s", t->err);
 	printf("lazy placement: steps and a chain of two breakpoints in one stretch\n");
 	tl_break_remove(t, addr);
 	tl_break_remove(t, second);
