@@ -72,6 +72,7 @@ static void doctor_print(const struct host_caps *c)
 	doctor_result("RDTSC", &c->rdtsc);
 	doctor_result("KVM_MEM_READONLY memslots", &c->ro_memslot);
 	doctor_result("dirty logging (KVM_GET_DIRTY_LOG)", &c->dirty_log);
+	doctor_result("single step over a read-only memslot write", &c->step_ro_write);
 	if (c->cpuid_rewritten[0])
 		snprintf(buf, sizeof(buf), "rewritten by KVM in leaves %s", c->cpuid_rewritten);
 	doctor_row("fixed CPUID table (KVM_SET_CPUID2)", c->cpuid_rewritten[0] ? buf : "honoured");

@@ -308,6 +308,46 @@ out:
 	probe_vm_close(&p);
 }
 
+/* A single step over a write to a read-only memslot: the write exits as
+ * MMIO; once it is completed (the next KVM_RUN), does the step end right
+ * after the writing instruction, as the time-travel engine's positions
+ * need, or does the guest run on? */
+static void probe_step_ro_write(const char *kp, struct probe_result *res)
+{
+	/* mov [RO], eax (7 bytes); nop; nop; ud2 */
+	static const uint8_t code[] = { 0x89, 0x04, 0x25, ABS32(PROBE_RO_GPA), NOP, NOP, UD2 };
+	struct probe_vm p;
+	struct probe_stop st;
+	char buf[64];
+
+	probe_set(res, PROBE_UNKNOWN, "cannot create a VM");
+	if (probe_vm_open(&p, kp, PROBE_RING0, code, sizeof(code), false) < 0)
+		return;
+	p.extra = aligned_alloc(4096, 4096);
+	if (!p.extra || kvm_add_slot(&p.kvm, PROBE_RO_GPA, 4096, p.extra, KVM_MEM_READONLY) < 0 ||
+	    probe_vm_debug(&p, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0, 0) < 0)
+		goto out;
+	st = probe_vm_step(&p);
+	if (st.reason != KVM_EXIT_MMIO || !st.mmio_write) {
+		probe_classify(res, &st, true);
+		goto out;
+	}
+	st = probe_vm_step(&p);
+	if (st.reason == KVM_EXIT_DEBUG && st.pc == PROBE_CODE + 7) {
+		probe_set(res, PROBE_EXITS, "the step ends after the write");
+	} else if (st.reason == KVM_EXIT_DEBUG && st.pc > PROBE_CODE + 7 && st.pc < PROBE_CODE + 16) {
+		unsigned more = (unsigned)(st.pc - PROBE_CODE - 7); /* NOPs: a byte each */
+
+		snprintf(buf, sizeof(buf), "the step runs on (%u more instruction%s)", more,
+			 more == 1 ? "" : "s");
+		probe_set(res, PROBE_IGNORED, buf);
+	} else {
+		probe_classify(res, &st, true);
+	}
+out:
+	probe_vm_close(&p);
+}
+
 /* Does KVM_SET_CPUID2 stick, or does the backend rewrite rrvm's table? */
 static void probe_cpuid(struct host_caps *c, const char *kp)
 {
@@ -388,6 +428,7 @@ int probe_host(struct host_caps *c, const char *kp)
 	probe_irq_window(kp, &c->irq_window);
 	probe_rdtsc(kp, &c->rdtsc);
 	probe_memslots(kp, c);
+	probe_step_ro_write(kp, &c->step_ro_write);
 	probe_cpuid(c, kp);
 	return 0;
 }

@@ -43,6 +43,8 @@ struct host_caps {
 	struct probe_result rdtsc;           /* does RDTSC exit? */
 	struct probe_result ro_memslot;      /* write to a KVM_MEM_READONLY slot */
 	struct probe_result dirty_log;       /* KVM_GET_DIRTY_LOG sees a write */
+	struct probe_result step_ro_write;   /* single step over a write to a
+					      * read-only memslot ends after it */
 	char cpuid_rewritten[64];            /* leaves KVM rewrote, "" if none */
 	bool manual_dirty_protect, dirty_ring, tsc_control, msr_filter, user_msr;
 	bool pmu;
