@@ -207,10 +207,6 @@ static int gt_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t k
 		b->kinds |= 1u << type;
 		return 0;
 	}
-	for (unsigned i = 0; i < g->t->nwatch; i++)
-		if (g->t->watch[i].lin == addr && g->t->watch[i].len == kind &&
-		    g->t->watch[i].kind == wk)
-			return 0; /* gdb inserts again after every stop */
 	/* Read and access watchpoints are refused where data breakpoints
 	 * never fire (kvm_pvm): -EOPNOTSUPP, and the reason on stderr. */
 	return gt_check(g, tl_watch_insert(gt_engine(g), addr, kind, wk));

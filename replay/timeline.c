@@ -71,14 +71,17 @@ int tl_fail(struct timeline *t, int err, const char *fmt, ...)
 static int tl_live_exit(struct timeline *t, struct vmm_exit *x)
 {
 	struct rr_session *s = t->s;
+	vclock_ns now = 0;
 	uint64_t gpa;
 	int kind;
 
+	if (x->kind == VMM_EXIT_IO_OUT || x->kind == VMM_EXIT_RDMSR)
+		s->m.in.clock(s->m.in.ctx, x->sync, &now); /* the host inputs, live */
 	if (x->kind == VMM_EXIT_IO_OUT && x->addr == TSC_TRAP_PORT &&
 	    (kind = rr_tsc_trap_site(s, &gpa)))
-		rr_tsc_trap_finish(s, kind, rr_vtsc(s, host_now() - s->m.host_in.origin), 0);
+		rr_tsc_trap_finish(s, kind, rr_vtsc(s, now), 0);
 	else if (x->kind == VMM_EXIT_RDMSR && x->addr == X86_MSR_TSC)
-		x->data = rr_vtsc(s, host_now() - s->m.host_in.origin), x->claimed = true;
+		x->data = rr_vtsc(s, now), x->claimed = true;
 	else if (x->kind == VMM_EXIT_MMIO_WRITE && x->claimed)
 		rr_code_written(s, x);
 	return 0;
@@ -89,7 +92,6 @@ static int tl_on_exit(void *ctx, struct vmm_exit *x)
 	struct timeline *t = ctx;
 
 	if (x->kind == VMM_EXIT_DEBUG) {
-		t->trapped = true;
 		t->trap_pc = x->addr;
 		machine_stop(&t->s->m, MACHINE_STOP_TRAP, "trap at %#" PRIx64, x->addr);
 		return 0;
@@ -135,7 +137,6 @@ int tl_run(struct timeline *t, sync_seq limit)
 	struct machine *m = &t->s->m;
 	const struct machine_result *r;
 
-	t->trapped = false;
 	m->stop_after_sync = limit;
 	r = machine_run(m, &t->hooks);
 	m->stop_after_sync = 0;
@@ -174,8 +175,6 @@ int tl_settle(struct timeline *t)
 	t->lazy.n = 0;
 	return r;
 }
-
-int tl_goto_exact(struct timeline *t, struct tl_pos target);
 
 /* A run stopped on request somewhere in a stretch: every stop knows its
  * position, so back to the stretch's sync point (a restore and a short
@@ -317,13 +316,6 @@ int tl_stop_interrupted(struct timeline *t, int r, struct tl_stop *stop)
 	return 0;
 }
 
-static int tl_step_dir(struct timeline *t, bool reverse, struct tl_stop *stop);
-
-int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop)
-{
-	return tl_stop_interrupted(t, tl_step_dir(t, reverse, stop), stop);
-}
-
 static int tl_step_dir(struct timeline *t, bool reverse, struct tl_stop *stop)
 {
 	struct tl_pos to;
@@ -360,6 +352,11 @@ static int tl_step_dir(struct timeline *t, bool reverse, struct tl_stop *stop)
 	return 0;
 }
 
+int tl_step(struct timeline *t, bool reverse, struct tl_stop *stop)
+{
+	return tl_stop_interrupted(t, tl_step_dir(t, reverse, stop), stop);
+}
+
 /* LIN through the guest's page tables at the current position. */
 int tl_xlat(struct timeline *t, uint64_t lin, struct paging_xlat *x)
 {
@@ -378,6 +375,14 @@ int tl_xlat(struct timeline *t, uint64_t lin, struct paging_xlat *x)
 
 /* ---- memory ---- */
 
+/* How much of LEFT bytes at ADDR lie in ADDR's page. */
+static size_t tl_piece(uint64_t addr, size_t left)
+{
+	uint64_t page_left = 4096 - (addr & 4095);
+
+	return left < page_left ? left : page_left;
+}
+
 /* One piece of a read that stays in one page. */
 static size_t tl_read_piece(struct timeline *t, uint64_t gpa, uint8_t *buf, size_t n)
 {
@@ -393,8 +398,7 @@ static long tl_read(struct timeline *t, uint64_t addr, void *buf, size_t len, bo
 	size_t done = 0;
 
 	while (done < len) {
-		uint64_t page_left = 4096 - ((addr + done) & 4095);
-		size_t n = len - done < page_left ? len - done : page_left;
+		size_t n = tl_piece(addr + done, len - done);
 
 		if (virt && tl_xlat(t, addr + done, &x) < 0)
 			break;
@@ -448,8 +452,7 @@ long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len
 			return tl_fail(t, -EFAULT, "cannot write at %#" PRIx64 ": not mapped",
 				       a < lin ? lin : a);
 	while (done < len) {
-		uint64_t page_left = 4096 - ((lin + done) & 4095);
-		size_t n = len - done < page_left ? len - done : page_left;
+		size_t n = tl_piece(lin + done, len - done);
 
 		tl_xlat(t, lin + done, &x);
 		memcpy(gmem_ptr(&t->s->m.mem, x.gpa, n), (const uint8_t *)buf + done, n);

@@ -130,7 +130,6 @@ struct timeline {
 	struct tl_watch watch[TL_MAX_WATCH];
 	unsigned nwatch;
 	/* Set by the exit hook during a run. */
-	bool trapped;
 	uint64_t trap_pc;
 	bool stop_on_watch;       /* a watched write stops the run (scans) */
 	bool stepping;            /* a single step runs */
@@ -143,7 +142,6 @@ struct timeline {
 	bool live;                /* replay was left (tl_go_live): no trace */
 	struct tl_pos live_at;    /* ... at this position */
 	struct vmm_inputs replay_in; /* the replayer's inputs, for coming back */
-	volatile int interrupted;
 	char err[256];            /* why the last call failed */
 };
 
@@ -174,7 +172,8 @@ int tl_break_remove(struct timeline *t, uint64_t addr);
  * at the current position.  Read and access watchpoints would need DR7
  * data breakpoints: -EOPNOTSUPP, with t->err naming the host where the
  * probe says they never fire (kvm_pvm), and saying they are not
- * implemented yet elsewhere. */
+ * implemented yet elsewhere.  Inserting one that is set already succeeds,
+ * as for breakpoints. */
 int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
 int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
 

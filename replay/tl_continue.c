@@ -16,12 +16,17 @@
 #include "vmm/paging.h"
 #include "vmm/x86.h"
 
-static bool tl_is_bp(const struct timeline *t, uint64_t addr)
+static int tl_bp_index(const struct timeline *t, uint64_t addr)
 {
 	for (unsigned i = 0; i < t->nbp; i++)
 		if (t->bp[i] == addr)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
+}
+
+static bool tl_is_bp(const struct timeline *t, uint64_t addr)
+{
+	return tl_bp_index(t, addr) >= 0;
 }
 
 /* HLT faults in ring 3: a trap must not be patched where ring 3 may run. */
@@ -33,14 +38,16 @@ static bool tl_trap_fits(const struct timeline *t, const struct paging_xlat *x)
 int tl_break_insert(struct timeline *t, uint64_t addr)
 {
 	struct paging_xlat x;
+	bool mapped;
 
 	if (tl_is_bp(t, addr))
 		return 0;
 	if (t->nbp == TL_MAX_BREAKPOINTS)
 		return tl_fail(t, -ENOSPC, "at most %d breakpoints", TL_MAX_BREAKPOINTS);
+	mapped = tl_xlat(t, addr, &x) == 0 && gmem_ptr(&t->s->m.mem, x.gpa, 1);
 	/* A breakpoint that cannot fire would be a wrong answer, not a slow
 	 * one: refuse it where ring 3 may run the code (a user page now). */
-	if (!t->can_break_ring3 && tl_xlat(t, addr, &x) == 0 && (x.perm & PAGING_U))
+	if (!t->can_break_ring3 && mapped && (x.perm & PAGING_U))
 		return tl_fail(t, -ENOTSUP, "cannot break at %#" PRIx64 ": ring-3 code, and "
 			       "breakpoints never fire in ring 3 on this host (%s; rrvm doctor)",
 			       addr, kvm_backend());
@@ -49,7 +56,7 @@ int tl_break_insert(struct timeline *t, uint64_t addr)
 			return tl_fail(t, -ENOSPC, "at most %d breakpoints on this host: the "
 				       "hardware's; no trap instruction exits here (rrvm doctor)",
 				       TL_HW_BREAKPOINTS);
-		if (tl_xlat(t, addr, &x) < 0 || !gmem_ptr(&t->s->m.mem, x.gpa, 1))
+		if (!mapped)
 			return tl_fail(t, -EFAULT, "cannot break at %#" PRIx64 ": not mapped here, "
 				       "and only the first %d breakpoints (hardware) need not be",
 				       addr, TL_HW_BREAKPOINTS);
@@ -153,12 +160,12 @@ struct tl_count {
 	uint64_t bp[TL_MAX_BREAKPOINTS], watch;
 };
 
-static int tl_bp_index(const struct timeline *t, uint64_t addr)
+/* Counts one more hit of its kind (a watched write, or an arrival at the
+ * breakpoint ADDR) in C and returns the count. */
+static uint64_t tl_count_hit(const struct timeline *t, struct tl_count *c, bool watch,
+			     uint64_t addr)
 {
-	for (unsigned i = 0; i < t->nbp; i++)
-		if (t->bp[i] == addr)
-			return (int)i;
-	return -1;
+	return watch ? ++c->watch : ++c->bp[tl_bp_index(t, addr)];
 }
 
 /* An arrival at ADDR: the guest is about to run the instruction there (an
@@ -166,6 +173,16 @@ static int tl_bp_index(const struct timeline *t, uint64_t addr)
 static bool tl_at(struct timeline *t, uint64_t addr)
 {
 	return rr_rip(t->s) == addr && !t->s->m.irq_queued;
+}
+
+/* Arrivals at breakpoints right where the machine stands, in stretch S:
+ * counted in C, the last one in *HIT. */
+static void tl_note_here(struct timeline *t, sync_seq s, struct tl_count *c, struct tl_hit *hit)
+{
+	for (unsigned i = 0; i < t->nbp; i++)
+		if (tl_at(t, t->bp[i]))
+			*hit = (struct tl_hit){ true, false, s, tl_count_hit(t, c, false, t->bp[i]),
+						t->bp[i], 0, 0, 0 };
 }
 
 /* Single steps from here to arrival A, then A->extra more.  WATCH: A is
@@ -266,11 +283,10 @@ static void tl_stop_at(struct timeline *t, const struct tl_hit *h, struct tl_sto
 static void tl_note_hit(struct timeline *t, struct tl_hit *h, bool watch, struct tl_count *c)
 {
 	struct machine *m = &t->s->m;
-	int i = watch ? -1 : tl_bp_index(t, t->trap_pc);
 
 	if (m->sync != c->sync)
 		*c = (struct tl_count){ .sync = m->sync };
-	*h = (struct tl_hit){ true, watch, m->sync, watch ? ++c->watch : ++c->bp[i],
+	*h = (struct tl_hit){ true, watch, m->sync, tl_count_hit(t, c, watch, t->trap_pc),
 			      watch ? t->watch_addr : t->trap_pc, t->watch_old, t->watch_new,
 			      t->watch_size };
 }
@@ -380,12 +396,8 @@ static int tl_continue_fwd(struct timeline *t, struct tl_stop *stop)
 	r = tl_scan(t, t->live ? TL_NO_LIMIT : t->end_sync, true, &hit);
 	if (r < 0)
 		return r;
-	if (r == TL_RUN_INTERRUPTED) {
-		if (!t->live && (r = tl_interrupted(t)) != -EINTR)
-			return r;
-		*stop = (struct tl_stop){ .why = TL_STOP_INTERRUPTED, .pos = t->pos };
-		return 0;
-	}
+	if (r == TL_RUN_INTERRUPTED) /* live, no sync point can be gone back to */
+		return t->live ? tl_fail(t, -EINTR, "interrupted") : tl_interrupted(t);
 	if (!hit.found) {
 		*stop = (struct tl_stop){ .why = TL_STOP_END, .pos = t->pos };
 		return 0;
@@ -422,18 +434,17 @@ static int tl_scan_stretch(struct timeline *t, struct tl_pos hi, struct tl_hit *
 	int r = tl_goto_exact(t, (struct tl_pos){ hi.sync, 0 });
 
 	while (r >= 0 && t->pos.n < hi.n) {
-		uint64_t seen = t->watch_hits;
+		uint64_t seen = t->watch_hits, k;
 
-		for (unsigned i = 0; i < t->nbp; i++)
-			if (tl_at(t, t->bp[i]))
-				*hit = (struct tl_hit){ true, false, hi.sync, ++c.bp[i], t->bp[i], 0, 0, 0 };
+		tl_note_here(t, hi.sync, &c, hit);
 		if ((r = tl_step_fwd(t)) == TL_RUN_INTERRUPTED)
 			return tl_fail(t, -EINTR, "interrupted");
-		if (r == TL_RUN_TRAP && t->watch_hits != seen && t->pos.n < hi.n)
-			*hit = (struct tl_hit){ true, true, hi.sync, ++c.watch, t->watch_addr,
-						t->watch_old, t->watch_new, t->watch_size };
-		else if (r == TL_RUN_TRAP && t->watch_hits != seen)
-			++c.watch;
+		if (r != TL_RUN_TRAP || t->watch_hits == seen)
+			continue;
+		k = tl_count_hit(t, &c, true, 0);
+		if (t->pos.n < hi.n)
+			*hit = (struct tl_hit){ true, true, hi.sync, k, t->watch_addr, t->watch_old,
+						t->watch_new, t->watch_size };
 	}
 	return r < 0 ? r : 0;
 }
@@ -465,15 +476,6 @@ static int tl_scan_back(struct timeline *t, sync_seq limit, struct tl_hit *hit)
 	return r;
 }
 
-/* Counts hit H (whose k counts from wherever its scan began) from the
- * start of its stretch instead. */
-static void tl_recount(struct timeline *t, struct tl_hit *h, struct tl_count *c)
-{
-	int i = h->watch ? -1 : tl_bp_index(t, h->addr);
-
-	h->k = h->watch ? ++c->watch : ++c->bp[i];
-}
-
 /* The position A (one arrival, from the start of stretch S) and the hits
  * before it in that stretch, found by free runs from (S, 0), where the
  * machine stands: no single steps.  The last such hit goes in *HIT. */
@@ -487,9 +489,7 @@ static int tl_scan_upto(struct timeline *t, sync_seq s, const struct tl_arrival 
 
 	if (tl_at(t, a->addr) && --k == 0)
 		return 0;
-	for (unsigned i = 0; i < t->nbp; i++)
-		if (tl_at(t, t->bp[i])) /* a hit at (S, 0) itself: the scan steps past it */
-			*hit = (struct tl_hit){ true, false, s, ++c.bp[i], t->bp[i], 0, 0, 0 };
+	tl_note_here(t, s, &c, hit); /* hits at (S, 0) itself: the scans step past them */
 	while (k) {
 		if ((r = tl_scan(t, s + 1, true, &next)) < 0)
 			return r;
@@ -500,7 +500,8 @@ static int tl_scan_upto(struct timeline *t, sync_seq s, const struct tl_arrival 
 				       (unsigned long long)s);
 		if (!next.watch && next.addr == a->addr && --k == 0)
 			break;
-		tl_recount(t, &next, &c);
+		/* Its k counted from where its scan began: from (S, 0) instead. */
+		next.k = tl_count_hit(t, &c, next.watch, next.addr);
 		*hit = next;
 	}
 	return 0;
@@ -535,11 +536,8 @@ static int tl_continue_back(struct timeline *t, struct tl_stop *stop)
 		t->pos = (struct tl_pos){ at, 0 };
 		if ((r = tl_scan_back(t, hi.sync, &hit)) < 0)
 			return r;
-		if (r == TL_RUN_INTERRUPTED) {
-			tl_interrupted(t);
-			*stop = (struct tl_stop){ .why = TL_STOP_INTERRUPTED, .pos = t->pos };
-			return 0;
-		}
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_interrupted(t);
 		if (free_run)
 			r = tl_scan_upto(t, hi.sync, &upto, &hit);
 		else if (hi.n)
@@ -604,6 +602,9 @@ int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watc
 			       kvm_backend());
 	if (kind != TL_WATCH_WRITE)
 		return tl_fail(t, -EOPNOTSUPP, "read and access watchpoints are not implemented yet");
+	for (unsigned i = 0; i < t->nwatch; i++)
+		if (t->watch[i].lin == lin && t->watch[i].len == len && t->watch[i].kind == kind)
+			return 0; /* set already: a debugger inserts again after each stop */
 	if (!len || t->nwatch == TL_MAX_WATCH)
 		return tl_fail(t, -ENOSPC, "at most %d watchpoints", TL_MAX_WATCH);
 	if (machine_translate(&t->s->m, lin, &gpa) < 0 ||

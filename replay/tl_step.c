@@ -51,18 +51,37 @@ static int tl_idt_handler(struct timeline *t, const struct tl_cpu *c, uint8_t ve
 	return 0;
 }
 
-/* PUSHF (9c, after prefixes) pushes RFLAGS with the single-step TF set:
- * true when INSN is one, with the pushed size in *SIZE. */
-static bool tl_is_pushf(const uint8_t *insn, size_t n, bool lm, unsigned *size)
+/* The next instruction's opcode byte, past its 66/F2/F3 and (in long
+ * mode) REX prefixes, with what they say about operand size. */
+struct tl_insn {
+	uint8_t op, op2; /* op2: the byte after a 0f */
+	bool o16, rexw;
+};
+
+static struct tl_insn tl_decode(const struct tl_cpu *c)
 {
-	bool opsize = false;
+	const uint8_t *p = c->insn;
+	struct tl_insn d = { 0 };
 	size_t i = 0;
 
-	for (; i < n && (insn[i] == 0x66 || insn[i] == 0xf2 || insn[i] == 0xf3 ||
-			 (lm && insn[i] >= 0x40 && insn[i] <= 0x4f)); i++)
-		opsize |= insn[i] == 0x66;
-	*size = opsize ? 2 : lm ? 8 : 4;
-	return i < n && insn[i] == 0x9c;
+	for (; i < sizeof(c->insn) - 2 && (p[i] == 0x66 || p[i] == 0xf2 || p[i] == 0xf3 ||
+					   (c->lm && p[i] >= 0x40 && p[i] <= 0x4f)); i++) {
+		d.o16 |= p[i] == 0x66;
+		d.rexw = c->lm && p[i] >= 0x48 && p[i] <= 0x4f; /* REX must come last */
+	}
+	d.op = p[i];
+	d.op2 = p[i + 1];
+	return d;
+}
+
+/* PUSHF (9c) pushes RFLAGS with the single-step TF set: true when the
+ * next instruction is one, with the pushed size in *SIZE. */
+static bool tl_is_pushf(const struct tl_cpu *c, unsigned *size)
+{
+	struct tl_insn d = tl_decode(c);
+
+	*size = d.o16 ? 2 : c->lm ? 8 : 4;
+	return d.op == 0x9c;
 }
 
 /* Steps one instruction with TF, hiding TF from what the guest can see: a
@@ -73,7 +92,7 @@ static int tl_step_tf(struct timeline *t, const struct tl_cpu *c, sync_seq limit
 	struct machine *m = &t->s->m;
 	uint64_t flags = 0;
 	unsigned size = 0;
-	bool pushf = tl_is_pushf(c->insn, sizeof(c->insn), c->lm, &size);
+	bool pushf = tl_is_pushf(c, &size);
 	int r;
 
 	if ((r = machine_set_debug(m, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, NULL, 0)) < 0)
@@ -121,15 +140,13 @@ static int tl_step_irq(struct timeline *t, const struct tl_cpu *c, sync_seq limi
  * lowers the privilege level: SDM vol. 3, 5.8.) */
 static bool tl_to_ring3(struct timeline *t, const struct tl_cpu *c)
 {
-	const uint8_t *p = c->insn;
-	unsigned size = 4, i = 0;
+	struct tl_insn d = tl_decode(c);
+	unsigned size = d.rexw ? 8 : d.o16 ? 2 : 4; /* IRET and far RET: 32-bit by default */
 	uint64_t sel = 0;
 
-	for (; i < 4 && (p[i] == 0x66 || (c->lm && p[i] >= 0x40 && p[i] <= 0x4f)); i++)
-		size = p[i] == 0x66 ? 2 : (p[i] & 8) ? 8 : size; /* REX.W: 8 bytes */
-	if (p[i] == 0x0f)
-		return p[i + 1] == 0x07 || p[i + 1] == 0x35;
-	if (p[i] != 0xcf && p[i] != 0xca && p[i] != 0xcb)
+	if (d.op == 0x0f)
+		return d.op2 == 0x07 || d.op2 == 0x35;
+	if (d.op != 0xcf && d.op != 0xca && d.op != 0xcb)
 		return false;
 	/* The frame: RIP, then CS (IRET: then RFLAGS, ...; RET imm16 pops
 	 * the immediate after CS). */
@@ -146,14 +163,13 @@ int tl_step_one(struct timeline *t)
 
 	if (r < 0)
 		return r;
-	if (c.s.cs.dpl == 3 && !t->can_step_ring3)
-		return tl_fail(t, -ENOTSUP, "the guest runs ring-3 code here, and this host "
-			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
-	/* A step into ring 3 would run on to the next exception or interrupt
-	 * there: not one instruction. */
-	if (!t->can_step_ring3 && !m->irq_queued && tl_to_ring3(t, &c))
-		return tl_fail(t, -ENOTSUP, "the next instruction returns to ring 3, and this host "
-			       "(%s) cannot single-step ring 3 (rrvm doctor)", kvm_backend());
+	/* A step into ring 3, too, would run on to the next exception or
+	 * interrupt there: not one instruction. */
+	if (!t->can_step_ring3 &&
+	    (c.s.cs.dpl == 3 || (!m->irq_queued && tl_to_ring3(t, &c))))
+		return tl_fail(t, -ENOTSUP, "%s, and this host (%s) cannot single-step ring 3 "
+			       "(rrvm doctor)", c.s.cs.dpl == 3 ? "the guest runs ring-3 code here"
+			       : "the next instruction returns to ring 3", kvm_backend());
 	if (m->irq_queued)
 		return tl_step_irq(t, &c, m->sync + 1);
 	if (c.insn[0] == 0xf4)
