@@ -41,13 +41,12 @@ static void cli_gdb_sigint(int sig)
 static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 			 struct gdb_server_config *cfg)
 {
-	enum { OPT_PORT = 0x100, OPT_LISTEN, OPT_STDIO, OPT_KERNEL, OPT_KVM };
+	enum { OPT_PORT = 0x100, OPT_LISTEN, OPT_STDIO };
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "stdio", no_argument, NULL, OPT_STDIO },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "kvm", required_argument, NULL, OPT_KVM },
+		CLI_TRACE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -67,22 +66,17 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 			break;
 		case OPT_LISTEN: cfg->bind_addr = optarg; break;
 		case OPT_STDIO: cfg->transport = GDB_TRANSPORT_STDIO; break;
-		case OPT_KERNEL: o->kernel = optarg; break;
-		case OPT_KVM: o->kvm = optarg; break;
 		case 'h':
 			fputs(cli_gdb_help, stdout);
 			return -1;
 		default:
+			if (cli_trace_opt(opt, optarg, o))
+				break;
 			cli_bad_option("gdb", argv);
 			return CLI_ERR_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm: gdb: expected one TRACE (see rrvm gdb --help)\n");
-		return CLI_ERR_USAGE;
-	}
-	o->trace = argv[optind];
-	return 0;
+	return cli_trace_arg("gdb", argc, argv, o);
 }
 
 static int cli_gdb_serve(struct timeline *t, const char *trace_path,

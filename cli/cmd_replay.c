@@ -36,13 +36,34 @@ static const char cli_replay_help[] =
 	"RAM size or CPU, 20 unreadable trace, 4 kernel file missing.\n";
 
 
+bool cli_trace_opt(int opt, const char *arg, struct replay_opts *o)
+{
+	if (opt == 'q')
+		o->quiet = true;
+	else if (opt == CLI_TRACE_OPT_KERNEL)
+		o->kernel = arg;
+	else if (opt == CLI_TRACE_OPT_KVM)
+		o->kvm = arg;
+	else
+		return false;
+	return true;
+}
+
+int cli_trace_arg(const char *cmd, int argc, char **argv, struct replay_opts *o)
+{
+	if (optind != argc - 1) {
+		fprintf(stderr, "rrvm: %s: expected one TRACE (see rrvm %s --help)\n", cmd, cmd);
+		return CLI_ERR_USAGE;
+	}
+	o->trace = argv[optind];
+	return 0;
+}
+
 static int replay_parse(int argc, char **argv, struct replay_opts *o)
 {
-	enum { OPT_KERNEL = 0x100, OPT_KVM };
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "kvm", required_argument, NULL, OPT_KVM },
+		CLI_TRACE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -51,24 +72,16 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'q': o->quiet = true; break;
-		case OPT_KERNEL: o->kernel = optarg; break;
-		case OPT_KVM: o->kvm = optarg; break;
-		case 'h':
+		if (cli_trace_opt(opt, optarg, o))
+			continue;
+		if (opt == 'h') {
 			fputs(cli_replay_help, stdout);
 			return -1;
-		default:
-			cli_bad_option("replay", argv);
-			return CLI_ERR_USAGE;
 		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm: replay: expected one TRACE (see rrvm replay --help)\n");
+		cli_bad_option("replay", argv);
 		return CLI_ERR_USAGE;
 	}
-	o->trace = argv[optind];
-	return 0;
+	return cli_trace_arg("replay", argc, argv, o);
 }
 
 /* The header's host_probe value for KEY, or NULL. */

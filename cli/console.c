@@ -113,15 +113,14 @@ void con_engine_err(struct console *c, char **argv)
 
 static int con_parse(int argc, char **argv, struct con_opts *o)
 {
-	enum { OPT_SYNTAX = 0x100, OPT_SYMBOLS, OPT_SERIAL, OPT_KERNEL, OPT_KVM };
+	enum { OPT_SYNTAX = 0x100, OPT_SYMBOLS, OPT_SERIAL };
 	static const struct option longopts[] = {
 		{ "script", required_argument, NULL, 'x' },
 		{ "syntax", required_argument, NULL, OPT_SYNTAX },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "serial-out", required_argument, NULL, OPT_SERIAL },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "kvm", required_argument, NULL, OPT_KVM },
+		CLI_TRACE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -142,54 +141,55 @@ static int con_parse(int argc, char **argv, struct con_opts *o)
 			break;
 		case OPT_SYMBOLS: o->symbols = optarg; break;
 		case OPT_SERIAL: o->serial_out = optarg; break;
-		case 'q': o->ro.quiet = true; break;
-		case OPT_KERNEL: o->ro.kernel = optarg; break;
-		case OPT_KVM: o->ro.kvm = optarg; break;
 		case 'h':
 			fputs(con_help_text, stdout);
 			return -1;
 		default:
+			if (cli_trace_opt(opt, optarg, &o->ro))
+				break;
 			cli_bad_option("console", argv);
 			return CLI_ERR_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "rrvm: console: expected one TRACE (see rrvm console --help)\n");
-		return CLI_ERR_USAGE;
-	}
-	o->ro.trace = argv[optind];
-	return 0;
+	return cli_trace_arg("console", argc, argv, &o->ro);
 }
 
 /* ---- completion ---- */
 
 static struct console *con_cur;
 
-static char *con_gen_cmd(const char *text, int state)
+/* The I-th completion candidate of its kind, or NULL past the last. */
+static const char *con_cmd_name(unsigned i)
+{
+	return i < con_ncmds ? con_cmds[i].name : NULL;
+}
+
+static const char *con_sym_name(unsigned i)
+{
+	return i < con_cur->syms.nfuncs ? con_cur->syms.funcs[i].name : NULL;
+}
+
+static const char *(*con_gen_names)(unsigned i);
+
+/* readline's generator over con_gen_names: the next one TEXT begins. */
+static char *con_gen(const char *text, int state)
 {
 	static unsigned i;
 	size_t n = strlen(text);
+	const char *name;
 
 	if (!state)
 		i = 0;
-	while (i < con_ncmds)
-		if (!strncmp(con_cmds[i++].name, text, n))
-			return strdup(con_cmds[i - 1].name);
+	while ((name = con_gen_names(i++)))
+		if (!strncmp(name, text, n))
+			return strdup(name);
 	return NULL;
 }
 
-static char *con_gen_sym(const char *text, int state)
+static char **con_matches(const char *text, const char *(*names)(unsigned i))
 {
-	static unsigned i;
-	size_t n = strlen(text);
-	const struct cli_syms *y = &con_cur->syms;
-
-	if (!state)
-		i = 0;
-	while (i < y->nfuncs)
-		if (!strncmp(y->funcs[i++].name, text, n))
-			return strdup(y->funcs[i - 1].name);
-	return NULL;
+	con_gen_names = names;
+	return rl_completion_matches(text, con_gen);
 }
 
 static char **con_complete(const char *text, int start, int end)
@@ -203,7 +203,7 @@ static char **con_complete(const char *text, int start, int end)
 	while (*p == ' ')
 		p++;
 	if (p - rl_line_buffer >= start)
-		return rl_completion_matches(text, con_gen_cmd);
+		return con_matches(text, con_cmd_name);
 	while (p[k] && p[k] != ' ' && k < sizeof(word) - 1) {
 		word[k] = p[k];
 		k++;
@@ -211,7 +211,7 @@ static char **con_complete(const char *text, int start, int end)
 	word[k] = '\0';
 	cmd = con_find(word);
 	if (cmd && cmd->complete_syms)
-		return rl_completion_matches(text, con_gen_sym);
+		return con_matches(text, con_sym_name);
 	return NULL;
 }
 

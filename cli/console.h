@@ -72,9 +72,10 @@ void con_engine_err(struct console *c, char **argv);
 /* "S:N", or "S:?" when only the sync point is known. */
 void con_pos_str(struct console *c, char *buf, size_t len);
 
-/* console_events.c: N trace events around the current position, and the
- * sync point of event IDX (numbered as `events` and `rrvm dump` list them,
- * from 0). */
+/* console_events.c: N (at most CON_EVENTS_MAX) trace events around the
+ * current position, and the sync point of event IDX (numbered as `events`
+ * and `rrvm dump` list them, from 0). */
+#define CON_EVENTS_MAX 200
 int con_events_print(struct console *c, unsigned n);
 int con_event_sync(struct console *c, uint64_t idx, sync_seq *s);
 void con_events_close(struct console *c);

@@ -20,7 +20,6 @@
 #define CON_DISAS_DEFAULT 10
 #define CON_DISAS_MAX 64
 #define CON_EVENTS_DEFAULT 10
-#define CON_EVENTS_MAX 200
 
 static int con_usage(const char *name)
 {
@@ -190,55 +189,41 @@ static int con_move(struct console *c, int argc, char **argv)
 	return con_moved(c, argv, r, &st);
 }
 
-static int con_add_point(struct console *c, bool watch, uint64_t addr, uint64_t len)
+static void con_print_point(struct console *c, const struct con_point *p)
 {
 	char where[300];
 
-	c->pts[c->npts++] = (struct con_point){ ++c->next_id, watch, addr, len };
-	cli_syms_format(&c->syms, addr, where, sizeof(where));
-	if (watch)
-		printf("watchpoint %u: %" PRIu64 " bytes at %s (writes)\n", c->next_id, len, where);
+	cli_syms_format(&c->syms, p->addr, where, sizeof(where));
+	if (p->watch)
+		printf("watchpoint %u: %" PRIu64 " bytes at %s (writes)\n", p->id, p->len, where);
 	else
-		printf("breakpoint %u at %s\n", c->next_id, where);
+		printf("breakpoint %u at %s\n", p->id, where);
+}
+
+/* break ADDR, watch ADDR LEN: a new point, numbered for the user. */
+static int con_set_point(struct console *c, int argc, char **argv)
+{
+	bool watch = !strcmp(argv[0], "watch");
+	uint64_t addr, len = 1;
+	int r;
+
+	if (argc != (watch ? 3 : 2) || (watch && con_count(argv[2], UINT32_MAX, &len) < 0))
+		return con_usage(argv[0]);
+	if (con_addr(c, argv[1], &addr) < 0)
+		return -1;
+	if (con_point_at(c, watch, addr)) {
+		fprintf(stderr, "rrvm: a %s is already set at %s\n",
+			watch ? "watchpoint" : "breakpoint", argv[1]);
+		return -1;
+	}
+	r = watch ? tl_watch_insert(c->t, addr, len, TL_WATCH_WRITE) : tl_break_insert(c->t, addr);
+	if (r < 0) {
+		fprintf(stderr, "rrvm: %s %s: %s\n", argv[0], argv[1], c->t->err);
+		return -1;
+	}
+	c->pts[c->npts] = (struct con_point){ ++c->next_id, watch, addr, len };
+	con_print_point(c, &c->pts[c->npts++]);
 	return 0;
-}
-
-static int con_break(struct console *c, int argc, char **argv)
-{
-	uint64_t addr;
-
-	if (argc != 2)
-		return con_usage(argv[0]);
-	if (con_addr(c, argv[1], &addr) < 0)
-		return -1;
-	if (con_point_at(c, false, addr)) {
-		fprintf(stderr, "rrvm: a breakpoint is already set at %s\n", argv[1]);
-		return -1;
-	}
-	if (tl_break_insert(c->t, addr) < 0) {
-		fprintf(stderr, "rrvm: break %s: %s\n", argv[1], c->t->err);
-		return -1;
-	}
-	return con_add_point(c, false, addr, 1);
-}
-
-static int con_watch(struct console *c, int argc, char **argv)
-{
-	uint64_t addr, len;
-
-	if (argc != 3 || con_count(argv[2], UINT32_MAX, &len) < 0)
-		return con_usage(argv[0]);
-	if (con_addr(c, argv[1], &addr) < 0)
-		return -1;
-	if (con_point_at(c, true, addr)) {
-		fprintf(stderr, "rrvm: a watchpoint is already set at %s\n", argv[1]);
-		return -1;
-	}
-	if (tl_watch_insert(c->t, addr, len, TL_WATCH_WRITE) < 0) {
-		fprintf(stderr, "rrvm: watch %s: %s\n", argv[1], c->t->err);
-		return -1;
-	}
-	return con_add_point(c, true, addr, len);
 }
 
 static void con_remove_point(struct console *c, unsigned i)
@@ -365,7 +350,7 @@ static int con_events(struct console *c, int argc, char **argv)
 static int con_info(struct console *c, int argc, char **argv)
 {
 	const struct ckpt_stats *ck = &c->t->ck.st;
-	char pos[48], where[300];
+	char pos[48];
 
 	if (argc != 1)
 		return con_usage(argv[0]);
@@ -377,14 +362,8 @@ static int con_info(struct console *c, int argc, char **argv)
 	printf("checkpoints:  %u, %.1f MiB\n", ck->count, (double)ck->bytes / (1024.0 * 1024.0));
 	printf("ring-3 steps: %s\n", c->t->can_step_ring3 ? "yes" : "no (this host ignores them)");
 	printf("disassembly:  %s syntax\n", c->intel ? "Intel" : "AT&T");
-	for (unsigned i = 0; i < c->npts; i++) {
-		cli_syms_format(&c->syms, c->pts[i].addr, where, sizeof(where));
-		if (c->pts[i].watch)
-			printf("watchpoint %u: %" PRIu64 " bytes at %s (writes)\n", c->pts[i].id,
-			       c->pts[i].len, where);
-		else
-			printf("breakpoint %u at %s\n", c->pts[i].id, where);
-	}
+	for (unsigned i = 0; i < c->npts; i++)
+		con_print_point(c, &c->pts[i]);
 	return 0;
 }
 
@@ -428,8 +407,8 @@ const struct con_cmd con_cmds[] = {
 	{ "continue", "", "run to the next breakpoint or watchpoint hit, or the end", con_move,
 	  false },
 	{ "rcontinue", "", "run backward to the previous hit, or the start", con_move, false },
-	{ "break", "ADDR|SYMBOL", "execution breakpoint", con_break, true },
-	{ "watch", "ADDR|SYMBOL LEN", "write watchpoint on LEN bytes", con_watch, true },
+	{ "break", "ADDR|SYMBOL", "execution breakpoint", con_set_point, true },
+	{ "watch", "ADDR|SYMBOL LEN", "write watchpoint on LEN bytes", con_set_point, true },
 	{ "delete", "[ID]", "delete breakpoint or watchpoint ID (default: all)", con_delete, false },
 	{ "regs", "", "the vCPU's registers", con_regs, false },
 	{ "x", "ADDR|SYMBOL [N]", "N bytes of memory (default 64) by virtual address", con_x, true },

@@ -11,8 +11,6 @@
 #include "cli/tl_session.h"
 #include "trace-format/trace.h"
 
-#define CON_EVENTS_MAX 200
-
 static int con_events_open(struct console *c)
 {
 	struct trace_error err;

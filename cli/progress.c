@@ -1,23 +1,15 @@
 #include "cli/progress.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "replay/timeline.h"
+#include "util/hostclock.h"
 
 /* Redraws at most ten times a second: a terminal write costs more than
  * the 256 sync points between two calls. */
 #define CLI_PROGRESS_PERIOD_NS 100000000ull
 #define CLI_PROGRESS_WIDTH 40
-
-static uint64_t cli_progress_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void cli_progress_init(struct cli_progress *p, bool quiet)
 {
@@ -39,7 +31,7 @@ void cli_progress_update(void *ctx, uint64_t done, uint64_t total)
 
 	if (!p->enabled || !total)
 		return;
-	now = cli_progress_now();
+	now = host_now();
 	if (p->drawn && now - p->last_ns < CLI_PROGRESS_PERIOD_NS)
 		return;
 	p->last_ns = now;

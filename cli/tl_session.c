@@ -35,7 +35,6 @@ int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char
 		return status;
 	}
 	ts->booted = true;
-	ts->opened = true;
 	if (tl_open(&ts->t, &ts->s, ts->rd) < 0) {
 		fprintf(stderr, "rrvm: %s: %s\n", o->trace, ts->t.err);
 		cli_tl_close(ts);
@@ -49,10 +48,10 @@ void cli_tl_close(struct tl_session *ts)
 {
 	if (!ts)
 		return;
-	if (ts->opened)
+	if (ts->booted) { /* tl_close is safe after a tl_open that failed */
 		tl_close(&ts->t);
-	if (ts->booted)
 		rr_session_free(&ts->s);
+	}
 	if (ts->serial)
 		fclose(ts->serial);
 	if (ts->rd)

@@ -17,7 +17,7 @@ struct tl_session {
 	struct rr_session s;
 	struct timeline t;
 	FILE *serial;   /* the guest's serial output while replaying */
-	bool booted, opened;
+	bool booted;    /* the machine, and the engine on it */
 };
 
 /* Opens O->trace with the guest's serial output going to SERIAL_PATH

@@ -18,7 +18,6 @@ Every wait polls the pane with a timeout.  Prints 'N passed, M failed';
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import tempfile
 import time
 
 from checks import check, summary
-from kvmcheck import kvm_status
+from kvmcheck import kvm_status, tool_status
 
 rrvm, spin, race = sys.argv[1:4]
 SOCK = f"rrvm-console-test-{os.getpid()}"
@@ -186,10 +185,7 @@ def t_replay_bar(d):
 
 
 def main():
-    if not shutil.which("tmux"):
-        print("SKIP: no tmux")
-        return 77
-    if (status := kvm_status()) is not None:
+    if (status := tool_status("tmux") or kvm_status()) is not None:
         return status
     with tempfile.TemporaryDirectory() as d:
         try:

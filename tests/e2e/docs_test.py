@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 from checks import check, summary
+from kvmcheck import required
 
 root = sys.argv[1]
 
@@ -35,11 +36,14 @@ def main():
             text = re.sub(r".\x08", "", g.stdout).replace("\u2010", "-")  # no overstrikes
             check(want in text, f"the rendered page shows {want!r}", text[:500])
     else:
+        check(not required(), "groff is there (scripts/setup.sh installs groff-base)")
         print("no groff: rendering not checked")
     if shutil.which("man"):
         m = subprocess.run(["man", "-l", man], capture_output=True, text=True,
                            env={**os.environ, "MANPAGER": "cat", "MANWIDTH": "80"})
         check(m.returncode == 0 and "SYNOPSIS" in m.stdout, "man -l docs/rrvm.1", m.stderr)
+    else:
+        check(not required(), "man is there (scripts/setup.sh installs man-db)")
     with open(os.path.join(root, "cli", "cli.h")) as f:
         codes = {int(n) for n in re.findall(r"^\s*CLI_\w+ = (\d+),", f.read(), re.M)}
     with open(os.path.join(root, "docs", "rrvm.md")) as f:

@@ -1,10 +1,9 @@
 """What the real-gdb tests share: a free TCP port and the skip rule (and,
 from checks.py, the pass/fail counting)."""
-import shutil
 import socket
 
 from checks import check, summary  # noqa: F401 (for the gdb tests)
-from kvmcheck import SKIP, kvm_status
+from kvmcheck import kvm_status, tool_status
 
 
 def free_port():
@@ -19,7 +18,4 @@ def free_port():
 def skip_status():
     """None when gdb and /dev/kvm are usable, else the exit status to
     return, after saying why."""
-    if not shutil.which("gdb"):
-        print("SKIP: no gdb")
-        return SKIP
-    return kvm_status()
+    return tool_status("gdb") or kvm_status()

@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from gdb_util import free_port  # noqa: E402
+from kvmcheck import tool_status  # noqa: E402
 
 GDB = shutil.which("gdb")
 
@@ -142,9 +143,8 @@ def tcp_interrupt(server):
 
 
 def main():
-    if not GDB:
-        print("gdb not installed: skipped")
-        return 77
+    if (status := tool_status("gdb")) is not None:
+        return status
     server = os.path.abspath(sys.argv[1])
     ok = stdio_session(server)
     ok &= tcp_interrupt(server)

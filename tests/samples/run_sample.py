@@ -23,9 +23,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
-from kvmcheck import kvm_status  # noqa: E402
+from kvmcheck import kvm_status, tool_status  # noqa: E402
 
-SKIP = 77
 
 
 def run_once(args, qemu, append, timeout, out_path):
@@ -73,9 +72,8 @@ def main():
     if args.rrvm:
         if (status := kvm_status()) is not None:
             return status
-    elif not qemu:
-        print("qemu-system-x86_64 not found: skipping")
-        return SKIP
+    elif (status := tool_status("qemu-system-x86_64")) is not None:
+        return status
     if not os.path.exists(args.kernel):
         print(f"{args.kernel} does not exist (build the 'samples' target)")
         return 1
