@@ -21,6 +21,7 @@ import tempfile
 
 from checks import check, summary
 from kvmcheck import kvm_status
+from recording import record
 
 rrvm, elf, docs = sys.argv[1:4]
 RECORD_SIZE = 32  # samples/race/race.c: struct record, `next` at offset 0
@@ -163,8 +164,7 @@ def main():
         return status
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "race.trace")
-        rec = subprocess.run([rrvm, "record", "--serial-in", "none", "-o", trace, elf],
-                             capture_output=True, text=True, timeout=120)
+        rec = record(rrvm, elf, trace)
         check(os.path.exists(trace), "recorded race", rec.stderr)
         t_no_bar(trace)
         t_breakpoints(trace)

@@ -26,6 +26,7 @@ import time
 
 from checks import check, summary
 from kvmcheck import kvm_status, tool_status
+from recording import record
 
 rrvm, spin, race = sys.argv[1:4]
 SOCK = f"rrvm-console-test-{os.getpid()}"
@@ -74,19 +75,14 @@ def start(name, trace, hist):
     return wait_for(name, lambda t: last_line(t) == PROMPT.rstrip(), 120)
 
 
-def record(kernel, trace, seconds=None):
-    p = subprocess.Popen([rrvm, "record", "--serial-in", "none", "-o", trace, kernel],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if seconds:
-        time.sleep(seconds)  # the recording's length, not a wait for output
-        p.send_signal(signal.SIGINT)
-    p.communicate(timeout=120)
+def recorded(kernel, trace, seconds=None):
+    record(rrvm, kernel, trace, seconds)
     check(os.path.exists(trace), f"recorded {kernel}")
 
 
 def t_race(d):
     trace, hist = os.path.join(d, "race.trace"), os.path.join(d, "hist.race")
-    record(race, trace)
+    recorded(race, trace)
     text = start("race", trace, hist)
     check(PROMPT in text, "the prompt shows", text)
     keys("race", "wh", "Tab")
@@ -108,7 +104,7 @@ def t_race(d):
 
 def t_spin(d):
     trace, hist = os.path.join(d, "spin.trace"), os.path.join(d, "hist.spin")
-    record(spin, trace, RECORD_SECONDS)
+    recorded(spin, trace, RECORD_SECONDS)
     start("spin", trace, hist)
     keys("spin", "goto end", "Enter")
     # The operation has started once its progress bar shows (on stderr,

@@ -23,18 +23,15 @@ import tempfile
 import time
 
 from gdb_util import check, free_port, skip_status, summary
+from recording import record
 
 rrvm, spin = sys.argv[1:3]
 RECORD_SECONDS = 4.0  # replays in about as long here; the interrupt comes at 1.5 s
 
 
-def record(trace):
-    p = subprocess.Popen([rrvm, "record", "--serial-in", "none", "-o", trace, spin],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(RECORD_SECONDS)
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=30)
-    return p.returncode == 18, err.decode()
+def record_spin(trace):
+    p = record(rrvm, spin, trace, RECORD_SECONDS)
+    return p.returncode == 18, p.stderr
 
 
 def start_server(trace, errpath, *opts):
@@ -131,7 +128,7 @@ def main():
         return status
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "spin.trace")
-        ok, err = record(trace)
+        ok, err = record_spin(trace)
         if not check(ok, "recording spin, stopped by SIGINT", err):
             return 1
         interrupt_and_reconnect(trace, d)

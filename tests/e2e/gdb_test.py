@@ -31,6 +31,7 @@ import tempfile
 import time
 
 from gdb_util import check, skip_status, summary
+from recording import record
 
 rrvm, elf, elf64 = sys.argv[1:4]
 
@@ -199,8 +200,7 @@ def main():
         return status
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "race.trace")
-        rec = subprocess.run([rrvm, "record", "--serial-in", "none", "-o", trace, elf],
-                             capture_output=True, text=True, timeout=120)
+        rec = record(rrvm, elf, trace)
         out = gdb(trace, "break list_insert", "continue", "monitor when", "p/x $pc",
                   "stepi", "p/x $pc", "reverse-stepi", "p/x $pc", "continue", "monitor when",
                   "reverse-continue", "monitor when")
