@@ -7,18 +7,15 @@
  *
  * KERNEL must have a `dot` symbol hit now and then (tests/e2e/kernels/
  * spin.elf: once every 1024 rounds); bench/tt_bench.sh records it. */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "replay/timeline.h"
 #include "util/hostclock.h"
 #include "vmm/elf.h"
+#include "vmm/mapfile.h"
 
 static int cmp_ns(const void *a, const void *b)
 {
@@ -43,21 +40,18 @@ static void stop_after_quarter(void *ctx, uint64_t done, uint64_t total)
 
 static uint64_t symbol(const char *path, const char *name)
 {
-	int fd = open(path, O_RDONLY);
-	struct stat st;
 	struct elf_file f;
+	const uint8_t *buf;
 	const char *why;
+	char msg[300];
 	uint64_t v = 0;
-	void *buf;
+	size_t len;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (mapfile_open(path, &buf, &len, msg, sizeof(msg)) < 0)
 		return 0;
-	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (buf != MAP_FAILED && elf_open(&f, buf, (size_t)st.st_size, &why) == 0)
+	if (elf_open(&f, buf, len, &why) == 0)
 		elf_symbol(&f, name, &v);
-	if (buf != MAP_FAILED)
-		munmap(buf, (size_t)st.st_size);
+	mapfile_close(buf, len);
 	return v;
 }
 

@@ -2,18 +2,16 @@
 
 #include <capstone/capstone.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "replay/session.h"
 #include "replay/timeline.h"
+#include "vmm/mapfile.h"
 #include "vmm/vcpu.h"
+#include "vmm/x86.h"
 
 /* The longest x86 instruction. */
 #define CLI_INSN_MAX 15
@@ -43,24 +41,12 @@ static int cli_count(void *ctx, const struct elf_func *fn)
 int cli_syms_load(struct cli_syms *y, const char *path, char *why, size_t len)
 {
 	const char *bad;
-	struct stat st;
 	unsigned n = 0;
-	int fd, r = 0;
+	int r;
 
 	memset(y, 0, sizeof(*y));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(why, len, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	y->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (y->map == MAP_FAILED || !st.st_size) {
-		y->map = NULL;
-		r = -ENOEXEC;
-		snprintf(why, len, "%s: cannot map it", path);
-		goto out;
-	}
-	y->len = (size_t)st.st_size;
+	if ((r = mapfile_open(path, &y->map, &y->len, why, len)) < 0)
+		return r;
 	if ((r = elf_open(&y->f, y->map, y->len, &bad)) < 0) {
 		snprintf(why, len, "%s: %s", path, bad);
 		goto out;
@@ -73,8 +59,6 @@ int cli_syms_load(struct cli_syms *y, const char *path, char *why, size_t len)
 	elf_functions(&y->f, cli_syms_add, y);
 	qsort(y->funcs, y->nfuncs, sizeof(*y->funcs), cli_syms_cmp);
 out:
-	if (fd >= 0)
-		close(fd);
 	if (r < 0)
 		cli_syms_free(y);
 	return r;
@@ -82,8 +66,7 @@ out:
 
 void cli_syms_free(struct cli_syms *y)
 {
-	if (y->map)
-		munmap(y->map, y->len);
+	mapfile_close(y->map, y->len);
 	free(y->funcs);
 	memset(y, 0, sizeof(*y));
 }
@@ -151,7 +134,7 @@ int cli_parse_addr(const struct cli_syms *y, const char *s, uint64_t *addr)
 /* Capstone's mode for the code the guest runs now. */
 static cs_mode cli_cpu_mode(const struct kvm_sregs *s)
 {
-	if ((s->efer & (1u << 10)) && s->cs.l) /* EFER.LMA and a 64-bit code segment */
+	if ((s->efer & X86_EFER_LMA) && s->cs.l) /* and a 64-bit code segment */
 		return CS_MODE_64;
 	return s->cs.db ? CS_MODE_32 : CS_MODE_16;
 }
@@ -179,14 +162,13 @@ int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsig
 	      bool intel, FILE *out)
 {
 	struct kvm_sregs sr;
-	struct kvm_regs r;
 	uint8_t code[CLI_INSN_MAX * 64];
 	size_t want = (size_t)n * CLI_INSN_MAX;
 	unsigned done;
 	long got;
 	csh cs;
 
-	if (vcpu_get_regs(&t->s->m.vcpu, &r) < 0 || vcpu_get_sregs(&t->s->m.vcpu, &sr) < 0)
+	if (vcpu_get_sregs(&t->s->m.vcpu, &sr) < 0)
 		return -EIO;
 	got = tl_read_virt(t, addr, code, want < sizeof(code) ? want : sizeof(code));
 	if (got <= 0)
@@ -194,7 +176,7 @@ int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsig
 	if (cs_open(CS_ARCH_X86, cli_cpu_mode(&sr), &cs) != CS_ERR_OK)
 		return -EIO;
 	cs_option(cs, CS_OPT_SYNTAX, intel ? CS_OPT_SYNTAX_INTEL : CS_OPT_SYNTAX_ATT);
-	done = cli_disas_buf(cs, y, code, (size_t)got, addr, r.rip, n, out);
+	done = cli_disas_buf(cs, y, code, (size_t)got, addr, rr_rip(t->s), n, out);
 	cs_close(&cs);
 	return done ? (int)done : -EFAULT;
 }

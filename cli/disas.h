@@ -13,7 +13,7 @@
 struct timeline;
 
 struct cli_syms {
-	void *map;               /* the ELF file, mapped read-only */
+	const uint8_t *map;      /* the ELF file, mapped read-only (mapfile_open) */
 	size_t len;
 	struct elf_file f;
 	struct elf_func *funcs;  /* function symbols, sorted by address */

@@ -4,18 +4,15 @@
 #include "vmm/machine.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/log.h"
 #include "vmm/device.h"
 #include "vmm/machine_int.h"
+#include "vmm/mapfile.h"
 
 /* ISA interrupt lines of the PC devices. */
 #define IRQ_COM1 4
@@ -57,39 +54,12 @@ static void machine_debug_exit(void *opaque, int status)
 	machine_stop(m, MACHINE_STOP_DEBUG_EXIT, "guest exited with status %d", status);
 }
 
-static int machine_map_file(const char *path, const uint8_t **buf, size_t *len, char *msg,
-			    size_t msglen)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
-
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-		return err;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
-		snprintf(msg, msglen, "%s: %s", path,
-			 err == -EISDIR ? "is a directory" : "not a kernel (empty or not a file)");
-		close(fd);
-		return err;
-	}
-	*len = (size_t)st.st_size;
-	*buf = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-	err = *buf == MAP_FAILED ? -errno : 0;
-	if (err)
-		snprintf(msg, msglen, "%s: %s", path, strerror(-err));
-	close(fd);
-	return err;
-}
-
 static int machine_load_kernel(struct machine *m, enum machine_init_error *kind, char *msg,
 			       size_t msglen)
 {
 	const char *why = "";
 	char *cmdline = m->cmdline;
-	int r = machine_map_file(m->cfg.kernel_path, &m->kernel, &m->kernel_len, msg, msglen);
+	int r = mapfile_open(m->cfg.kernel_path, &m->kernel, &m->kernel_len, msg, msglen);
 
 	*kind = MACHINE_INIT_KERNEL;
 	if (r < 0)
@@ -217,8 +187,7 @@ fail:
 
 void machine_free(struct machine *m)
 {
-	if (m->kernel)
-		munmap((void *)(uintptr_t)m->kernel, m->kernel_len);
+	mapfile_close(m->kernel, m->kernel_len);
 	m->kernel = NULL;
 	vcpu_free(&m->vcpu);
 	gmem_free(&m->mem);

@@ -24,17 +24,14 @@
  *     and leaving replay: writes then work, the machine
  *     runs live to its end, and a goto comes back to the recording. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "replay/timeline.h"
 #include "tests/replay/fixture.h"
 #include "vmm/elf.h"
+#include "vmm/mapfile.h"
 
 #define T_STRETCHES 12
 #define T_MAX_REF 8192
@@ -167,24 +164,20 @@ static int t_symbol_cb(void *ctx, const struct elf_func *f)
 
 static struct t_syms t_symbols(const char *path)
 {
-	int fd = open(path, O_RDONLY);
 	struct t_syms y = { 0 };
-	struct stat st;
 	struct elf_file f;
+	const uint8_t *buf;
 	const char *why;
-	void *buf;
+	char msg[300];
+	size_t len;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (mapfile_open(path, &buf, &len, msg, sizeof(msg)) < 0)
 		return y;
-	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (buf == MAP_FAILED)
-		return y;
-	if (elf_open(&f, buf, (size_t)st.st_size, &why) == 0) {
+	if (elf_open(&f, buf, len, &why) == 0) {
 		elf_functions(&f, t_symbol_cb, &y);
 		elf_symbol(&f, "journal_pool", &y.journal_pool);
 	}
-	munmap(buf, (size_t)st.st_size);
+	mapfile_close(buf, len);
 	return y;
 }
 
