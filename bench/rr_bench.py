@@ -18,7 +18,8 @@ import sys
 import tempfile
 import time
 
-build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "build")
+root = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build"))
 rrvm = os.path.join(build, "rrvm")
 NULL = subprocess.DEVNULL
 
@@ -42,9 +43,18 @@ def spin_rate(args, seconds=2.0):
     return out.count(b".") * 1024 / seconds
 
 
+def prelude():
+    """bench/common.sh: an optimized tree with what we run, and the header."""
+    sys.stdout.flush()
+    r = subprocess.run(["sh", "-c", '. "$root/bench/common.sh" && '
+                        'bench_build "$1" rrvm samples test_kernels && bench_header record/replay',
+                        "rr_bench", build], env={**os.environ, "root": root})
+    if r.returncode:
+        sys.exit(r.returncode)
+
+
 def main():
-    print(f"# rrvm record/replay benchmark, {time.strftime('%Y-%m-%d', time.gmtime())}, "
-          f"{os.cpu_count()} cores, {os.uname().release}")
+    prelude()
     print(f"{'sample':10} {'run s':>7} {'record s':>9} {'replay s':>9} {'rec/run':>8} "
           f"{'rpl/rec':>8} {'trace B/s guest':>16}")
     with tempfile.TemporaryDirectory() as d:

@@ -6,10 +6,11 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 secs=${2:-60}
-cmake --build "$build" --target tt_bench rrvm test_kernels >/dev/null
+. "$root/bench/common.sh"
+bench_build "$build" tt_bench rrvm test_kernels
 trace=${TMPDIR:-/tmp}/rrvm-tt-bench.trace
 kernel=$build/tests/e2e/kernels/spin.elf
-echo "# rrvm time-travel benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r)"
+bench_header "time-travel"
 "$build/rrvm" record --serial-in none --serial-out /dev/null -o "$trace" "$kernel" &
 pid=$!
 sleep "$secs"

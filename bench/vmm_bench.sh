@@ -4,10 +4,11 @@
 # measured in one run on this machine.
 #   bench/vmm_bench.sh [BUILD_DIR]      (default: build)
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$here/build}
-cmake --build "$build" --target vmm_bench rrvm samples >/dev/null
-echo "# rrvm VMM benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r)"
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+. "$root/bench/common.sh"
+bench_build "$build" vmm_bench rrvm samples
+bench_header VMM
 "$build/bench/vmm_bench"
 for s in hello timer usermode race; do
 	t0=$(date +%s%N)

@@ -240,7 +240,7 @@ static void con_remove_point(struct console *c, unsigned i)
 /* delete: all of them; delete ID: one. */
 static int con_delete(struct console *c, int argc, char **argv)
 {
-	uint64_t id;
+	uint64_t id = 0;
 
 	if (argc > 2 || (argc == 2 && con_count(argv[1], UINT32_MAX, &id) < 0))
 		return con_usage(argv[0]);

@@ -420,14 +420,19 @@ int ckpt_restore(struct ckpt_store *st, struct rr_session *s, sync_seq target,
 
 	if (s != st->s)
 		return -EINVAL;
+	if (st->unusable)
+		return -EIO;
 	if (i < 0)
 		return -ENOENT;
 	c = &st->ck[i];
 	/* Pending I/O of the current position completes first: it may write
 	 * RAM, and must not land on the restored registers later. */
-	r = snap_flush(&st->snap);
-	if (r == 0)
-		r = ckpt_restore_mem(st, c);
+	if ((r = snap_flush(&st->snap)) < 0)
+		return r; /* nothing changed yet */
+	/* From here a failure leaves RAM of one position and a CPU or
+	 * devices of another: no state to go on from. */
+	st->unusable = true;
+	r = ckpt_restore_mem(st, c);
 	if (r == 0)
 		r = snap_restore(&st->snap, &c->cpu);
 	if (r == 0)
@@ -436,6 +441,7 @@ int ckpt_restore(struct ckpt_store *st, struct rr_session *s, sync_seq target,
 		r = rpl_seek(st->p, c->sync, c->consumed);
 	if (r < 0)
 		return r;
+	st->unusable = false;
 	*restored = c->sync;
 	st->st.restores++;
 	st->last_time = host_now();

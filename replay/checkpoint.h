@@ -67,6 +67,7 @@ struct ckpt_store {
 	struct ckpt_page **cur;  /* what RAM held at the last take or restore */
 	struct snap_state scratch;
 	host_ns last_time;       /* of the last take or restore */
+	bool unusable;           /* a restore failed part way */
 	struct ckpt_stats st;
 };
 
@@ -89,9 +90,14 @@ int ckpt_take(struct ckpt_store *st, struct rr_session *s);
 
 /* Restores the nearest checkpoint at or before TARGET: machine, RAM, and
  * the replayer's position.  *RESTORED gets its sync point.  -ENOENT when
- * there is none. */
+ * there is none.  A restore that fails part way leaves the machine
+ * unusable (ckpt_unusable): every later restore fails with -EIO. */
 int ckpt_restore(struct ckpt_store *st, struct rr_session *s, sync_seq target,
 		 sync_seq *restored);
+static inline bool ckpt_unusable(const struct ckpt_store *st)
+{
+	return st->unusable;
+}
 
 
 /* Hash of the complete state at this position: vCPU (all KVM_GET_*, less

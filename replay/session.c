@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH64_state_t on the stack: no allocation to fail */
 #include <xxhash.h>
 
 #include "util/log.h"
@@ -72,7 +73,7 @@ uint64_t rr_mem_hash(struct rr_session *s, uint64_t seed)
 {
 	static const uint8_t zero[RR_PAGE];
 	unsigned char vec[RR_SPAN / RR_PAGE];
-	XXH64_state_t *st = XXH64_createState();
+	XXH64_state_t state, *st = &state;
 	const uint8_t *base = s->m.mem.base;
 	bool swaps = rr_host_swaps();
 	uint64_t h;
@@ -94,7 +95,6 @@ uint64_t rr_mem_hash(struct rr_session *s, uint64_t seed)
 		}
 	}
 	h = XXH64_digest(st);
-	XXH64_freeState(st);
 	return h;
 }
 

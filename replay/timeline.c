@@ -63,6 +63,16 @@ int tl_fail(struct timeline *t, int err, const char *fmt, ...)
 	return err;
 }
 
+int tl_fail_restore(struct timeline *t, int err, sync_seq target)
+{
+	if (err == -ENOENT)
+		return tl_fail(t, err, "no checkpoint before sync point %llu",
+			       (unsigned long long)target);
+	return tl_fail(t, err, "restoring the checkpoint before sync point %llu failed (%s)%s",
+		       (unsigned long long)target, strerror(-err),
+		       ckpt_unusable(&t->ck) ? ": the machine is unusable, restart the session" : "");
+}
+
 /* ---- running the machine ---- */
 
 /* Out of replay, the determinism machinery still stands in the guest (its
@@ -183,9 +193,12 @@ int tl_interrupted(struct timeline *t)
 {
 	sync_seq at = t->s->m.sync;
 
+	int r;
+
 	t->pos = (struct tl_pos){ at, TL_N_UNKNOWN };
 	t->lazy.n = 0;
-	tl_goto_exact(t, (struct tl_pos){ at, 0 });
+	if ((r = tl_goto_exact(t, (struct tl_pos){ at, 0 })) < 0)
+		return r; /* t->err says why the way back failed */
 	return tl_fail(t, -EINTR, "interrupted at sync point %llu", (unsigned long long)at);
 }
 
@@ -242,8 +255,7 @@ static int tl_rewind(struct timeline *t, struct tl_pos target)
 	if (r == 0)
 		r = ckpt_restore(&t->ck, t->s, target.sync, &at);
 	if (r < 0)
-		return tl_fail(t, r, "no checkpoint before sync point %llu",
-			       (unsigned long long)target.sync);
+		return tl_fail_restore(t, r, target.sync);
 	tl_reenter_replay(t);
 	t->pos = (struct tl_pos){ at, 0 };
 	t->lazy.n = 0;
@@ -310,8 +322,8 @@ int tl_stop_interrupted(struct timeline *t, int r, struct tl_stop *stop)
 {
 	if (r != -EINTR)
 		return r;
-	if (t->pos.n == TL_N_UNKNOWN && !t->live && tl_interrupted(t) != -EINTR)
-		return -EIO; /* could not even go back to the sync point */
+	if (t->pos.n == TL_N_UNKNOWN && !t->live && (r = tl_interrupted(t)) != -EINTR)
+		return r; /* could not even go back to the sync point */
 	*stop = (struct tl_stop){ .why = TL_STOP_INTERRUPTED, .pos = t->pos };
 	return 0;
 }
@@ -446,6 +458,9 @@ long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len
 
 	if (!t->live)
 		return tl_refuse_write(t);
+	if (len > UINT64_MAX - lin)
+		return tl_fail(t, -EFAULT, "cannot write %zu bytes at %#" PRIx64 ": past the end "
+			       "of the address space", len, lin);
 	/* All or nothing: every page must be mapped before a byte is written. */
 	for (uint64_t a = lin & ~4095ull; a < lin + len; a += 4096)
 		if (tl_xlat(t, a, &x) < 0 || !gmem_ptr(&t->s->m.mem, x.gpa, 1))
@@ -457,6 +472,13 @@ long tl_write_virt(struct timeline *t, uint64_t lin, const void *buf, size_t len
 		tl_xlat(t, lin + done, &x);
 		memcpy(gmem_ptr(&t->s->m.mem, x.gpa, n), (const uint8_t *)buf + done, n);
 		snap_mem_mark(&t->ck.snap, x.gpa, n); /* no dirty log sees our writes */
+		if (gmem_is_protected(&t->s->m.mem, x.gpa)) {
+			/* Code, as the guest's own writes to it: rescanned. */
+			struct vmm_exit w = { .kind = VMM_EXIT_MMIO_WRITE, .addr = x.gpa,
+					      .size = (uint32_t)n, .claimed = true };
+
+			rr_code_written(t->s, &w);
+		}
 		done += n;
 	}
 	return (long)len;

@@ -16,6 +16,8 @@ enum tl_run { TL_RUN_SYNC, TL_RUN_TRAP, TL_RUN_END, TL_RUN_INTERRUPTED };
 
 /* Writes the reason into t->err and returns ERR. */
 int tl_fail(struct timeline *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A checkpoint restore failed with ERR (-ENOENT: none before TARGET). */
+int tl_fail_restore(struct timeline *t, int err, sync_seq target);
 
 /* Runs until sync point LIMIT has been handled, a trap, the end of the
  * trace or an interruption: an enum tl_run, or < 0 on divergence or a KVM

@@ -5,6 +5,7 @@
 #define LOG_MODULE "replay"
 #include "replay/timeline.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
@@ -65,6 +66,7 @@ int tl_break_insert(struct timeline *t, uint64_t addr)
 				       "past %d breakpoints this host traps with HLT, a ring-0 "
 				       "instruction (rrvm doctor)", addr, TL_HW_BREAKPOINTS);
 	}
+	assert(t->nbp < TL_MAX_BREAKPOINTS);
 	t->bp[t->nbp++] = addr;
 	return 0;
 }
@@ -165,7 +167,10 @@ struct tl_count {
 static uint64_t tl_count_hit(const struct timeline *t, struct tl_count *c, bool watch,
 			     uint64_t addr)
 {
-	return watch ? ++c->watch : ++c->bp[tl_bp_index(t, addr)];
+	int i = watch ? 0 : tl_bp_index(t, addr);
+
+	assert(i >= 0 && i < TL_MAX_BREAKPOINTS); /* a trap counts only at a breakpoint */
+	return watch ? ++c->watch : ++c->bp[i];
 }
 
 /* An arrival at ADDR: the guest is about to run the instruction there (an
@@ -386,7 +391,7 @@ static int tl_continue_fwd(struct timeline *t, struct tl_stop *stop)
 {
 	struct tl_pos from = t->pos;
 	struct tl_lazy from_lz = t->lazy;
-	struct tl_hit hit;
+	struct tl_hit hit = { .found = false };
 	int r;
 
 	if (t->pos.sync >= t->end_sync && !t->live) {
@@ -513,7 +518,7 @@ static int tl_scan_upto(struct timeline *t, sync_seq s, const struct tl_arrival 
  * backwards meets it (memory as it was). */
 static int tl_continue_back(struct timeline *t, struct tl_stop *stop)
 {
-	struct tl_hit hit;
+	struct tl_hit hit = { .found = false };
 	struct tl_pos hi = t->pos, before;
 	struct tl_arrival a, upto = t->lazy.a[0];
 	/* A stop one arrival into its stretch: the hits before it are found
@@ -531,8 +536,7 @@ static int tl_continue_back(struct timeline *t, struct tl_stop *stop)
 		sync_seq below = hi.n ? hi.sync : hi.sync - 1;
 
 		if ((r = ckpt_restore(&t->ck, t->s, below, &at)) < 0)
-			return tl_fail(t, r, "no checkpoint before sync point %llu",
-				       (unsigned long long)below);
+			return tl_fail_restore(t, r, below);
 		t->pos = (struct tl_pos){ at, 0 };
 		if ((r = tl_scan_back(t, hi.sync, &hit)) < 0)
 			return r;
@@ -605,7 +609,9 @@ int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watc
 	for (unsigned i = 0; i < t->nwatch; i++)
 		if (t->watch[i].lin == lin && t->watch[i].len == len && t->watch[i].kind == kind)
 			return 0; /* set already: a debugger inserts again after each stop */
-	if (!len || t->nwatch == TL_MAX_WATCH)
+	if (!len)
+		return tl_fail(t, -EINVAL, "a watchpoint needs a length of at least one byte");
+	if (t->nwatch == TL_MAX_WATCH)
 		return tl_fail(t, -ENOSPC, "at most %d watchpoints", TL_MAX_WATCH);
 	if (machine_translate(&t->s->m, lin, &gpa) < 0 ||
 	    machine_translate(&t->s->m, lin + len - 1, &last) < 0 || last - gpa != len - 1)

@@ -311,7 +311,7 @@ static uint64_t machine_rip(const struct machine *m)
 /* A HLT exit leaves RIP past the HLT: was that HLT a patched trap? */
 static bool machine_is_hlt_trap(struct machine *m)
 {
-	uint64_t gpa;
+	uint64_t gpa = 0;
 
 	if (!m->nhlt_traps || machine_translate(m, machine_regs(m)->rip - 1, &gpa) < 0)
 		return false;

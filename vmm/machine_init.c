@@ -162,6 +162,11 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 		goto fail;
 	}
 	r = machine_init_cpu(m);
+	if (r == -ENOTSUP) {
+		snprintf(msg, msglen, "cannot create the vCPU: this KVM lacks KVM_CAP_SYNC_REGS "
+			 "(registers in kvm_run at every exit), which rrvm needs");
+		goto fail;
+	}
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot create the vCPU: %s", strerror(-r));
 		goto fail;

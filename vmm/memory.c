@@ -1,5 +1,6 @@
 #include "vmm/memory.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <linux/kvm.h>
@@ -44,10 +45,14 @@ static unsigned gmem_ro_union(const struct guest_mem *m, struct gmem_range *u)
 {
 	unsigned n = 0;
 
+	int r = 0;
+
+	/* Two lists of at most GMEM_MAX_RO in-RAM ranges: the union fits. */
 	for (unsigned i = 0; i < m->nro; i++)
-		gmem_merge(u, &n, 2 * GMEM_MAX_RO, m->size, m->ro[i].gpa, m->ro[i].len);
+		r |= gmem_merge(u, &n, 2 * GMEM_MAX_RO, m->size, m->ro[i].gpa, m->ro[i].len);
 	for (unsigned i = 0; i < m->nwatch; i++)
-		gmem_merge(u, &n, 2 * GMEM_MAX_RO, m->size, m->watch[i].gpa, m->watch[i].len);
+		r |= gmem_merge(u, &n, 2 * GMEM_MAX_RO, m->size, m->watch[i].gpa, m->watch[i].len);
+	assert(r == 0 && n <= 2 * GMEM_MAX_RO);
 	return n;
 }
 
@@ -71,6 +76,7 @@ unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out)
 		n++;
 		at = ro[i].gpa + ro[i].len;
 	}
+	assert(n <= GMEM_MAX_SLOTS); /* a writable gap around each read-only range */
 	return n;
 }
 

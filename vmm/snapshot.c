@@ -53,13 +53,19 @@ static int snap_probe_msrs(struct snap_ctx *c)
 		return -errno;
 	}
 	c->nmsrs = 0;
-	for (uint32_t i = 0; i < list->nmsrs && c->nmsrs < SNAP_MAX_MSRS; i++) {
+	for (uint32_t i = 0; i < list->nmsrs; i++) {
 		uint64_t v = 0;
 		uint32_t idx = list->indices[i];
 
-		if (snap_msr_io(c->m->vcpu.fd, KVM_GET_MSRS, idx, &v) &&
-		    snap_msr_io(c->m->vcpu.fd, KVM_SET_MSRS, idx, &v))
-			c->msr_index[c->nmsrs++] = idx;
+		if (!snap_msr_io(c->m->vcpu.fd, KVM_GET_MSRS, idx, &v) ||
+		    !snap_msr_io(c->m->vcpu.fd, KVM_SET_MSRS, idx, &v))
+			continue;
+		if (c->nmsrs == SNAP_MAX_MSRS) {
+			log_warn("snapshot: KVM lists more than %u MSRs; MSR %#x and later ones "
+				 "are not saved in checkpoints", SNAP_MAX_MSRS, idx);
+			break;
+		}
+		c->msr_index[c->nmsrs++] = idx;
 	}
 	log_debug("snapshot: %u of %u MSRs readable and writable", c->nmsrs, list->nmsrs);
 	free(list);

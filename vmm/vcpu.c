@@ -35,9 +35,13 @@ int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
 	if (r < 0)
 		goto fail;
 	/* KVM copies the general registers into kvm_run at every exit, so
-	 * that RIP for each logged event costs no ioctl. */
-	if (kvm_cap(k, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)
-		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	 * that RIP for each logged event costs no ioctl.  Everything reads
+	 * them there (machine_regs): without it every RIP would read 0. */
+	if (!(kvm_cap(k, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)) {
+		r = -ENOTSUP;
+		goto fail;
+	}
+	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	return 0;
 fail:
 	vcpu_free(v);

@@ -97,7 +97,7 @@ def t_race(d):
           "Tab completes a symbol after break", text)
     keys("race", "Enter")
     text = wait_for("race", lambda t: "breakpoint 1 at" in t, 30)
-    check("breakpoint 1 at 0x100300 <list_insert>" in text or "breakpoint 1 at 0x" in text,
+    check(re.search(r"breakpoint 1 at 0x[0-9a-f]+ <list_insert>", text),
           "break list_insert runs", text)
     keys("race", "quit", "Enter")
 

@@ -236,7 +236,7 @@ static int f_resume(void *ctx, const struct gdb_resume_req *req,
 				 .signal = GDB_SIGTRAP, .cpu = req->cpu };
 	if (req->action == GDB_RESUME_STEP) {
 		fake_move(t, req->reverse, st);
-	} else if (t->spin) {
+	} else if (atomic_load(&t->spin)) {
 		while (!atomic_load(req->interrupted))
 			fake_pause();
 	} else {

@@ -38,12 +38,12 @@ struct fake_target {
 	uint8_t mem[FAKE_MEM_SIZE];
 	uint64_t pos;
 	bool allow_writes;      /* pretend we are live, not replaying */
-	bool spin;              /* continue runs until interrupted */
+	atomic_bool spin;       /* continue runs until interrupted (set from the test thread) */
 	bool no_reverse;        /* reverse returns -EOPNOTSUPP */
 	struct fake_bp bps[FAKE_MAX_BPS];
 	struct gdb_stop last;
 	atomic_int interrupts;  /* calls of the interrupt op */
-	unsigned resumes;
+	atomic_uint resumes;    /* resume calls, read by the test thread */
 	struct gdb_resume_req last_req;
 };
 

@@ -151,6 +151,15 @@ static void test_tcp_sessions(void **state)
 	assert_int_equal(run_rc, 0);    /* 'k' ends gdb_server_run */
 }
 
+/* Waits (at most 10 s) until the fake has been resumed N times: the server
+ * thread is inside the resume then. */
+static void wait_resumed(unsigned n)
+{
+	for (int i = 0; i < 10000 && atomic_load(&t.resumes) < n; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&t.resumes), n);
+}
+
 static void test_ctrl_c_during_resume(void **state)
 {
 	const struct gdb_server_config cfg = { .transport = GDB_TRANSPORT_TCP };
@@ -161,8 +170,7 @@ static void test_ctrl_c_during_resume(void **state)
 	a = tcp_connect();
 	send_str(a, "$c#63");
 	expect(a, "+");
-	usleep(50 * 1000);              /* the fake is spinning now */
-	assert_int_equal(t.resumes, 1);
+	wait_resumed(1);                /* the fake is spinning now */
 	/* a packet that arrives during a resume is kept and answered after
 	 * the stop reply; the 0x03 behind it interrupts at once */
 	send_str(a, "$qC#b4\x03");
@@ -188,7 +196,7 @@ static void test_stop_during_resume(void **state)
 	a = tcp_connect();
 	send_str(a, "$c#63");
 	expect(a, "+");
-	usleep(50 * 1000);
+	wait_resumed(1);
 	gdb_server_stop(srv);           /* as from a SIGINT handler */
 	finish();
 	assert_int_equal(run_rc, 0);
