@@ -85,14 +85,6 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 }
 
 /* The header's host_probe value for KEY, or NULL. */
-static const char *replay_kv(const struct trace_header *h, const char *key)
-{
-	for (uint32_t i = 0; i < h->nhost_probe; i++)
-		if (!strcmp(h->host_probe[i].key, key))
-			return h->host_probe[i].value;
-	return NULL;
-}
-
 int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out)
 {
@@ -105,13 +97,13 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		.serial_in_fd = -1,
 		.rtc_epoch = h->rtc_epoch_sec,
 		.kvm_path = o->kvm,
+		/* Interrupts must reach the guest the way they did while recording. */
+		.irq_window = h->irq_window,
+		.fw_cfg = h->fw_cfg,
 	};
-	const char *win = replay_kv(h, "irq_window");
 	enum machine_init_error kind;
 	char msg[400];
 
-	/* Interrupts must reach the guest the way they did while recording. */
-	cfg.irq_window = win && !strcmp(win, "1");
 	if (cfg.irq_window && !probe_irq_window_precise(o->kvm)) {
 		fprintf(stderr, "rrvm: %s: recorded with precise interrupt-window exits, which "
 			"this host's KVM does not give\n", o->trace);
@@ -126,6 +118,10 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		rr_session_free(s);
 		return CLI_ERR_MISMATCH;
 	}
+	/* The guest's TSC ran at the recorded rate: a live TSC after leaving
+	 * replay continues at it, whatever this host's rate. */
+	if (h->tsc_khz)
+		s->tsc_khz = h->tsc_khz;
 	return 0;
 }
 

@@ -116,6 +116,10 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 	put_safe(f, h->irq_policy, 0);
 	fprintf(f, "\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
 	       h->tsc_khz);
+	fprintf(f, "\nmachine:      ISA PC%s; interrupts at guest exits%s; CPUID %s", h->fw_cfg ?
+		", fw_cfg" : "", h->irq_window ? " and interrupt windows" : "",
+		*h->cpuid_rewritten ? "leaves rewritten by KVM: " : "as rrvm's table");
+	put_safe(f, h->cpuid_rewritten, 0);
 	fprintf(f, "\nhost probe:  ");
 	for (uint32_t i = 0; i < h->nhost_probe; i++) {
 		fputc(' ', f);

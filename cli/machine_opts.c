@@ -17,6 +17,7 @@ void cli_machine_opts_init(struct cli_machine_opts *o)
 	o->cfg.ram_size = MACHINE_DEFAULT_RAM;
 	o->cfg.serial_in_fd = -1;
 	o->cfg.rtc_epoch = (int64_t)time(NULL);
+	o->cfg.fw_cfg = true;
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -59,6 +60,9 @@ int cli_machine_opt(struct cli_machine_opts *o, int opt, const char *arg)
 		return 1;
 	case CLI_OPT_STRICT_IO:
 		o->cfg.strict_io = true;
+		return 1;
+	case CLI_OPT_NO_FW_CFG:
+		o->cfg.fw_cfg = false;
 		return 1;
 	case CLI_OPT_SERIAL_OUT:
 		o->serial_out_path = arg;

@@ -1,6 +1,7 @@
 /* The options that describe a guest machine, shared by `run` and `record`:
  *   -m, --mem SIZE        guest RAM (default 64M; suffixes K, M, G)
  *   --strict-io           reads of ports with no device are fatal
+ *   --no-fw-cfg           no QEMU fw_cfg ports
  *   --serial-out FILE     guest COM1 output (default stdout)
  *   --serial-in FILE      guest COM1 input (default stdin; "none" for none)
  *   --rtc-time SECONDS    wall clock at guest start (default: now)
@@ -25,6 +26,7 @@ struct cli_machine_opts {
 #define CLI_MACHINE_LONGOPTS                                          \
 	{ "mem", required_argument, NULL, 'm' },                      \
 	{ "strict-io", no_argument, NULL, CLI_OPT_STRICT_IO },        \
+	{ "no-fw-cfg", no_argument, NULL, CLI_OPT_NO_FW_CFG },        \
 	{ "serial-out", required_argument, NULL, CLI_OPT_SERIAL_OUT }, \
 	{ "serial-in", required_argument, NULL, CLI_OPT_SERIAL_IN },   \
 	{ "rtc-time", required_argument, NULL, CLI_OPT_RTC_TIME },      \
@@ -33,6 +35,7 @@ struct cli_machine_opts {
 #define CLI_MACHINE_HELP                                                          \
 	"  -m, --mem SIZE        guest RAM, e.g. 64M or 1G (default 64M)\n"          \
 	"      --strict-io       make reads of ports with no device fatal\n"         \
+	"      --no-fw-cfg       leave out QEMU's fw_cfg ports (0x510-0x511)\n"    \
 	"      --serial-out FILE write guest serial output to FILE (default stdout)\n" \
 	"      --serial-in FILE  read guest serial input from FILE (default stdin,\n"  \
 	"                        'none' for no input)\n"                              \
@@ -46,6 +49,7 @@ enum {
 	CLI_OPT_SERIAL_IN,
 	CLI_OPT_RTC_TIME,
 	CLI_OPT_KVM,
+	CLI_OPT_NO_FW_CFG,
 	CLI_OPT_FIRST_FREE, /* subcommands number their own options from here */
 };
 

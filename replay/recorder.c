@@ -221,13 +221,9 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		cpuid[i] = (struct trace_cpuid_entry){ c->function, c->index, c->eax, c->ebx,
 						       c->ecx, c->edx, 0 };
 	}
-	/* The rewritten leaves are listed with commas: spaces split pairs. */
-	/* irq_window is how interrupts were delivered: replay must do the same. */
-	snprintf(summary, sizeof(summary), "%s irq_window=%d cpuid_rewritten=%s",
-		 o->host_summary ? o->host_summary : "", s->m.cfg.irq_window,
-		 s->m.cpuid_rewritten[0] ? s->m.cpuid_rewritten : "none");
-	for (char *p = strstr(summary, "cpuid_rewritten="); p && (p = strchr(p, ' '));)
-		*p = ',';
+	/* irq_window as text too: a 1.0 replayer reads it only there. */
+	snprintf(summary, sizeof(summary), "%s irq_window=%d",
+		 o->host_summary ? o->host_summary : "", s->m.cfg.irq_window);
 	clock_gettime(CLOCK_REALTIME, &now);
 	h = (struct trace_header){
 		.rrvm_version = o->rrvm_version,
@@ -244,6 +240,10 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		.irq_policy = "exact",
 		.rtc_epoch_sec = s->m.cfg.rtc_epoch,
 		.tsc_khz = s->tsc_khz,
+		/* How interrupts were delivered: replay must do the same. */
+		.irq_window = s->m.cfg.irq_window,
+		.cpuid_rewritten = s->m.cpuid_rewritten,
+		.fw_cfg = s->m.cfg.fw_cfg,
 	};
 	e = trace_writer_open(&r->w, path, &h, &o->writer, &err);
 	if (e < 0) {

@@ -34,7 +34,8 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	rrvmtrace__header__init(&m);
 	if (h->nfiles > TRACE_LIST_MAX || h->ncpuid > TRACE_LIST_MAX ||
 	    h->nhost_probe > TRACE_LIST_MAX || !h->guest_mem_bytes ||
-	    !str_ok(h->rrvm_version) || !str_ok(h->cmdline) || !str_ok(h->irq_policy)) {
+	    !str_ok(h->rrvm_version) || !str_ok(h->cmdline) || !str_ok(h->irq_policy) ||
+	    !str_ok(h->cpuid_rewritten)) {
 		snprintf(err->msg, sizeof(err->msg), "header: list too long, string too long or no memory size");
 		return -EINVAL;
 	}
@@ -56,6 +57,9 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	m.irq_policy = str_or_empty(h->irq_policy);
 	m.rtc_epoch_sec = h->rtc_epoch_sec;
 	m.tsc_khz = h->tsc_khz;
+	m.irq_window = h->irq_window;
+	m.cpuid_rewritten = str_or_empty(h->cpuid_rewritten);
+	m.fw_cfg = h->fw_cfg;
 	ret = -EINVAL;
 	for (uint32_t i = 0; i < h->nfiles; i++) {
 		rrvmtrace__file_hash__init(&files[i]);
@@ -133,6 +137,20 @@ static const char *nonnull(const char *s)
 	return s ? s : "";
 }
 
+/* A 1.0 trace kept the typed facts of 1.1 as probe text: "irq_window=1",
+ * "cpuid_rewritten=0x1,0x7" (or "none"). */
+static void meta_v10_facts(struct trace_header *h)
+{
+	for (uint32_t i = 0; i < h->nhost_probe; i++) {
+		const struct trace_kv *kv = &h->host_probe[i];
+
+		if (!strcmp(kv->key, "irq_window"))
+			h->irq_window = !strcmp(kv->value, "1");
+		else if (!strcmp(kv->key, "cpuid_rewritten"))
+			h->cpuid_rewritten = strcmp(kv->value, "none") ? kv->value : "";
+	}
+}
+
 static int str_bad(const char *s)
 {
 	return s && strlen(s) > TRACE_STRING_MAX;
@@ -146,7 +164,8 @@ static const char *header_convert(struct trace_header_store *s)
 	if (m->n_files > TRACE_LIST_MAX || m->n_cpuid > TRACE_LIST_MAX ||
 	    m->n_host_probe > TRACE_LIST_MAX)
 		return "header list too long";
-	if (str_bad(m->rrvm_version) || str_bad(m->cmdline) || str_bad(m->irq_policy))
+	if (str_bad(m->rrvm_version) || str_bad(m->cmdline) || str_bad(m->irq_policy) ||
+	    str_bad(m->cpuid_rewritten))
 		return "header string too long";
 	if (!m->guest_mem_bytes)
 		return "header has no guest memory size";
@@ -190,6 +209,11 @@ static const char *header_convert(struct trace_header_store *s)
 	h->irq_policy = nonnull(m->irq_policy);
 	h->rtc_epoch_sec = m->rtc_epoch_sec;
 	h->tsc_khz = m->tsc_khz;
+	h->irq_window = m->irq_window;
+	h->cpuid_rewritten = nonnull(m->cpuid_rewritten);
+	h->fw_cfg = m->fw_cfg;
+	if (m->format_minor == 0)
+		meta_v10_facts(h);
 	return NULL;
 }
 

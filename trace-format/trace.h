@@ -62,7 +62,7 @@
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
 #define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 0
+#define TRACE_FORMAT_MINOR 1
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -152,6 +152,11 @@ struct trace_header {
 	const char *irq_policy;
 	int64_t rtc_epoch_sec;  /* guest RTC at start, s since 1970 */
 	uint32_t tsc_khz;       /* virtual TSC rate */
+	/* Since 1.1 (trace_header_fill reads them from a 1.0 trace's probe
+	 * text where it had them): */
+	bool irq_window;        /* interrupt-window exits were sync points */
+	const char *cpuid_rewritten; /* leaves KVM rewrote, "" for none */
+	bool fw_cfg;            /* the fw_cfg device was there */
 };
 
 enum trace_end_reason {

@@ -13,6 +13,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/debugexit.h"
+#include "vmm/devices/fwcfg.h"
 #include "vmm/devices/pic8259.h"
 #include "vmm/devices/pit8254.h"
 #include "vmm/devices/serial16550.h"
@@ -34,6 +35,7 @@ struct machine_config {
 	bool cmdline_verbatim; /* pass cmdline as it is, without the path (replay) */
 	uint64_t ram_size;
 	bool strict_io;
+	bool fw_cfg;           /* QEMU's fw_cfg ports (vmm/devices/fwcfg.h) */
 	bool irq_window;       /* ask KVM for interrupt-window exits: only where
 				* they are precise (probe_irq_window_precise) */
 	FILE *serial_out;      /* guest COM1 output */
@@ -97,6 +99,7 @@ struct machine {
 	struct pit8254 pit;
 	struct cmos_rtc rtc;
 	struct debugexit dbgexit;
+	struct fwcfg fwcfg;        /* on the bus only with cfg.fw_cfg */
 
 	struct vmm_inputs in;
 	struct host_inputs host_in;

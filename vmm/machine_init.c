@@ -21,15 +21,18 @@
 static const struct machine_device {
 	const struct vmm_device_ops *ops;
 	size_t offset; /* of the device state inside struct machine */
+	size_t enabled; /* of the machine_config bool that puts it on the bus; 0: always */
 } machine_devices[] = {
-	{ &serial_ops, offsetof(struct machine, com1) },
-	{ &pic_master_ops, offsetof(struct machine, pic) },
-	{ &pic_slave_ops, offsetof(struct machine, pic) },
-	{ &pic_elcr_ops, offsetof(struct machine, pic) },
-	{ &pit_ops, offsetof(struct machine, pit) },
-	{ &pit_gate_ops, offsetof(struct machine, pit) },
-	{ &rtc_ops, offsetof(struct machine, rtc) },
-	{ &debugexit_ops, offsetof(struct machine, dbgexit) },
+	{ .ops = &serial_ops, .offset = offsetof(struct machine, com1) },
+	{ .ops = &pic_master_ops, .offset = offsetof(struct machine, pic) },
+	{ .ops = &pic_slave_ops, .offset = offsetof(struct machine, pic) },
+	{ .ops = &pic_elcr_ops, .offset = offsetof(struct machine, pic) },
+	{ .ops = &pit_ops, .offset = offsetof(struct machine, pit) },
+	{ .ops = &pit_gate_ops, .offset = offsetof(struct machine, pit) },
+	{ .ops = &rtc_ops, .offset = offsetof(struct machine, rtc) },
+	{ .ops = &debugexit_ops, .offset = offsetof(struct machine, dbgexit) },
+	{ .ops = &fwcfg_ops, .offset = offsetof(struct machine, fwcfg),
+	  .enabled = offsetof(struct machine_config, fw_cfg) },
 };
 
 static void machine_irq_cb(void *opaque, unsigned line, bool level)
@@ -100,12 +103,15 @@ static int machine_init_devices(struct machine *m)
 	rtc_init(&m->rtc, m->cfg.rtc_epoch, m->cfg.ram_size, machine_clock_cb, m,
 		 machine_irq_cb, m);
 	debugexit_init(&m->dbgexit, machine_debug_exit, m);
+	fwcfg_init(&m->fwcfg, m->cfg.ram_size, 1, m->cmdline);
 	portbus_init(&m->bus);
 	for (size_t i = 0; i < sizeof(machine_devices) / sizeof(machine_devices[0]); i++) {
 		const struct machine_device *d = &machine_devices[i];
-		int r = portbus_add(&m->bus, d->ops, (char *)m + d->offset);
+		int r;
 
-		if (r < 0)
+		if (d->enabled && !*(const bool *)((const char *)&m->cfg + d->enabled))
+			continue;
+		if ((r = portbus_add(&m->bus, d->ops, (char *)m + d->offset)) < 0)
 			return r;
 	}
 	return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end checks of `rrvm record` and `rrvm replay` on real kernels.
 
-  rr_test.py repeat   RRVM KERNEL N          record once, replay N times: every
+  rr_test.py repeat   RRVM KERNEL N [OPT...] record once (with record options
+                                             OPT), replay N times: every
                                              replay matches, byte for byte
   rr_test.py vary     RRVM CHECKER MANIFEST NAME KERNEL
                                              two recordings differ in their
@@ -59,9 +60,12 @@ def matched_line(p):
     return lines[-1] if lines else ""
 
 
-def t_repeat(rrvm, kernel, n, d):
+def t_repeat(rrvm, kernel, n, *rest):
+    """rest: options for `record` (they must reach replay through the
+    trace alone), then the work directory."""
+    *extra, d = rest
     trace = os.path.join(d, "t.trace")
-    rec = record(rrvm, trace, kernel)
+    rec = record(rrvm, trace, kernel, *extra)
     if not check(rec.returncode % 2 == 1, f"recording exited {rec.returncode}: {rec.stderr}"):
         return
     verdicts = set()

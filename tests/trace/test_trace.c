@@ -18,6 +18,7 @@
 #include "tests/trace/gen.h"
 #include "trace-format/format.h"
 #include "trace-format/trace.h"
+#include "trace-format/trace.pb-c.h"
 
 static char tmpdir[] = "/tmp/rrvm-trace-test-XXXXXX";
 
@@ -145,6 +146,65 @@ static void test_encoder_matches_protobuf_c(void **state)
 		assert_int_equal(na, nb);
 		assert_memory_equal(a, b, na);
 	}
+}
+
+/* 1.1's typed facts: written and read back; and from a 1.0 header, read
+ * from the probe text where 1.0 kept them. */
+static void test_header_typed_facts(void **state)
+{
+	const struct trace_header h = {
+		.rrvm_version = "t", .guest_mem_bytes = 1 << 21, .cmdline = "", .irq_policy = "exact",
+		.irq_window = true, .cpuid_rewritten = "0x1,0xd", .fw_cfg = true,
+	};
+	Rrvmtrace__KeyValue kv[2] = { RRVMTRACE__KEY_VALUE__INIT, RRVMTRACE__KEY_VALUE__INIT };
+	Rrvmtrace__KeyValue *kvp[2] = { &kv[0], &kv[1] };
+	Rrvmtrace__Header old = RRVMTRACE__HEADER__INIT;
+	struct trace_header_store *st;
+	const struct trace_header *got;
+	struct trace_error err;
+	const char *why = NULL;
+	uint8_t *buf, b10[256];
+	size_t len;
+	/* protobuf-c's strings are char *: writable copies. */
+	char ver[] = "0.1.0", k0[] = "irq_window", v0[] = "1", v0b[] = "0", k1[] = "cpuid_rewritten",
+	     v1[] = "0x7", v1b[] = "none";
+
+	(void)state;
+	assert_int_equal(trace_header_pack(&h, &buf, &len, &err), 0);
+	assert_non_null(st = trace_header_unpack(buf, len, &why));
+	got = trace_header_get(st);
+	assert_int_equal(got->format_minor, TRACE_FORMAT_MINOR);
+	assert_true(got->irq_window && got->fw_cfg);
+	assert_string_equal(got->cpuid_rewritten, "0x1,0xd");
+	trace_header_free(st);
+	free(buf);
+
+	old.format_major = 1;
+	old.format_minor = 0;
+	old.rrvm_version = ver;
+	old.guest_mem_bytes = 1 << 21;
+	kv[0].key = k0;
+	kv[0].value = v0;
+	kv[1].key = k1;
+	kv[1].value = v1;
+	old.n_host_probe = 2;
+	old.host_probe = kvp;
+	assert_true(rrvmtrace__header__get_packed_size(&old) <= sizeof(b10));
+	len = rrvmtrace__header__pack(&old, b10);
+	assert_non_null(st = trace_header_unpack(b10, len, &why));
+	got = trace_header_get(st);
+	assert_true(got->irq_window);
+	assert_false(got->fw_cfg); /* 1.0 had no fw_cfg */
+	assert_string_equal(got->cpuid_rewritten, "0x7");
+	trace_header_free(st);
+	kv[1].value = v1b;
+	kv[0].value = v0b;
+	len = rrvmtrace__header__pack(&old, b10);
+	assert_non_null(st = trace_header_unpack(b10, len, &why));
+	got = trace_header_get(st);
+	assert_false(got->irq_window);
+	assert_string_equal(got->cpuid_rewritten, "");
+	trace_header_free(st);
 }
 
 static void test_seek(void **state)
@@ -551,6 +611,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_every_kind),
 		cmocka_unit_test(test_encoder_matches_protobuf_c),
+		cmocka_unit_test(test_header_typed_facts),
 		cmocka_unit_test(test_seek),
 		cmocka_unit_test(test_writer_rejects),
 		cmocka_unit_test(test_empty_trace),
