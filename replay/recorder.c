@@ -137,6 +137,8 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
 		ev.u.reg_checkpoint.reg_hash = rr_reg_hash(r->s);
 		ev.u.reg_checkpoint.vclock = r->s->m.now;
+		ev.u.reg_checkpoint.has_regs = true;
+		rr_regs_get(r->s, ev.u.reg_checkpoint.regs);
 		rec_append(r, &ev);
 	}
 	switch (x->kind) {

@@ -226,6 +226,10 @@ static void rpl_checkpoint(struct replayer *p, const struct vmm_exit *x)
 		rpl_diverge(p, x->sync, "registers differ: rip %#" PRIx64 " hash %016" PRIx64
 			    ", the trace has rip %#" PRIx64 " hash %016" PRIx64,
 			    rr_rip(p->s), h, ev->rip, ev->u.reg_checkpoint.reg_hash);
+		if ((p->div.has_regs = ev->u.reg_checkpoint.has_regs)) {
+			memcpy(p->div.want, ev->u.reg_checkpoint.regs, sizeof(p->div.want));
+			rr_regs_get(p->s, p->div.got);
+		}
 		return;
 	}
 	rpl_consume(p);
@@ -427,6 +431,10 @@ void rpl_report(const struct replayer *p, FILE *f)
 
 	fprintf(f, "rrvm: replay diverged at sync point %llu (rip %#" PRIx64 "): %s\n",
 		(unsigned long long)p->div.sync, p->div.rip, p->div.what);
+	for (unsigned i = 0; p->div.has_regs && i < TRACE_NREGS; i++)
+		if (p->div.want[i] != p->div.got[i])
+			fprintf(f, "rrvm:   %-6s recorded %#018" PRIx64 ", replayed %#018" PRIx64 "\n",
+				rr_reg_name(i), p->div.want[i], p->div.got[i]);
 	if (n)
 		fprintf(f, "rrvm: the last %u events replayed before it:\n", n);
 	for (unsigned i = p->nrecent - n; i < p->nrecent; i++) {

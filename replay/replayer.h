@@ -22,6 +22,8 @@ struct rpl_divergence {
 	sync_seq sync;
 	uint64_t rip;
 	char what[320 + TRACE_EVENT_TEXT_MAX];
+	bool has_regs;                   /* registers differ, and the trace has them: */
+	uint64_t want[TRACE_NREGS], got[TRACE_NREGS]; /* the trace's, the replay's */
 };
 
 struct replayer {

@@ -199,6 +199,27 @@ uint64_t rr_reg_hash(struct rr_session *s)
 	return XXH64(machine_regs(&s->m), sizeof(struct kvm_regs), 0);
 }
 
+void rr_regs_get(struct rr_session *s, uint64_t out[TRACE_NREGS])
+{
+	const struct kvm_regs *r = machine_regs(&s->m);
+	const uint64_t v[TRACE_NREGS] = {
+		r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp, r->r8,
+		r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip, r->rflags,
+	};
+
+	memcpy(out, v, sizeof(v));
+}
+
+const char *rr_reg_name(unsigned i)
+{
+	static const char *const names[TRACE_NREGS] = {
+		"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8",
+		"r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags",
+	};
+
+	return i < TRACE_NREGS ? names[i] : "?";
+}
+
 uint64_t rr_state_hash(struct rr_session *s)
 {
 	return rr_mem_hash(s, XXH64(machine_regs(&s->m), sizeof(struct kvm_regs), 0));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "replay/tsc_sites.h"
+#include "trace-format/trace.h"
 #include "util/types.h"
 #include "vmm/machine.h"
 
@@ -56,6 +57,10 @@ vtsc rr_vtsc(const struct rr_session *s, vclock_ns t);
 
 /* XXH64 of the general registers (as of the last exit). */
 uint64_t rr_reg_hash(struct rr_session *s);
+/* The general registers (as of the last exit) in a RegCheckpoint's order
+ * (trace.proto), and the name of register I of that order. */
+void rr_regs_get(struct rr_session *s, uint64_t out[TRACE_NREGS]);
+const char *rr_reg_name(unsigned i);
 /* XXH64 of guest RAM (its non-zero pages), seeded with SEED. */
 uint64_t rr_mem_hash(struct rr_session *s, uint64_t seed);
 /* XXH64 of the registers and all guest RAM: the end-of-trace check. */

@@ -10,6 +10,9 @@
 
 #include "trace-format/trace.pb-c.h"
 
+/* RegCheckpoint.regs_mask: the registers are in the event. */
+#define REGS_STORED (1u << 31)
+
 /* ------------------------------------------------------------------ names */
 
 const char *trace_event_kind_name(enum trace_event_kind k)
@@ -93,6 +96,30 @@ const char *trace_event_check(const struct trace_event *ev)
 	}
 }
 
+/* A RegCheckpoint's registers against the previous one of the chunk: the
+ * mask of trace.proto, and the XORs of the changed ones into X (*N of
+ * them).  Advances D. */
+static uint32_t ev_regs_delta(struct trace_delta *d, const struct trace_event *ev, uint64_t *x,
+			      size_t *n)
+{
+	uint32_t mask = 0;
+
+	*n = 0;
+	if (!ev->u.reg_checkpoint.has_regs)
+		return 0;
+	mask = REGS_STORED;
+	for (unsigned i = 0; i < TRACE_NREGS; i++) {
+		uint64_t v = ev->u.reg_checkpoint.regs[i];
+
+		if (v != d->regs[i]) {
+			mask |= 1u << i;
+			x[(*n)++] = v ^ d->regs[i];
+			d->regs[i] = v;
+		}
+	}
+	return mask;
+}
+
 size_t trace_event_encode_ref(struct trace_delta *d, const struct trace_event *ev, uint8_t *out)
 {
 	Rrvmtrace__Event m;
@@ -107,6 +134,7 @@ size_t trace_event_encode_ref(struct trace_delta *d, const struct trace_event *e
 		Rrvmtrace__RegCheckpoint ckpt;
 		Rrvmtrace__Clock clock;
 	} s;
+	uint64_t regs_xor[TRACE_NREGS];
 	size_t n, hl;
 
 	rrvmtrace__event__init(&m);
@@ -173,6 +201,8 @@ size_t trace_event_encode_ref(struct trace_delta *d, const struct trace_event *e
 		rrvmtrace__reg_checkpoint__init(&s.ckpt);
 		s.ckpt.reg_hash = ev->u.reg_checkpoint.reg_hash;
 		s.ckpt.vclock_ns = ev->u.reg_checkpoint.vclock;
+		s.ckpt.regs_mask = ev_regs_delta(d, ev, regs_xor, &s.ckpt.n_regs_xor);
+		s.ckpt.regs_xor = regs_xor;
 		m.reg_checkpoint = &s.ckpt;
 		break;
 	}
@@ -256,9 +286,25 @@ static uint8_t *enc_kind(struct trace_delta *d, const struct trace_event *ev, ui
 		d->clock = ev->u.clock.value;
 		return p;
 	case TRACE_EV_REG_CHECKPOINT:
-	default:
+	default: {
+		uint64_t x[TRACE_NREGS];
+		uint8_t packed[TRACE_NREGS * 10], *q = packed;
+		size_t n;
+		uint32_t mask = ev_regs_delta(d, ev, x, &n);
+
 		p = pb_fixed64(p, 1, ev->u.reg_checkpoint.reg_hash);
-		return pb_varint(p, 2, ev->u.reg_checkpoint.vclock);
+		p = pb_varint(p, 2, ev->u.reg_checkpoint.vclock);
+		p = pb_varint(p, 3, mask);
+		if (!n)
+			return p;
+		/* Packed, as proto3 packs a repeated scalar. */
+		for (size_t i = 0; i < n; i++)
+			q += trace_varint_put(q, x[i]);
+		p = pb_tag(p, 4, WT_LEN);
+		p += trace_varint_put(p, (uint64_t)(q - packed));
+		memcpy(p, packed, (size_t)(q - packed));
+		return p + (q - packed);
+	}
 	}
 }
 
@@ -349,10 +395,25 @@ static const char *decode_kind(const Rrvmtrace__Event *m, struct trace_delta *d,
 		ev->u.code_write.bytes.data = m->code_write->data.data;
 		ev->u.code_write.bytes.len = (uint32_t)m->code_write->data.len;
 		break;
-	case RRVMTRACE__EVENT__KIND_REG_CHECKPOINT:
-		ev->u.reg_checkpoint.reg_hash = m->reg_checkpoint->reg_hash;
-		ev->u.reg_checkpoint.vclock = m->reg_checkpoint->vclock_ns;
+	case RRVMTRACE__EVENT__KIND_REG_CHECKPOINT: {
+		const Rrvmtrace__RegCheckpoint *c = m->reg_checkpoint;
+		uint32_t changed = c->regs_mask & ((1u << TRACE_NREGS) - 1);
+		size_t k = 0;
+
+		ev->u.reg_checkpoint.reg_hash = c->reg_hash;
+		ev->u.reg_checkpoint.vclock = c->vclock_ns;
+		ev->u.reg_checkpoint.has_regs = c->regs_mask & REGS_STORED;
+		if ((c->regs_mask & ~(REGS_STORED | changed)) ||
+		    (!ev->u.reg_checkpoint.has_regs && c->regs_mask) ||
+		    c->n_regs_xor != (size_t)__builtin_popcount(changed))
+			return "register checkpoint mask or register count invalid";
+		for (unsigned i = 0; i < TRACE_NREGS; i++) {
+			if (changed & (1u << i))
+				d->regs[i] ^= c->regs_xor[k++];
+			ev->u.reg_checkpoint.regs[i] = d->regs[i];
+		}
 		break;
+	}
 	case RRVMTRACE__EVENT__KIND_CLOCK:
 		d->clock += (uint64_t)m->clock->vclock_delta;
 		ev->u.clock.value = d->clock;

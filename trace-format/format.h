@@ -106,6 +106,7 @@ struct trace_delta {
 	uint64_t rip;
 	vtsc tsc;
 	vclock_ns clock;
+	uint64_t regs[TRACE_NREGS]; /* of the previous RegCheckpoint */
 };
 
 /* NULL when EV satisfies the "must" rules of trace.proto, else why not. */

@@ -70,6 +70,7 @@
 #define TRACE_STRING_MAX 4096u          /* any string in the header or end */
 #define TRACE_DATA_MAX 4096u            /* serial input / code write bytes: a page */
 #define TRACE_EVENT_MAX 8192u           /* one encoded event */
+#define TRACE_NREGS 18                  /* registers of a RegCheckpoint */
 #define TRACE_CHUNK_RAW_MAX (16u << 20) /* one chunk, decompressed */
 #define TRACE_ERR_MAX 256
 
@@ -115,7 +116,12 @@ struct trace_event {
 		struct { uint32_t index; uint64_t value; } msr_read;
 		struct { struct trace_bytes bytes; } serial_input;
 		struct { uint64_t gpa; struct trace_bytes bytes; } code_write;
-		struct { uint64_t reg_hash; vclock_ns vclock; } reg_checkpoint;
+		struct {
+			uint64_t reg_hash;
+			vclock_ns vclock;
+			bool has_regs; /* false in 1.0 traces */
+			uint64_t regs[TRACE_NREGS]; /* the order of trace.proto */
+		} reg_checkpoint;
 		struct { vclock_ns value; } clock;
 	} u;
 };

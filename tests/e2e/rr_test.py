@@ -11,6 +11,9 @@
                                              each replays its own output
   rr_test.py diverge  RRVM TRACE_EDIT KERNEL an edited input is caught at its
                                              own sync point
+  rr_test.py regdiff  RRVM TRACE_EDIT KERNEL an edited TSC value is caught at the
+                                             next register checkpoint, with a
+                                             per-register diff
   rr_test.py sigkill  RRVM KERNEL            a recording killed with SIGKILL
                                              replays up to its last chunk
   rr_test.py sigint   RRVM KERNEL            Ctrl-C ends a recording cleanly
@@ -161,6 +164,30 @@ def t_sigint(rrvm, kernel, d):
           f"a Ctrl-C'd trace does not replay: {r.stderr.decode()}")
 
 
+def t_regdiff(rrvm, edit, kernel, d):
+    """A TSC value edited in the trace: no device answer to cross-check, so
+    the next register checkpoint catches it, naming the register that took
+    the wrong value (tscloop folds every TSC read into r8) with both values;
+    the TSC registers themselves are right again by then."""
+    trace, bad = os.path.join(d, "t.trace"), os.path.join(d, "bad.trace")
+    record(rrvm, trace, kernel)
+    e = run([edit, trace, bad, "tsc:20"])
+    if not check(e.returncode == 0, f"trace_edit: {e.stderr.decode()}"):
+        return
+    sync = int(e.stdout.decode().strip())
+    p = replay(rrvm, bad, "--quiet")
+    err = p.stderr.decode()
+    at = re.search(r"^rrvm: replay diverged at sync point (\d+) \(rip 0x[0-9a-f]+\): registers "
+                   r"differ", err, re.M)
+    check(p.returncode == 24 and at and sync <= int(at.group(1)) <= sync + 16,
+          f"an edited TSC value is not caught by the next register checkpoint: {err}")
+    diff = re.findall(r"^rrvm:   (\w+) +recorded (0x[0-9a-f]+), replayed (0x[0-9a-f]+)$", err, re.M)
+    names = [n for n, _, _ in diff]
+    check("r8" in names and all(a != b for _, a, b in diff),
+          f"the register diff does not name r8 with two values: {err}")
+    check(not {"rax", "rdx", "rip"} & set(names), f"the diff names registers that are right: {err}")
+
+
 def t_mismatch(rrvm, kernel, other, d):
     trace = os.path.join(d, "m.trace")
     record(rrvm, trace, kernel)
@@ -201,6 +228,7 @@ def main():
     if (status := kvm_status()) is not None:
         return status
     tests = {"repeat": t_repeat, "vary": t_vary, "vary-raw": t_vary_raw, "diverge": t_diverge,
+             "regdiff": t_regdiff,
              "sigkill": t_sigkill,
              "sigint": t_sigint, "mismatch": t_mismatch, "cpuid": t_cpuid,
              "serial": t_serial}

@@ -4,6 +4,9 @@
  *   trace_edit IN OUT N      flips bit 0 of the value of the N-th port read
  *                            (0-based) and prints its sync point
  *   trace_edit IN OUT cpuid  changes the header's CPUID leaf 1 signature
+ *   trace_edit IN OUT tsc:N  adds 1 to the value of the N-th TSC read and
+ *                            prints its sync point (no device cross-checks a
+ *                            TSC value: a register checkpoint must catch it)
  *
  * Exit 0, or 1 with a message. */
 #include <inttypes.h>
@@ -23,12 +26,18 @@ int main(int argc, char **argv)
 	struct trace_cpuid_entry cpuid[64];
 	uint64_t n, seen = 0;
 	int rc, edited = 0;
+	enum trace_event_kind kind = TRACE_EV_PORT_READ;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: trace_edit IN OUT N\n");
 		return 1;
 	}
-	n = strtoull(argv[3], NULL, 10);
+	if (!strncmp(argv[3], "tsc:", 4)) {
+		kind = TRACE_EV_TSC_READ;
+		n = strtoull(argv[3] + 4, NULL, 10);
+	} else {
+		n = strtoull(argv[3], NULL, 10);
+	}
 	if (trace_reader_open(&r, argv[1], &err) < 0) {
 		fprintf(stderr, "trace_edit: %s\n", err.msg);
 		return 1;
@@ -49,8 +58,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while ((rc = trace_reader_next(r, &ev)) == 1) {
-		if (ev.kind == TRACE_EV_PORT_READ && seen++ == n) {
-			ev.u.port_read.value ^= 1;
+		if (ev.kind == kind && seen++ == n) {
+			if (kind == TRACE_EV_TSC_READ)
+				ev.u.tsc_read.value++;
+			else
+				ev.u.port_read.value ^= 1;
 			printf("%" PRIu64 "\n", ev.sync);
 			edited = 1;
 		}

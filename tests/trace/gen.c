@@ -123,6 +123,12 @@ void gen_event(uint64_t i, struct trace_event *ev, uint8_t *buf)
 		ev->kind = TRACE_EV_REG_CHECKPOINT;
 		ev->u.reg_checkpoint.reg_hash = h;
 		ev->u.reg_checkpoint.vclock = i * 1000;
+		/* Every third without registers (a 1.0 trace's); the others
+		 * change some registers and keep the rest, with extremes. */
+		ev->u.reg_checkpoint.has_regs = (i / 9) % 3 != 0;
+		for (unsigned r = 0; r < TRACE_NREGS && ev->u.reg_checkpoint.has_regs; r++)
+			ev->u.reg_checkpoint.regs[r] = (h >> r) & 1 ? (r % 2 ? UINT64_MAX : 0)
+								  : r * 0x1000 + (i & ~7ull);
 		break;
 	default:
 		ev->kind = TRACE_EV_CLOCK;
@@ -165,7 +171,11 @@ int gen_event_cmp(const struct trace_event *a, const struct trace_event *b)
 		       bytes_cmp(&a->u.code_write.bytes, &b->u.code_write.bytes);
 	case TRACE_EV_REG_CHECKPOINT:
 		return a->u.reg_checkpoint.reg_hash != b->u.reg_checkpoint.reg_hash ||
-		       a->u.reg_checkpoint.vclock != b->u.reg_checkpoint.vclock;
+		       a->u.reg_checkpoint.vclock != b->u.reg_checkpoint.vclock ||
+		       a->u.reg_checkpoint.has_regs != b->u.reg_checkpoint.has_regs ||
+		       (a->u.reg_checkpoint.has_regs &&
+			memcmp(a->u.reg_checkpoint.regs, b->u.reg_checkpoint.regs,
+			       sizeof(a->u.reg_checkpoint.regs)));
 	case TRACE_EV_CLOCK:
 		return a->u.clock.value != b->u.clock.value;
 	default:
