@@ -32,6 +32,28 @@ static struct timeline *gt_engine(struct gdb_target *g)
 	return g->t;
 }
 
+static void gt_forget_regs(struct gdb_target *g)
+{
+	g->regs.have_cpu = g->regs.have_fpu = false;
+}
+
+static int gt_cpu_regs(struct gdb_target *g)
+{
+	struct vcpu *v = &g->t->s->m.vcpu;
+
+	if (!g->regs.have_cpu &&
+	    vcpu_get_regs(v, &g->regs.r) == 0 && vcpu_get_sregs(v, &g->regs.s) == 0)
+		g->regs.have_cpu = true;
+	return g->regs.have_cpu ? 0 : -EIO;
+}
+
+static int gt_fpu_regs(struct gdb_target *g)
+{
+	if (!g->regs.have_fpu && vcpu_get_fpu(&g->t->s->m.vcpu, &g->regs.f) == 0)
+		g->regs.have_fpu = true;
+	return g->regs.have_fpu ? 0 : -EIO;
+}
+
 static unsigned gt_threads(void *ctx)
 {
 	(void)ctx;
@@ -88,25 +110,25 @@ static uint16_t gt_ftag(const struct kvm_fpu *f)
 /* x87 and SSE registers (vcpu_get_fpu).  In 64-bit mode FXSAVE keeps
  * the last instruction and operand pointers as 64-bit offsets: GDB's
  * fiseg/foseg get their high halves, as its own FXSAVE reader does. */
-static int gt_read_fpreg(struct machine *m, int regnum, void *buf, size_t len)
+static int gt_read_fpreg(struct gdb_target *g, int regnum, void *buf, size_t len)
 {
-	struct kvm_fpu f;
+	const struct kvm_fpu *f = &g->regs.f;
 	uint64_t v;
 
-	if (vcpu_get_fpu(&m->vcpu, &f) < 0)
+	if (gt_fpu_regs(g) < 0)
 		return -EIO;
 	memset(buf, 0, len);
 	if (regnum >= GDB_REG_ST0 && regnum < GDB_REG_FCTRL) {
-		memcpy(buf, f.fpr[regnum - GDB_REG_ST0], len < 10 ? len : 10);
+		memcpy(buf, f->fpr[regnum - GDB_REG_ST0], len < 10 ? len : 10);
 		return 0;
 	}
 	if (regnum >= GDB_REG_XMM0 && regnum < GDB_REG_MXCSR) {
-		memcpy(buf, f.xmm[regnum - GDB_REG_XMM0], len < 16 ? len : 16);
+		memcpy(buf, f->xmm[regnum - GDB_REG_XMM0], len < 16 ? len : 16);
 		return 0;
 	}
-	v = (const uint64_t[]){ f.fcw, f.fsw, gt_ftag(&f), f.last_ip >> 32, (uint32_t)f.last_ip,
-				f.last_dp >> 32, (uint32_t)f.last_dp, f.last_opcode,
-				f.mxcsr }[regnum == GDB_REG_MXCSR ? 8 : regnum - GDB_REG_FCTRL];
+	v = (const uint64_t[]){ f->fcw, f->fsw, gt_ftag(f), f->last_ip >> 32, (uint32_t)f->last_ip,
+				f->last_dp >> 32, (uint32_t)f->last_dp, f->last_opcode,
+				f->mxcsr }[regnum == GDB_REG_MXCSR ? 8 : regnum - GDB_REG_FCTRL];
 	memcpy(buf, &v, len < sizeof(v) ? len : sizeof(v));
 	return 0;
 }
@@ -114,26 +136,25 @@ static int gt_read_fpreg(struct machine *m, int regnum, void *buf, size_t len)
 static int gt_read_reg(void *ctx, unsigned cpu, int regnum, void *buf, size_t len)
 {
 	struct gdb_target *g = ctx;
-	struct machine *m = &g->t->s->m;
-	struct kvm_regs r;
-	struct kvm_sregs s;
+	struct kvm_regs *r = &g->regs.r;
+	const struct kvm_sregs *s = &g->regs.s;
 	uint64_t v;
 	__u64 *gpr;
 
 	if (regnum >= GDB_REG_ST0 && regnum <= GDB_REG_MXCSR) /* x87, then SSE */
-		return gt_read_fpreg(m, regnum, buf, len);
-	if (vcpu_get_regs(&m->vcpu, &r) < 0 || vcpu_get_sregs(&m->vcpu, &s) < 0)
+		return gt_read_fpreg(g, regnum, buf, len);
+	if (gt_cpu_regs(g) < 0)
 		return -EIO;
-	if ((gpr = gt_gpr(&r, regnum)))
+	if ((gpr = gt_gpr(r, regnum)))
 		v = *gpr;
 	else if (regnum >= GDB_REG_CS && regnum <= GDB_REG_GS)
-		v = (const struct kvm_segment *[]){ &s.cs, &s.ss, &s.ds, &s.es, &s.fs,
-						    &s.gs }[regnum - GDB_REG_CS]->selector;
+		v = (const struct kvm_segment *const[]){ &s->cs, &s->ss, &s->ds, &s->es, &s->fs,
+							  &s->gs }[regnum - GDB_REG_CS]->selector;
 	else if (regnum == GDB_REG_FS_BASE || regnum == GDB_REG_GS_BASE)
-		v = regnum == GDB_REG_FS_BASE ? s.fs.base : s.gs.base;
+		v = regnum == GDB_REG_FS_BASE ? s->fs.base : s->gs.base;
 	else if (regnum >= GDB_REG_CR0 && regnum <= GDB_REG_EFER)
-		v = (const uint64_t[]){ s.cr0, s.cr2, s.cr3, s.cr4, s.cr8,
-					s.efer }[regnum - GDB_REG_CR0];
+		v = (const uint64_t[]){ s->cr0, s->cr2, s->cr3, s->cr4, s->cr8,
+					s->efer }[regnum - GDB_REG_CR0];
 	else
 		return -ENOENT;
 	memset(buf, 0, len);
@@ -151,6 +172,7 @@ static int gt_write_reg(void *ctx, unsigned cpu, int regnum, const void *buf, si
 	__u64 *gpr;
 	int rc;
 
+	gt_forget_regs(g);
 	if (vcpu_get_regs(&g->t->s->m.vcpu, &r) < 0)
 		return -EIO;
 	if ((gpr = gt_gpr(&r, regnum))) {
@@ -172,6 +194,7 @@ static int gt_write_mem(void *ctx, unsigned cpu, uint64_t addr, const void *buf,
 {
 	struct gdb_target *g = ctx;
 
+	gt_forget_regs(g); /* live writes do not change registers; stay safe anyway */
 	return gt_check(g, tl_write_virt(gt_engine(g), addr, buf, len));
 }
 
@@ -270,6 +293,7 @@ static int gt_resume(void *ctx, const struct gdb_resume_req *req, struct gdb_sto
 	struct tl_stop st = { .why = TL_STOP_INTERRUPTED, .pos = t->pos };
 	int r = 0;
 
+	gt_forget_regs(g);
 	/* A Ctrl-C that came before the engine started. */
 	if (!req->interrupted || !atomic_load(req->interrupted))
 		r = req->action == GDB_RESUME_STEP ? tl_step(t, req->reverse, &st)
@@ -416,6 +440,7 @@ static int gt_monitor(void *ctx, const char *cmd, char *out, size_t len)
 
 	if (!m.f)
 		return -errno;
+	gt_forget_regs(m.g); /* goto, leave-replay: another machine state */
 	for (size_t i = 0; i < GT_MONITOR_NCMDS; i++) {
 		const char *name = gt_monitor_cmds[i].name;
 		size_t n = strlen(name);

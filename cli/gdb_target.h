@@ -3,6 +3,9 @@
 #ifndef RRVM_CLI_GDB_TARGET_H
 #define RRVM_CLI_GDB_TARGET_H
 
+#include <linux/kvm.h>
+#include <stdbool.h>
+
 #include "gdbstub/target.h"
 #include "replay/timeline.h"
 
@@ -13,8 +16,20 @@ struct gdb_target_bp {
 	unsigned kinds; /* bit GDB_BP_SW, bit GDB_BP_HW */
 };
 
+/* The vCPU's registers as of this stop: a `g` packet reads ~60 registers,
+ * each of which would otherwise cost KVM_GET_REGS + KVM_GET_SREGS (or an
+ * XSAVE).  Forgotten by anything that may change them: a resume, a write,
+ * a monitor command. */
+struct gdb_target_regs {
+	bool have_cpu, have_fpu;
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	struct kvm_fpu f;
+};
+
 struct gdb_target {
 	struct timeline *t;
+	struct gdb_target_regs regs;
 	const char *trace_path; /* for `monitor info trace` */
 	struct gdb_stop last;
 	struct gdb_target_bp bp[TL_MAX_BREAKPOINTS];
