@@ -34,13 +34,14 @@ int tl_pos_parse(const char *s, struct tl_pos *p)
 
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
+	errno = 0;
 	a = strtoull(s, &end, 10);
 	if (*end == ':') {
 		if (end[1] < '0' || end[1] > '9')
 			return -EINVAL;
 		b = strtoull(end + 1, &end, 10);
 	}
-	if (*end)
+	if (*end || errno == ERANGE) /* a number past 2^64-1 names no position */
 		return -EINVAL;
 	*p = (struct tl_pos){ a, b };
 	return 0;
