@@ -112,7 +112,7 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 int cli_record_main(int argc, char **argv)
 {
 	struct cli_machine_opts o;
-	struct rec_options ro = { .rrvm_version = RRVM_VERSION };
+	struct rec_options ro = { .rrvm_version = RRVM_VERSION, .stop_signal = cli_signals_first };
 	struct rr_session *s = NULL;
 	struct recorder rec;
 	const struct machine_result *res;

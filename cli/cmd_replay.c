@@ -193,12 +193,28 @@ static int replay_run(struct rr_session *s, struct trace_reader *rd, const struc
 	if (!p)
 		return CLI_ERR_INTERNAL;
 	rpl_start(p, s, rd);
+	if (p->truncated) {
+		const struct trace_info *inf = trace_reader_info(rd);
+		const char *what = inf->corrupt ? "corrupt" : "truncated";
+
+		if (p->nothing) {
+			fprintf(stderr, "rrvm: %s is %s (%s): it holds no whole chunk of events, "
+				"nothing to replay\n", o->trace, what,
+				inf->damage[0] ? inf->damage : "no end record");
+			free(p);
+			return CLI_ERR_TRACE;
+		}
+		fprintf(stderr, "rrvm: %s is %s (%s): replaying up to sync point %llu\n", o->trace,
+			what, inf->damage[0] ? inf->damage : "no end record",
+			(unsigned long long)p->end_sync);
+	}
 	cli_signals_catch(&s->m);
 	res = replay_run_progress(p, rd, o);
 	cli_signals_release();
 	if (rpl_compare_end(p, res, msg, sizeof(msg))) {
 		fprintf(stderr, "rrvm: %s\n", msg);
-		status = CLI_OK;
+		/* A damaged trace replays as far as it can, and still is damaged. */
+		status = trace_reader_info(rd)->corrupt ? CLI_ERR_TRACE : CLI_OK;
 	} else if (p->div.hit) {
 		rpl_report(p, stderr);
 		status = CLI_ERR_DIVERGED;
@@ -228,9 +244,6 @@ int cli_replay_main(int argc, char **argv)
 		status = CLI_ERR_IO;
 		goto done;
 	}
-	if (trace_reader_info(rd)->truncated || trace_reader_info(rd)->corrupt)
-		fprintf(stderr, "rrvm: %s is incomplete: replaying up to sync point %llu\n", o.trace,
-			(unsigned long long)trace_reader_info(rd)->last_sync);
 	s = malloc(sizeof(*s));
 	if (!s) {
 		status = CLI_ERR_INTERNAL;

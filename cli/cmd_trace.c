@@ -202,9 +202,9 @@ static void info_body(FILE *f, struct trace_reader *r, const struct trace_info *
 static int info_status(FILE *f, const struct trace_reader *r, const struct trace_info *inf)
 {
 	int complete = inf->has_end && !inf->truncated && !inf->corrupt;
-	/* Chunks that read back whole. */
-	uint32_t good = inf->first_bad_chunk < inf->nchunks ? inf->first_bad_chunk : inf->nchunks;
-	struct trace_chunk_info c;
+	uint32_t good;
+	sync_seq last;
+	bool some = trace_reader_replayable(r, &last, &good);
 
 	if (complete) {
 		fprintf(f, "status:       complete\n");
@@ -214,14 +214,15 @@ static int info_status(FILE *f, const struct trace_reader *r, const struct trace
 		fprintf(f, "status:       %s: %s\n", inf->corrupt ? "corrupt" : "truncated",
 		       inf->damage[0] ? inf->damage : "no end record");
 	}
-	if (good == 0)
-		fprintf(f, "replayable:   no events\n");
-	else if (complete)
+	if (complete)
 		fprintf(f, "replayable:   whole trace, sync points %" PRIu64 "..%" PRIu64 "\n",
 		       inf->first_sync, inf->last_sync);
-	else if (trace_reader_chunk(r, good - 1, &c) == 0)
-		fprintf(f, "replayable:   up to sync point %" PRIu64 " (end of chunk %u)\n",
-		       c.last_sync, good - 1);
+	else if (!some)
+		fprintf(f, "replayable:   nothing (%s)\n", good ? "only sync point 0 in the whole chunks"
+							     : "no whole chunk");
+	else
+		fprintf(f, "replayable:   up to sync point %" PRIu64 " (chunks 0..%u)\n", last,
+			good - 1);
 	return complete ? CLI_OK : CLI_ERR_TRACE;
 }
 

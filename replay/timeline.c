@@ -140,7 +140,7 @@ int tl_run(struct timeline *t, sync_seq limit)
 
 	m->stop_after_sync = limit;
 	r = machine_run(m, &t->hooks);
-	m->stop_after_sync = 0;
+	m->stop_after_sync = MACHINE_NO_SYNC_LIMIT;
 	m->stop_requested = 0;
 	/* Registers the last exit changed (a TSC trap's result, a patched
 	 * HLT's RIP put back on it) reach KVM now, so that whoever reads the
@@ -507,8 +507,8 @@ int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 	memset(t, 0, sizeof(*t));
 	t->s = s;
 	rpl_start(&t->p, s, rd);
-	t->end_sync = end ? end->total_sync : s->m.stop_after_sync;
-	s->m.stop_after_sync = 0;
+	t->end_sync = t->p.truncated ? t->p.end_sync : end->total_sync;
+	s->m.stop_after_sync = MACHINE_NO_SYNC_LIMIT;
 	t->hooks = (struct vmm_hooks){ t, tl_on_exit, tl_on_inject };
 	if (probe_host(&caps, s->m.cfg.kvm_path) == 0) {
 		t->can_step_ring3 = probe_works(&caps.singlestep[PROBE_RING3]);
