@@ -157,9 +157,11 @@ static void info_body(FILE *f, struct trace_reader *r, const struct trace_info *
 	vclock_ns vc;
 
 	if (e) {
-		fprintf(f, "end:          %s status %d at rip 0x%" PRIx64 ", final state xxh64 %016" PRIx64,
-		       trace_end_reason_name(e->reason), e->status, e->final_rip,
-		       e->final_state_hash);
+		fprintf(f, "end:          %s status %d %s %" PRIu64 ", rip 0x%" PRIx64 ", %s xxh64 %016"
+			PRIx64, trace_end_reason_name(e->reason), e->status,
+			trace_end_place_name(e->place), e->total_sync, e->final_rip,
+			e->place == TRACE_PLACE_CUT ? "its registers" : "final state",
+			e->final_state_hash);
 		if (e->message && *e->message) {
 			fprintf(f, " (");
 			put_safe(f, e->message, 0);
