@@ -270,6 +270,9 @@ static int gt_resume(void *ctx, const struct gdb_resume_req *req, struct gdb_sto
 	struct tl_stop st = { .why = TL_STOP_INTERRUPTED, .pos = t->pos };
 	int r = 0;
 
+	/* A Ctrl-C that came after the last resume had ended is stale: forget
+	 * it, then look at this resume's (the stub sets the flag first). */
+	tl_interrupt_clear(t);
 	/* A Ctrl-C that came before the engine started. */
 	if (!req->interrupted || !atomic_load(req->interrupted))
 		r = req->action == GDB_RESUME_STEP ? tl_step(t, req->reverse, &st)

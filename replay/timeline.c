@@ -494,6 +494,8 @@ void tl_interrupt(struct timeline *t)
 void tl_interrupt_clear(struct timeline *t)
 {
 	t->s->m.stop_requested = 0;
+	if (t->s->m.vcpu.run)
+		t->s->m.vcpu.run->immediate_exit = 0;
 }
 
 /* ---- setup ---- */
