@@ -32,8 +32,10 @@ static const char cli_replay_help[] =
 	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
 	"  -h, --help          show this help\n"
 	"\n"
-	"exit status: 0 matched, 24 diverged, 26 recorded with another kernel,\n"
-	"RAM size or CPU, 20 unreadable trace, 4 kernel file missing.\n";
+	"exit status: 0 matched (a truncated trace: up to its last whole chunk),\n"
+	"24 diverged, 26 recorded with another kernel, RAM size or CPU, 20\n"
+	"unreadable trace, a damaged chunk (replayed up to it) or nothing to\n"
+	"replay, 4 kernel file missing.\n";
 
 
 bool cli_trace_opt(int opt, const char *arg, struct replay_opts *o)
