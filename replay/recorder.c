@@ -284,8 +284,15 @@ static enum trace_end_place rec_end_place(const struct machine *m,
 		return TRACE_PLACE_IN_HLT;
 	if (m->at_sync)
 		return TRACE_PLACE_AT_SYNC;
-	/* An instruction KVM cannot run stops replay the same way. */
-	return res->why == MACHINE_STOP_EMULATION ? TRACE_PLACE_IN_STRETCH : TRACE_PLACE_CUT;
+	switch (res->why) {
+	case MACHINE_STOP_SIGNAL: /* a stop from outside the guest: the stretch is cut */
+	case MACHINE_STOP_HOOK:
+	case MACHINE_STOP_KVM_ERROR:
+		return TRACE_PLACE_CUT;
+	default: /* the guest got there itself (a triple fault, an instruction KVM
+		  * cannot run): replay runs on into it */
+		return TRACE_PLACE_IN_STRETCH;
+	}
 }
 
 const struct machine_result *rec_run(struct recorder *r, int *write_err, char *msg,

@@ -26,7 +26,9 @@ static void vcpu_kick_handler(int sig)
 
 static void vcpu_kick_install(void)
 {
-	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	/* SA_RESTART: other system calls the kick lands in go on (a write of
+	 * serial output); KVM_RUN returns -EINTR, which is never restarted. */
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler, .sa_flags = SA_RESTART };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);

@@ -18,7 +18,7 @@ struct guest_mem;
 struct cpuid_table;
 
 /* The signal vcpu_kick() sends; vcpu_init installs an empty handler for
- * it (without SA_RESTART), so it must serve nothing else in the process. */
+ * it, so it must serve nothing else in the process. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
 struct vcpu {

@@ -9,7 +9,8 @@
              point S; replay stops at S and matches what was checked there
   hlt        SIGINT while timer.elf idles in sti;hlt: every trace replays,
              and one that ended in HLT says so in info and replay
-  sync0      a trace that ends at sync point 0 (emulfail.elf) replays
+  sync0      a trace that ends at sync point 0 (emulfail.elf) replays, as
+             does a triple fault (triple.elf) in the stretch after it
   headeronly a trace cut to its header replays nothing, status 20
   corrupt    a damaged chunk in a closed trace: replay names chunk and
              offset, replays to the chunk before, status 20
@@ -101,6 +102,14 @@ def t_sync0(d):
     r = run("replay", "--quiet", trace)
     check(r.returncode == 0 and "replay matched: 0 sync points, error" in r.stderr,
           "a trace ending at sync point 0 replays", r.stderr)
+    # A guest that stops itself between sync points (a triple fault) is
+    # replayed into that stop, not cut at the sync point before.
+    trace = os.path.join(d, "triple.trace")
+    rec = run("record", "--serial-in", "none", "-o", trace, os.path.join(kdir, "triple.elf"))
+    r = run("replay", "--quiet", trace)
+    check(rec.returncode == 10 and r.returncode == 0 and
+          "replay matched: 0 sync points, triple_fault after the last sync point" in r.stderr,
+          "a triple fault after sync point 0 replays into it", r.stderr)
 
 
 def killed_spin(d, name, seconds=1.0, stdout=subprocess.DEVNULL):
