@@ -332,20 +332,25 @@ static void dump_json(const struct trace_event *ev)
 
 static void dump_end(const struct trace_end *e, int json)
 {
+	/* trace.proto EndPlace, as a word for scripts. */
+	static const char *const place[] = { "at_sync", "in_hlt", "cut", "in_stretch" };
+	const char *where = (unsigned)e->place < 4 ? place[e->place] : "?";
+
 	if (!json) {
 		printf("end %s status=%d rip=0x%" PRIx64 " state_hash=%016" PRIx64
-		       " sync_points=%" PRIu64 " vclock_ns=%" PRIu64 " message=\"",
+		       " sync_points=%" PRIu64 " place=%s vclock_ns=%" PRIu64 " message=\"",
 		       trace_end_reason_name(e->reason), e->status, e->final_rip,
-		       e->final_state_hash, e->total_sync, e->duration);
+		       e->final_state_hash, e->total_sync, where, e->duration);
 		put_safe(stdout, e->message, 0);
 		printf("\"\n");
 		return;
 	}
 	printf("{\"kind\":\"end\",\"reason\":\"%s\",\"status\":%d,\"rip\":%" PRIu64
-	       ",\"state_hash\":%" PRIu64 ",\"sync_points\":%" PRIu64 ",\"vclock_ns\":%" PRIu64
-	       ",\"host_ns\":%" PRIu64 ",\"events\":%" PRIu64 ",\"message\":\"",
+	       ",\"state_hash\":%" PRIu64 ",\"sync_points\":%" PRIu64 ",\"place\":\"%s\""
+	       ",\"vclock_ns\":%" PRIu64 ",\"host_ns\":%" PRIu64 ",\"events\":%" PRIu64
+	       ",\"message\":\"",
 	       trace_end_reason_name(e->reason), e->status, e->final_rip, e->final_state_hash,
-	       e->total_sync, e->duration, e->host_duration, e->total_events);
+	       e->total_sync, where, e->duration, e->host_duration, e->total_events);
 	put_safe(stdout, e->message, 1);
 	printf("\"}\n");
 }

@@ -131,6 +131,7 @@ static void test_dump(void **state)
 	assert_int_equal(run(cli_dump_main, 2, "dump", tpath("d.trace")), CLI_OK);
 	assert_int_equal(count_lines(out, ""), 401);
 	assert_int_equal(count_lines(out, "end debug_exit"), 1);
+	assert_non_null(strstr(out, " place=in_hlt ")); /* gen_end's */
 	/* Events 8..15 have sync points 10..20 (sync = i + i/3). */
 	assert_int_equal(run(cli_dump_main, 7, "dump", "--json", "--from", "10", "--to", "20",
 			     tpath("d.trace")), CLI_OK);
