@@ -139,7 +139,7 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 	}
 	if (x->is_sync && x->sync % r->reg_every == 0) {
 		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
-		ev.u.reg_checkpoint.reg_hash = rr_reg_hash(r->s);
+		ev.u.reg_checkpoint.reg_hash = r->sync_reg_hash;
 		ev.u.reg_checkpoint.vclock = r->s->m.now;
 		rec_append(r, &ev);
 	}

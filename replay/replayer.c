@@ -350,7 +350,6 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 {
 	const struct trace_end *end = trace_reader_end(rd);
 	const struct trace_info *inf = trace_reader_info(rd);
-
 	uint32_t good;
 
 	memset(p, 0, sizeof(*p));
