@@ -15,9 +15,10 @@ static const char cli_record_help[] =
 	"\n"
 	"Runs KERNEL like `rrvm run` and writes every nondeterministic input the\n"
 	"guest sees (device reads, interrupt timing, time, TSC reads, serial input)\n"
-	"to TRACE, for `rrvm replay`.  Ctrl-C or SIGTERM ends the recording at the\n"
-	"next sync point with a complete trace (a second Ctrl-C stops at once); a\n"
-	"recording killed outright still replays up to its last written chunk.\n"
+	"to TRACE, for `rrvm replay`.  Ctrl-C or SIGTERM ends the recording at once\n"
+	"with a complete trace (ending at the last sync point when the guest was\n"
+	"between two); a recording killed outright still replays up to its last\n"
+	"written chunk.\n"
 	"\n"
 	"options:\n"
 	"  -o, --output TRACE    the trace file to write (required)\n"
@@ -112,7 +113,7 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 int cli_record_main(int argc, char **argv)
 {
 	struct cli_machine_opts o;
-	struct rec_options ro = { .rrvm_version = RRVM_VERSION };
+	struct rec_options ro = { .rrvm_version = RRVM_VERSION, .stop_signal = cli_signals_first };
 	struct rr_session *s = NULL;
 	struct recorder rec;
 	const struct machine_result *res;

@@ -32,8 +32,10 @@ static const char cli_replay_help[] =
 	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
 	"  -h, --help          show this help\n"
 	"\n"
-	"exit status: 0 matched, 24 diverged, 26 recorded with another kernel,\n"
-	"RAM size or CPU, 20 unreadable trace, 4 kernel file missing.\n";
+	"exit status: 0 matched (a truncated trace: up to its last whole chunk),\n"
+	"24 diverged, 26 recorded with another kernel, RAM size or CPU, 20\n"
+	"unreadable trace, a damaged chunk (replayed up to it) or nothing to\n"
+	"replay, 4 kernel file missing.\n";
 
 
 bool cli_trace_opt(int opt, const char *arg, struct replay_opts *o)
@@ -189,12 +191,28 @@ static int replay_run(struct rr_session *s, struct trace_reader *rd, const struc
 	if (!p)
 		return CLI_ERR_INTERNAL;
 	rpl_start(p, s, rd);
+	if (p->truncated) {
+		const struct trace_info *inf = trace_reader_info(rd);
+		const char *what = inf->corrupt ? "corrupt" : "truncated";
+
+		if (p->nothing) {
+			fprintf(stderr, "rrvm: %s is %s (%s): it holds no whole chunk of events, "
+				"nothing to replay\n", o->trace, what,
+				inf->damage[0] ? inf->damage : "no end record");
+			free(p);
+			return CLI_ERR_TRACE;
+		}
+		fprintf(stderr, "rrvm: %s is %s (%s): replaying up to sync point %llu\n", o->trace,
+			what, inf->damage[0] ? inf->damage : "no end record",
+			(unsigned long long)p->end_sync);
+	}
 	cli_signals_catch(&s->m);
 	res = replay_run_progress(p, rd, o);
 	cli_signals_release();
 	if (rpl_compare_end(p, res, msg, sizeof(msg))) {
 		fprintf(stderr, "rrvm: %s\n", msg);
-		status = CLI_OK;
+		/* A damaged trace replays as far as it can, and still is damaged. */
+		status = trace_reader_info(rd)->corrupt ? CLI_ERR_TRACE : CLI_OK;
 	} else if (p->div.hit) {
 		rpl_report(p, stderr);
 		status = CLI_ERR_DIVERGED;
@@ -224,9 +242,6 @@ int cli_replay_main(int argc, char **argv)
 		status = CLI_ERR_IO;
 		goto done;
 	}
-	if (trace_reader_info(rd)->truncated || trace_reader_info(rd)->corrupt)
-		fprintf(stderr, "rrvm: %s is incomplete: replaying up to sync point %llu\n", o.trace,
-			(unsigned long long)trace_reader_info(rd)->last_sync);
 	s = malloc(sizeof(*s));
 	if (!s) {
 		status = CLI_ERR_INTERNAL;

@@ -161,9 +161,11 @@ static void info_body(FILE *f, struct trace_reader *r, const struct trace_info *
 	vclock_ns vc;
 
 	if (e) {
-		fprintf(f, "end:          %s status %d at rip 0x%" PRIx64 ", final state xxh64 %016" PRIx64,
-		       trace_end_reason_name(e->reason), e->status, e->final_rip,
-		       e->final_state_hash);
+		fprintf(f, "end:          %s status %d %s %" PRIu64 ", rip 0x%" PRIx64 ", %s xxh64 %016"
+			PRIx64, trace_end_reason_name(e->reason), e->status,
+			trace_end_place_name(e->place), e->total_sync, e->final_rip,
+			e->place == TRACE_PLACE_CUT ? "its registers" : "final state",
+			e->final_state_hash);
 		if (e->message && *e->message) {
 			fprintf(f, " (");
 			put_safe(f, e->message, 0);
@@ -206,9 +208,9 @@ static void info_body(FILE *f, struct trace_reader *r, const struct trace_info *
 static int info_status(FILE *f, const struct trace_reader *r, const struct trace_info *inf)
 {
 	int complete = inf->has_end && !inf->truncated && !inf->corrupt;
-	/* Chunks that read back whole. */
-	uint32_t good = inf->first_bad_chunk < inf->nchunks ? inf->first_bad_chunk : inf->nchunks;
-	struct trace_chunk_info c;
+	uint32_t good;
+	sync_seq last;
+	bool some = trace_reader_replayable(r, &last, &good);
 
 	if (complete) {
 		fprintf(f, "status:       complete\n");
@@ -218,14 +220,15 @@ static int info_status(FILE *f, const struct trace_reader *r, const struct trace
 		fprintf(f, "status:       %s: %s\n", inf->corrupt ? "corrupt" : "truncated",
 		       inf->damage[0] ? inf->damage : "no end record");
 	}
-	if (good == 0)
-		fprintf(f, "replayable:   no events\n");
-	else if (complete)
+	if (complete)
 		fprintf(f, "replayable:   whole trace, sync points %" PRIu64 "..%" PRIu64 "\n",
 		       inf->first_sync, inf->last_sync);
-	else if (trace_reader_chunk(r, good - 1, &c) == 0)
-		fprintf(f, "replayable:   up to sync point %" PRIu64 " (end of chunk %u)\n",
-		       c.last_sync, good - 1);
+	else if (!some)
+		fprintf(f, "replayable:   nothing (%s)\n", good ? "only sync point 0 in the whole chunks"
+							     : "no whole chunk");
+	else
+		fprintf(f, "replayable:   up to sync point %" PRIu64 " (chunks 0..%u)\n", last,
+			good - 1);
 	return complete ? CLI_OK : CLI_ERR_TRACE;
 }
 
@@ -333,20 +336,25 @@ static void dump_json(const struct trace_event *ev)
 
 static void dump_end(const struct trace_end *e, int json)
 {
+	/* trace.proto EndPlace, as a word for scripts. */
+	static const char *const place[] = { "at_sync", "in_hlt", "cut", "in_stretch" };
+	const char *where = (unsigned)e->place < 4 ? place[e->place] : "?";
+
 	if (!json) {
 		printf("end %s status=%d rip=0x%" PRIx64 " state_hash=%016" PRIx64
-		       " sync_points=%" PRIu64 " vclock_ns=%" PRIu64 " message=\"",
+		       " sync_points=%" PRIu64 " place=%s vclock_ns=%" PRIu64 " message=\"",
 		       trace_end_reason_name(e->reason), e->status, e->final_rip,
-		       e->final_state_hash, e->total_sync, e->duration);
+		       e->final_state_hash, e->total_sync, where, e->duration);
 		put_safe(stdout, e->message, 0);
 		printf("\"\n");
 		return;
 	}
 	printf("{\"kind\":\"end\",\"reason\":\"%s\",\"status\":%d,\"rip\":%" PRIu64
-	       ",\"state_hash\":%" PRIu64 ",\"sync_points\":%" PRIu64 ",\"vclock_ns\":%" PRIu64
-	       ",\"host_ns\":%" PRIu64 ",\"events\":%" PRIu64 ",\"message\":\"",
+	       ",\"state_hash\":%" PRIu64 ",\"sync_points\":%" PRIu64 ",\"place\":\"%s\""
+	       ",\"vclock_ns\":%" PRIu64 ",\"host_ns\":%" PRIu64 ",\"events\":%" PRIu64
+	       ",\"message\":\"",
 	       trace_end_reason_name(e->reason), e->status, e->final_rip, e->final_state_hash,
-	       e->total_sync, e->duration, e->host_duration, e->total_events);
+	       e->total_sync, where, e->duration, e->host_duration, e->total_events);
 	put_safe(stdout, e->message, 1);
 	printf("\"}\n");
 }

@@ -294,6 +294,9 @@ static int gt_resume(void *ctx, const struct gdb_resume_req *req, struct gdb_sto
 	int r = 0;
 
 	gt_forget_regs(g);
+	/* A Ctrl-C that came after the last resume had ended is stale: forget
+	 * it, then look at this resume's (the stub sets the flag first). */
+	tl_interrupt_clear(t);
 	/* A Ctrl-C that came before the engine started. */
 	if (!req->interrupted || !atomic_load(req->interrupted))
 		r = req->action == GDB_RESUME_STEP ? tl_step(t, req->reverse, &st)

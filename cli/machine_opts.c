@@ -126,6 +126,10 @@ int cli_machine_finish(struct cli_machine_opts *o, const char *cmd, int argc, ch
 			return CLI_ERR_IO;
 		}
 	}
+	/* Written through as the guest prints it: a run or recording killed
+	 * outright leaves in the file everything the guest printed.  One
+	 * write a byte costs less than the OUT exit that produced it. */
+	setvbuf(o->cfg.serial_out, NULL, _IONBF, 0);
 	if (!o->serial_in_path) {
 		o->cfg.serial_in_fd = STDIN_FILENO;
 	} else if (strcmp(o->serial_in_path, "none")) {

@@ -8,12 +8,14 @@
 static struct machine *volatile cli_sig_machine;
 /* Signals that arrived before there was a machine to stop. */
 static volatile sig_atomic_t cli_sig_early;
+static volatile sig_atomic_t cli_sig_first;
 
 static void cli_sig_handler(int sig)
 {
 	struct machine *m = cli_sig_machine;
 
-	(void)sig;
+	if (!cli_sig_first)
+		cli_sig_first = sig;
 	if (m)
 		machine_request_stop(m);
 	else
@@ -37,6 +39,11 @@ void cli_signals_catch(struct machine *m)
 	/* A Ctrl-C during setup stops the guest before its first instruction. */
 	if (m && cli_sig_early)
 		machine_request_stop(m);
+}
+
+int cli_signals_first(void)
+{
+	return cli_sig_first;
 }
 
 void cli_signals_release(void)

@@ -8,5 +8,7 @@ struct machine;
 
 void cli_signals_catch(struct machine *m);
 void cli_signals_release(void);
+/* The first SIGINT or SIGTERM caught (its number), or 0. */
+int cli_signals_first(void);
 
 #endif

@@ -115,8 +115,10 @@ bool gdb_cmd_read_mem(struct gdb_session *s, const char *args, size_t len)
 	}
 	if (n > GDB_MEM_MAX)
 		n = GDB_MEM_MAX; /* a short reply is allowed; gdb asks again */
-	if (n == 0)
+	if (n == 0) { /* a read of nothing succeeds with no data */
+		gdb_reply_str(s, "OK");
 		return true;
+	}
 	got = s->ops->read_mem(s->ops->ctx, s->g_cpu, addr, buf, n);
 	if (got <= 0 || (uint64_t)got > n)
 		gdb_reply_err(s, got < 0 ? (int)got : -EFAULT);

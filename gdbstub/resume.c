@@ -192,6 +192,10 @@ bool gdb_cmd_vcont(struct gdb_session *s, const char *args, size_t len)
 	bool any_step = false, any_run = false;
 	unsigned cpu = s->c_cpu;
 
+	if (!*args) { /* "vCont;" names no action */
+		gdb_reply_err(s, -EINVAL);
+		return true;
+	}
 	while (*args) {
 		bool step, stop;
 		long c;
@@ -207,8 +211,10 @@ bool gdb_cmd_vcont(struct gdb_session *s, const char *args, size_t len)
 			cpu = (unsigned)c;
 		}
 		any_run |= !stop;
-		if (*args == ';')
-			args++;
+		if (*args == ';' && !*++args) { /* a trailing ';' names none either */
+			gdb_reply_err(s, -EINVAL);
+			return true;
+		}
 	}
 	if (!any_run) {
 		/* Only 't' actions: in all-stop everything is stopped. */

@@ -133,9 +133,13 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 	struct recorder *r = ctx;
 	struct trace_event ev;
 
+	if (x->is_sync) { /* where a cut recording's trace ends (rec_run) */
+		r->sync_rip = rr_rip(r->s);
+		r->sync_reg_hash = rr_reg_hash(r->s);
+	}
 	if (x->is_sync && x->sync % r->reg_every == 0) {
 		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
-		ev.u.reg_checkpoint.reg_hash = rr_reg_hash(r->s);
+		ev.u.reg_checkpoint.reg_hash = r->sync_reg_hash;
 		ev.u.reg_checkpoint.vclock = r->s->m.now;
 		ev.u.reg_checkpoint.has_regs = true;
 		rr_regs_get(r->s, ev.u.reg_checkpoint.regs);
@@ -257,6 +261,9 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	s->m.in = in;
 	r->hooks = (struct vmm_hooks){ r, rec_on_exit, rec_on_inject };
 	r->start = host_now();
+	r->stop_signal = o->stop_signal;
+	r->sync_rip = rr_rip(s);
+	r->sync_reg_hash = rr_reg_hash(s);
 	return 0;
 }
 
@@ -271,6 +278,25 @@ static enum trace_end_reason rec_end_reason(enum machine_stop why)
 	}
 }
 
+/* Where in its last sync point the guest stopped (trace.proto EndPlace). */
+static enum trace_end_place rec_end_place(const struct machine *m,
+					  const struct machine_result *res)
+{
+	if (res->in_hlt)
+		return TRACE_PLACE_IN_HLT;
+	if (m->at_sync)
+		return TRACE_PLACE_AT_SYNC;
+	switch (res->why) {
+	case MACHINE_STOP_SIGNAL: /* a stop from outside the guest: the stretch is cut */
+	case MACHINE_STOP_HOOK:
+	case MACHINE_STOP_KVM_ERROR:
+		return TRACE_PLACE_CUT;
+	default: /* the guest got there itself (a triple fault, an instruction KVM
+		  * cannot run): replay runs on into it */
+		return TRACE_PLACE_IN_STRETCH;
+	}
+}
+
 const struct machine_result *rec_run(struct recorder *r, int *write_err, char *msg,
 				     size_t msglen)
 {
@@ -278,21 +304,33 @@ const struct machine_result *rec_run(struct recorder *r, int *write_err, char *m
 	const struct machine_result *res;
 	struct trace_end end;
 	vclock_ns now = 0;
+	char detail[sizeof(res->detail) + 64];
 	int e;
 
-	m->stop_at_sync_only = true;
 	res = machine_run(m, &r->hooks);
 	m->in.clock(m->in.ctx, m->sync, &now);
 	end = (struct trace_end){
 		.reason = rec_end_reason(res->why),
-		.status = res->why == MACHINE_STOP_DEBUG_EXIT ? res->status : 0,
+		.status = res->why == MACHINE_STOP_DEBUG_EXIT ? res->status
+			  : res->why == MACHINE_STOP_SIGNAL && r->stop_signal ? r->stop_signal()
+										: 0,
 		.final_rip = rr_rip(r->s),
 		.final_state_hash = rr_state_hash(r->s),
 		.total_sync = m->sync,
 		.duration = now,
 		.host_duration = host_now() - r->start,
 		.message = res->detail,
+		.place = rec_end_place(m, res),
 	};
+	if (end.place == TRACE_PLACE_CUT) {
+		/* The stretch after the last sync point is not in the trace:
+		 * the end is that sync point, as its exit left the registers. */
+		end.final_rip = r->sync_rip;
+		end.final_state_hash = r->sync_reg_hash;
+		snprintf(detail, sizeof(detail), "%s; the trace ends at sync point %llu, the "
+			 "stretch after it left out", res->detail, (unsigned long long)m->sync);
+		end.message = detail;
+	}
 	e = trace_writer_close(r->w, r->err ? NULL : &end);
 	r->w = NULL;
 	*write_err = r->err ? r->err : e;

@@ -20,6 +20,9 @@ struct rec_options {
 	unsigned reg_check_every;  /* register-hash checkpoint period, sync points */
 	const char *host_summary;  /* "key=value key=value" (probe_summary) or NULL */
 	struct trace_writer_opts writer;
+	/* The signal that stopped the recording (machine_request_stop), for
+	 * the end record; NULL or 0: unknown. */
+	int (*stop_signal)(void);
 };
 
 struct recorder {
@@ -33,6 +36,9 @@ struct recorder {
 	bool clock_logged;
 	int err;                /* first trace write error, sticky */
 	host_ns start;
+	int (*stop_signal)(void);
+	uint64_t sync_rip;      /* RIP and register hash at the last sync exit */
+	uint64_t sync_reg_hash;
 };
 
 /* Opens PATH and writes the header for S.  0 or -errno with MSG filled in. */
@@ -40,7 +46,9 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	      const struct rec_options *o, char *msg, size_t msglen);
 
 /* Runs the guest to its end (or until machine_request_stop()), recording.
- * Then writes the end record and closes the trace.  Returns the machine's
+ * Then writes the end record and closes the trace.  A stop request ends
+ * the recording at once: in the stretch after a sync point, the trace ends
+ * at that sync point (TRACE_PLACE_CUT).  Returns the machine's
  * result; *WRITE_ERR gets a trace write error (0 if none) with MSG. */
 const struct machine_result *rec_run(struct recorder *r, int *write_err, char *msg,
 				     size_t msglen);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -101,8 +102,12 @@ static bool rpl_clock(void *ctx, sync_seq s, vclock_ns *t)
 	struct replayer *p = ctx;
 	const struct trace_event *ev = rpl_peek(p, TRACE_EV_CLOCK, s);
 
-	if (!ev)
+	if (!ev) {
+		if (p->next_state < 0)
+			rpl_diverge(p, s, "the trace is unreadable here: %s",
+				    trace_reader_error(p->rd));
 		return false;
+	}
 	*t = ev->u.clock.value;
 	rpl_consume(p);
 	return true;
@@ -136,6 +141,10 @@ static int rpl_idle(void *ctx, sync_seq s, vclock_ns due)
 {
 	struct replayer *p = ctx;
 
+	/* The recording stopped in this HLT: here the inputs end. */
+	if (p->end_place == TRACE_PLACE_IN_HLT && s == p->end_sync && !p->truncated &&
+	    !(p->next_state == 1 && p->next.sync == s))
+		return 1;
 	if (p->idle_sync == s && p->consumed_at_idle == p->consumed) {
 		if (!p->truncated)
 			rpl_diverge(p, s, "the guest idles, but the trace has nothing to wake it");
@@ -243,6 +252,10 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 
 	if (!x->is_sync)
 		return 0;
+	if (x->sync == p->end_sync) {
+		p->sync_rip = rr_rip(p->s);
+		p->sync_reg_hash = rr_reg_hash(p->s);
+	}
 	if (p->next_state == 1 && p->next.sync < x->sync) {
 		trace_event_format(&p->next, want, sizeof(want));
 		rpl_diverge(p, x->sync, "the guest went past an event it never asked for: %s", want);
@@ -341,21 +354,34 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 {
 	const struct trace_end *end = trace_reader_end(rd);
 	const struct trace_info *inf = trace_reader_info(rd);
+	uint32_t good;
 
 	memset(p, 0, sizeof(*p));
 	p->s = s;
 	p->rd = rd;
 	p->idle_sync = UINT64_MAX;
-	p->truncated = !end;
+	/* Marks the first damaged chunk; the seek clears the error it leaves. */
+	if (trace_reader_verify(rd) < 0)
+		trace_reader_seek(rd, 0);
+	p->truncated = !end || inf->corrupt;
+	p->end_place = end ? end->place : TRACE_PLACE_AT_SYNC;
+	p->end_sync = end ? end->total_sync : 0;
+	p->sync_rip = rr_rip(s); /* the boot state, for an end at sync point 0 */
+	p->sync_reg_hash = rr_reg_hash(s);
 	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle };
 	p->hooks = (struct vmm_hooks){ p, rpl_on_exit, rpl_on_inject };
-	/* Where the recording stopped at a sync point of its own choosing,
-	 * replay stops there too.  A truncated trace replays up to the sync
-	 * point before its last one, whose events may be cut in two. */
-	if (end && (end->reason == TRACE_END_SIGNAL || end->reason == TRACE_END_ERROR))
+	/* Where the recording was stopped (a signal, an error of rrvm's), replay
+	 * stops too; where the guest ran into an instruction KVM cannot run,
+	 * it runs on into it.  An incomplete trace replays up to the sync point
+	 * before the last one of its whole chunks, whose events may go on in
+	 * the next chunk (trace_reader_replayable). */
+	if (p->truncated) {
+		p->nothing = !trace_reader_replayable(rd, &p->end_sync, &good);
+		s->m.stop_after_sync = p->end_sync;
+	} else if ((end->reason == TRACE_END_SIGNAL || end->reason == TRACE_END_ERROR) &&
+		   end->place != TRACE_PLACE_IN_STRETCH) {
 		s->m.stop_after_sync = end->total_sync;
-	else if (!end)
-		s->m.stop_after_sync = inf->last_sync > 1 ? inf->last_sync - 1 : 1;
+	}
 	rpl_fetch(p);
 }
 
@@ -370,8 +396,66 @@ static enum trace_end_reason rpl_end_reason(enum machine_stop why)
 	case MACHINE_STOP_DEBUG_EXIT: return TRACE_END_DEBUG_EXIT;
 	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
 	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
+	case MACHINE_STOP_EMULATION: return TRACE_END_ERROR; /* TRACE_PLACE_IN_STRETCH */
 	default: return 0;
 	}
+}
+
+/* " SIGINT" for a SIGNAL end record's status ("" when 0: rrvm before 1.1). */
+static const char *rpl_signal_name(int sig)
+{
+	return sig == SIGINT ? " SIGINT" : sig == SIGTERM ? " SIGTERM" : sig ? " (another signal)" : "";
+}
+
+/* The end of a trace cut in the stretch after its last sync point: every
+ * event replayed, and the registers at that sync point's exit. */
+static bool rpl_compare_cut(struct replayer *p, const struct trace_end *end,
+			    const struct machine_result *res, char *msg, size_t msglen)
+{
+	struct machine *m = &p->s->m;
+
+	if (res->why != MACHINE_STOP_SYNC_LIMIT || m->sync != end->total_sync ||
+	    p->next_state != 0 || p->sync_rip != end->final_rip ||
+	    p->sync_reg_hash != end->final_state_hash) {
+		rpl_diverge(p, m->sync, "the end differs: %s at sync point %llu, rip %#" PRIx64
+			    ", registers %016" PRIx64 "%s; the trace ends after sync point %llu, "
+			    "rip %#" PRIx64 ", registers %016" PRIx64, res->detail,
+			    (unsigned long long)m->sync, p->sync_rip, p->sync_reg_hash,
+			    p->next_state ? ", events left" : "", (unsigned long long)end->total_sync,
+			    end->final_rip, end->final_state_hash);
+		return false;
+	}
+	snprintf(msg, msglen, "replay matched: %llu sync points, %s%s after sync point %llu (the "
+		 "stretch after it is not in the trace); checked there: every event replayed, rip %#"
+		 PRIx64 ", register hash %016" PRIx64 " (memory is not)",
+		 (unsigned long long)m->sync, trace_end_reason_name(end->reason),
+		 rpl_signal_name(end->status),
+		 (unsigned long long)end->total_sync, p->sync_rip, p->sync_reg_hash);
+	return true;
+}
+
+/* An incomplete trace: matched when replay got to where its whole chunks
+ * end, or to the guest's own end before that. */
+static bool rpl_compare_incomplete(struct replayer *p, const struct machine_result *res,
+				   char *msg, size_t msglen)
+{
+	const struct trace_info *inf = trace_reader_info(p->rd);
+	const char *what = inf->corrupt ? "corrupt" : "truncated";
+	uint64_t rip = rr_rip(p->s);
+	enum trace_end_reason why = rpl_end_reason(res->why);
+
+	if (res->why == MACHINE_STOP_SYNC_LIMIT) {
+		snprintf(msg, msglen, "replay matched the %s trace up to sync point %llu (rip %#"
+			 PRIx64 ")", what, (unsigned long long)p->s->m.sync, rip);
+		return true;
+	}
+	if (why && why != TRACE_END_ERROR) {
+		snprintf(msg, msglen, "replay of the %s trace reached the guest's own end (%s) at "
+			 "sync point %llu (rip %#" PRIx64 ")", what, trace_end_reason_name(why),
+			 (unsigned long long)p->s->m.sync, rip);
+		return true;
+	}
+	return false;
 }
 
 bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char *msg,
@@ -384,26 +468,31 @@ bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char 
 
 	if (p->div.hit)
 		return false;
-	if (!end) {
-		snprintf(msg, msglen, "replay matched the truncated trace up to sync point %llu "
-			 "(rip %#" PRIx64 ")", (unsigned long long)m->sync, rip);
-		return res->why == MACHINE_STOP_SYNC_LIMIT;
-	}
+	if (p->truncated)
+		return rpl_compare_incomplete(p, res, msg, msglen);
+	if (end->place == TRACE_PLACE_CUT)
+		return rpl_compare_cut(p, end, res, msg, msglen);
 	if (res->why == MACHINE_STOP_SYNC_LIMIT)
 		why = end->reason; /* stopped where the recording was stopped */
 	if (why != end->reason || m->sync != end->total_sync ||
+	    res->in_hlt != (end->place == TRACE_PLACE_IN_HLT) ||
 	    (why == TRACE_END_DEBUG_EXIT && res->status != end->status) || rip != end->final_rip ||
 	    hash != end->final_state_hash) {
-		rpl_diverge(p, m->sync, "the end differs: %s at sync point %llu, rip %#" PRIx64
-			    ", state %016" PRIx64 "; the trace ends with %s at sync point %llu, rip %#"
-			    PRIx64 ", state %016" PRIx64, why ? trace_end_reason_name(why) : res->detail,
+		rpl_diverge(p, m->sync, "the end differs: %s %s %llu, rip %#" PRIx64 ", state %016"
+			    PRIx64 "; the trace ends with %s %s %llu, rip %#" PRIx64 ", state %016" PRIx64,
+			    why ? trace_end_reason_name(why) : res->detail,
+			    res->in_hlt ? "in HLT at sync point" : "at sync point",
 			    (unsigned long long)m->sync, rip, hash, trace_end_reason_name(end->reason),
-			    (unsigned long long)end->total_sync, end->final_rip, end->final_state_hash);
+			    trace_end_place_name(end->place), (unsigned long long)end->total_sync,
+			    end->final_rip, end->final_state_hash);
 		return false;
 	}
-	snprintf(msg, msglen, "replay matched: %llu sync points, %s, final rip %#" PRIx64
+	snprintf(msg, msglen, "replay matched: %llu sync points, %s%s%s%s, final rip %#" PRIx64
 		 ", state hash %016" PRIx64, (unsigned long long)m->sync,
-		 trace_end_reason_name(end->reason), rip, hash);
+		 trace_end_reason_name(end->reason),
+		 end->reason == TRACE_END_SIGNAL ? rpl_signal_name(end->status) : "",
+		 end->place == TRACE_PLACE_IN_HLT ? " in HLT" : "",
+		 end->place == TRACE_PLACE_IN_STRETCH ? " after the last sync point" : "", rip, hash);
 	return true;
 }
 

@@ -39,7 +39,13 @@ struct replayer {
 	sync_seq idle_sync;
 	struct vmm_hooks hooks;
 	struct rpl_divergence div;
-	bool truncated;
+	bool truncated;          /* truncated or corrupt: replays up to END_SYNC */
+	bool nothing;            /* ... and not even that: no whole chunk */
+	sync_seq end_sync;       /* where replay ends (the recording's end, or the
+				  * last sync point the whole chunks hold) */
+	enum trace_end_place end_place; /* of the end record, if any */
+	uint64_t sync_rip;       /* RIP and register hash at the exit of END_SYNC */
+	uint64_t sync_reg_hash;  /* (for an end cut in the stretch after it) */
 };
 
 /* Checks that the trace's header matches the machine the session built:
@@ -49,7 +55,9 @@ int rpl_check_header(const struct trace_header *h, const struct rr_session *s, c
 		     size_t msglen);
 
 /* Takes over S's inputs and hooks, reading events from RD (owned by the
- * caller). */
+ * caller).  Verifies every chunk's checksum first: a damaged chunk in a
+ * closed trace makes it replay, like a truncated one, up to the chunk
+ * before. */
 void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd);
 
 /* Runs to the end of the trace.  Returns the machine's result; the

@@ -34,13 +34,14 @@ int tl_pos_parse(const char *s, struct tl_pos *p)
 
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
+	errno = 0;
 	a = strtoull(s, &end, 10);
 	if (*end == ':') {
 		if (end[1] < '0' || end[1] > '9')
 			return -EINVAL;
 		b = strtoull(end + 1, &end, 10);
 	}
-	if (*end)
+	if (*end || errno == ERANGE) /* a number past 2^64-1 names no position */
 		return -EINVAL;
 	*p = (struct tl_pos){ a, b };
 	return 0;
@@ -149,7 +150,7 @@ int tl_run(struct timeline *t, sync_seq limit)
 
 	m->stop_after_sync = limit;
 	r = machine_run(m, &t->hooks);
-	m->stop_after_sync = 0;
+	m->stop_after_sync = MACHINE_NO_SYNC_LIMIT;
 	m->stop_requested = 0;
 	/* Registers the last exit changed (a TSC trap's result, a patched
 	 * HLT's RIP put back on it) reach KVM now, so that whoever reads the
@@ -515,6 +516,8 @@ void tl_interrupt(struct timeline *t)
 void tl_interrupt_clear(struct timeline *t)
 {
 	t->s->m.stop_requested = 0;
+	if (t->s->m.vcpu.run)
+		t->s->m.vcpu.run->immediate_exit = 0;
 }
 
 /* ---- setup ---- */
@@ -528,8 +531,8 @@ int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 	memset(t, 0, sizeof(*t));
 	t->s = s;
 	rpl_start(&t->p, s, rd);
-	t->end_sync = end ? end->total_sync : s->m.stop_after_sync;
-	s->m.stop_after_sync = 0;
+	t->end_sync = t->p.truncated ? t->p.end_sync : end->total_sync;
+	s->m.stop_after_sync = MACHINE_NO_SYNC_LIMIT;
 	t->hooks = (struct vmm_hooks){ t, tl_on_exit, tl_on_inject };
 	if (probe_host(&caps, s->m.cfg.kvm_path) == 0) {
 		t->can_step_ring3 = probe_works(&caps.singlestep[PROBE_RING3]);

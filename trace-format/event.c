@@ -43,6 +43,16 @@ const char *trace_end_reason_name(enum trace_end_reason r)
 	}
 }
 
+const char *trace_end_place_name(enum trace_end_place p)
+{
+	switch (p) {
+	case TRACE_PLACE_IN_HLT: return "in HLT at sync point";
+	case TRACE_PLACE_CUT:
+	case TRACE_PLACE_IN_STRETCH: return "after sync point";
+	default: return "at sync point";
+	}
+}
+
 const char *trace_tsc_source_name(enum trace_tsc_source s)
 {
 	switch (s) {

@@ -260,7 +260,7 @@ int trace_end_pack(const struct trace_end *e, uint8_t **out, size_t *len)
 
 	rrvmtrace__end__init(&m);
 	if (e->reason < TRACE_END_DEBUG_EXIT || e->reason > TRACE_END_ERROR ||
-	    !str_ok(e->message))
+	    !str_ok(e->message) || (unsigned)e->place > TRACE_PLACE_IN_STRETCH)
 		return -EINVAL;
 	m.reason = (Rrvmtrace__EndReason)e->reason;
 	m.status = e->status;
@@ -271,6 +271,7 @@ int trace_end_pack(const struct trace_end *e, uint8_t **out, size_t *len)
 	m.host_ns = e->host_duration;
 	m.message = str_or_empty(e->message);
 	m.total_events = e->total_events;
+	m.place = (Rrvmtrace__EndPlace)e->place;
 	*len = rrvmtrace__end__get_packed_size(&m);
 	*out = malloc(*len ? *len : 1);
 	if (!*out)
@@ -290,7 +291,10 @@ const char *trace_end_unpack(const uint8_t *buf, size_t len, struct trace_end *e
 	if (m->reason < RRVMTRACE__END_REASON__END_REASON_DEBUG_EXIT ||
 	    m->reason > RRVMTRACE__END_REASON__END_REASON_ERROR) {
 		why = "end record reason invalid";
+	} else if ((unsigned)m->place > RRVMTRACE__END_PLACE__END_PLACE_IN_STRETCH) {
+		why = "end record place invalid";
 	} else {
+		e->place = (enum trace_end_place)m->place;
 		e->reason = (enum trace_end_reason)m->reason;
 		e->status = m->status;
 		e->final_rip = m->final_rip;

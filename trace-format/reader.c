@@ -542,6 +542,18 @@ int trace_reader_chunk(const struct trace_reader *r, uint32_t i, struct trace_ch
 	return 0;
 }
 
+bool trace_reader_replayable(const struct trace_reader *r, sync_seq *last, uint32_t *good)
+{
+	uint32_t n = r->info.first_bad_chunk < r->nchunks ? r->info.first_bad_chunk : r->nchunks;
+
+	*good = n;
+	*last = 0;
+	if (!n || !r->chunks[n - 1].last_sync)
+		return false;
+	*last = r->chunks[n - 1].last_sync - 1;
+	return true;
+}
+
 const char *trace_reader_error(const struct trace_reader *r)
 {
 	return r->err;

@@ -62,7 +62,7 @@
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
 #define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 1
+#define TRACE_FORMAT_MINOR 1 /* 1.1: typed header facts, registers in RegCheckpoint, End.place */
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -173,6 +173,15 @@ enum trace_end_reason {
 	TRACE_END_ERROR = 5,        /* message says which */
 };
 
+/* Where the guest was at the end (trace.proto EndPlace). */
+enum trace_end_place {
+	TRACE_PLACE_AT_SYNC = 0,    /* sync point total_sync handled */
+	TRACE_PLACE_IN_HLT = 1,     /* idling in the HLT of total_sync */
+	TRACE_PLACE_CUT = 2,        /* cut in the stretch after it (left out); final_rip and
+				     * final_state_hash: RIP and register hash at its exit */
+	TRACE_PLACE_IN_STRETCH = 3, /* in the stretch after it, where replay runs on to */
+};
+
 struct trace_end {
 	enum trace_end_reason reason;
 	int32_t status;
@@ -183,6 +192,7 @@ struct trace_end {
 	host_ns host_duration;  /* wall */
 	const char *message;    /* may be NULL on write */
 	uint64_t total_events;  /* filled in by the writer */
+	enum trace_end_place place;
 };
 
 struct trace_error {
@@ -278,6 +288,12 @@ const struct trace_info *trace_reader_info(const struct trace_reader *r);
 const struct trace_end *trace_reader_end(const struct trace_reader *r);
 int trace_reader_chunk(const struct trace_reader *r, uint32_t i,
 		       struct trace_chunk_info *out);
+/* How far an incomplete (truncated or corrupt) trace replays: every event
+ * at or before sync point *LAST lies in the chunks before the first one
+ * missing or found damaged, *GOOD of them (the last sync point of the last
+ * good chunk may have more events in the next).  False when nothing can be
+ * replayed: no whole chunk, or one with events of sync point 0 only. */
+bool trace_reader_replayable(const struct trace_reader *r, sync_seq *last, uint32_t *good);
 
 /* Next event in file order: 1 and *EV filled in, 0 at the end of the
  * readable part, -EBADMSG (or -errno) on a damaged chunk with the message in
@@ -307,6 +323,9 @@ void trace_event_format(const struct trace_event *ev, char *buf, size_t len);
 /* "port_read", ...; "unknown" for anything else.  Never NULL. */
 const char *trace_event_kind_name(enum trace_event_kind k);
 const char *trace_end_reason_name(enum trace_end_reason r);
+/* "at sync point", "in HLT at sync point", "after sync point" (cut, or
+ * in the stretch), for "... %s %llu" with total_sync. */
+const char *trace_end_place_name(enum trace_end_place p);
 const char *trace_tsc_source_name(enum trace_tsc_source s);
 
 #endif

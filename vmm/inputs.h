@@ -28,7 +28,9 @@ struct vmm_inputs {
 	/* The guest idles in HLT at S until virtual time DUE (VCLOCK_NEVER: no
 	 * timer armed).  Blocks until DUE or until input may be ready, at most
 	 * 100 ms, or returns at once where time needs no waiting (replay).
-	 * Returns < 0 when nothing can ever wake the guest. */
+	 * Returns < 0 when nothing can ever wake the guest, > 0 when the
+	 * inputs end in this HLT (replay of a recording stopped while the
+	 * guest idled here): the machine stops in it. */
 	int (*idle)(void *ctx, sync_seq s, vclock_ns due);
 };
 

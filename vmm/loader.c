@@ -11,6 +11,7 @@
 /* Multiboot 1 specification, section 3.1. */
 #define MB_HEADER_MAGIC 0x1badb002u
 #define MB_SEARCH_LEN 8192
+#define MB_HEADER_MIN 12 /* magic, flags, checksum (spec 3.1.1) */
 #define MB_FLAG_PAGE_ALIGN (1u << 0)
 #define MB_FLAG_MEMINFO (1u << 1)
 #define MB_FLAG_VIDEO (1u << 2)
@@ -55,19 +56,28 @@ static int loader_fail(const char **why, const char *msg, int err)
 	return err;
 }
 
-static const struct mb_header *loader_find_mb(const uint8_t *buf, size_t len, size_t *off)
+/* The multiboot header within the first MB_SEARCH_LEN bytes.  Magic,
+ * flags and checksum (12 bytes) make a header; the address fields after
+ * them matter only with the a.out flag, so a header in the file's last
+ * bytes is found, with the fields the file lacks read as 0 and *AVAIL
+ * saying how many of its bytes the file holds. */
+static bool loader_find_mb(const uint8_t *buf, size_t len, struct mb_header *h, size_t *off,
+			   size_t *avail)
 {
 	size_t end = len < MB_SEARCH_LEN ? len : MB_SEARCH_LEN;
 
-	for (size_t o = 0; o + sizeof(struct mb_header) <= end; o += 4) {
-		const struct mb_header *h = (const void *)(buf + o);
+	for (size_t o = 0; o + MB_HEADER_MIN <= end; o += 4) {
+		size_t n = len - o < sizeof(*h) ? len - o : sizeof(*h);
 
+		memset(h, 0, sizeof(*h));
+		memcpy(h, buf + o, n);
 		if (h->magic == MB_HEADER_MAGIC && h->magic + h->flags + h->checksum == 0) {
 			*off = o;
-			return h;
+			*avail = n;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 /* Copies FILESZ bytes from the file and zeroes up to MEMSZ at guest PADDR. */
@@ -187,8 +197,9 @@ int loader_load(struct guest_mem *m, const uint8_t *buf, size_t len, const char 
 	bool is_elf = len >= EI_NIDENT && !memcmp(buf, elfmag, sizeof(elfmag)) &&
 		      (buf[EI_CLASS] == ELFCLASS32 || buf[EI_CLASS] == ELFCLASS64) &&
 		      buf[EI_DATA] == ELFDATA2LSB;
-	size_t hoff = 0;
-	const struct mb_header *h = loader_find_mb(buf, len, &hoff);
+	size_t hoff = 0, havail = 0;
+	struct mb_header mbh;
+	const struct mb_header *h = loader_find_mb(buf, len, &mbh, &hoff, &havail) ? &mbh : NULL;
 	int r;
 
 	memset(img, 0, sizeof(*img));
@@ -199,7 +210,10 @@ int loader_load(struct guest_mem *m, const uint8_t *buf, size_t len, const char 
 			return loader_fail(why, "multiboot header requires features rrvm lacks",
 					   -ENOEXEC);
 		img->protocol = BOOT_MULTIBOOT1;
-		if (h->flags & MB_FLAG_AOUT)
+		if (h->flags & MB_FLAG_AOUT && havail < sizeof(*h))
+			r = loader_fail(why, "multiboot header with the a.out flag ends past the file",
+					-ENOEXEC);
+		else if (h->flags & MB_FLAG_AOUT)
 			r = loader_aout(m, buf, len, hoff, h, img, why);
 		else if (is_elf)
 			r = loader_elf(m, buf, len, true, img, why);

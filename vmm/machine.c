@@ -133,13 +133,27 @@ static void machine_idle(struct machine *m)
 	}
 	while (!pic_intr_pending(&m->pic) && !m->stop_requested &&
 	       m->result.why == MACHINE_RUNNING) {
-		if (m->in.idle(m->in.ctx, m->sync, machine_next_deadline(m)) < 0) {
+		int r = m->in.idle(m->in.ctx, m->sync, machine_next_deadline(m));
+
+		if (r < 0) {
 			machine_stop(m, MACHINE_STOP_HALTED,
 				     "guest halted with no interrupt source left to wake it");
 			return;
 		}
+		if (r > 0) { /* the inputs end in this HLT (a recording stopped here) */
+			machine_stop(m, MACHINE_STOP_SYNC_LIMIT, "reached sync point %llu in HLT",
+				     (unsigned long long)m->sync);
+			m->result.in_hlt = true;
+			return;
+		}
 		m->now_valid = false; /* time moves on while the guest idles */
 		machine_update_inputs(m);
+	}
+	if (m->stop_requested && !pic_intr_pending(&m->pic) && m->result.why == MACHINE_RUNNING) {
+		machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request in HLT at sync point %llu",
+			     (unsigned long long)m->sync);
+		m->result.in_hlt = true;
+		return;
 	}
 	machine_deliver(m);
 }
@@ -445,23 +459,25 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 {
 	m->hooks = hooks;
 	m->result.why = MACHINE_RUNNING;
+	m->result.in_hlt = false;
 	m->at_sync = true;
 	if (m->sync == 0)
 		m->host_in.origin = host_now(); /* guest time starts with the guest */
+	vcpu_bind(&m->vcpu, true);
 	while (m->result.why == MACHINE_RUNNING) {
-		if (m->stop_requested &&
-		    (!m->stop_at_sync_only || m->at_sync || m->stop_requested > 1)) {
-			machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request at sync point %llu",
-				     (unsigned long long)m->sync);
+		if (m->stop_requested) {
+			machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request %s sync point %llu",
+				     m->at_sync ? "at" : "after", (unsigned long long)m->sync);
 			break;
 		}
-		if (m->stop_after_sync && m->sync >= m->stop_after_sync && m->at_sync) {
+		if (m->sync >= m->stop_after_sync && m->at_sync) {
 			machine_stop(m, MACHINE_STOP_SYNC_LIMIT, "reached sync point %llu",
 				     (unsigned long long)m->sync);
 			break;
 		}
 		machine_dispatch(m, vcpu_run(&m->vcpu));
 	}
+	vcpu_bind(&m->vcpu, false);
 	fflush(m->cfg.serial_out);
 	if (!m->result.rip)
 		m->result.rip = machine_rip(m);

@@ -4,7 +4,7 @@
 #ifndef RRVM_VMM_MACHINE_H
 #define RRVM_VMM_MACHINE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +28,7 @@
 #define MACHINE_DEFAULT_RAM (64ull << 20)
 #define MACHINE_MIN_RAM (2ull << 20)
 #define MACHINE_MAX_RAM (3ull << 30) /* below the 32-bit PCI hole */
+#define MACHINE_NO_SYNC_LIMIT UINT64_MAX /* stop_after_sync: run on */
 
 struct machine_config {
 	const char *kernel_path;
@@ -63,6 +64,7 @@ struct machine_result {
 	enum machine_stop why;
 	int status;        /* guest exit status for DEBUG_EXIT */
 	uint64_t rip;
+	bool in_hlt;       /* stopped while the guest idled in HLT */
 	char detail[192];  /* one line for the user */
 };
 
@@ -106,11 +108,11 @@ struct machine {
 	vclock_ns now;     /* the time at this sync point, once asked for */
 	bool now_valid;
 	sync_seq sync;     /* sync points so far; the current one while handling it */
-	volatile sig_atomic_t stop_requested; /* count of stop requests */
-	bool stop_at_sync_only;    /* a stop request waits for the next sync point
-				    * (a second request stops at once) */
+	atomic_int stop_requested; /* count of stop requests (signal handlers and
+				    * other threads write it) */
 	bool at_sync;              /* the last exit was a sync point */
-	sync_seq stop_after_sync;  /* stop once this sync point is handled; 0: never */
+	sync_seq stop_after_sync;  /* stop once this sync point is handled (0: before the
+				    * first instruction); MACHINE_NO_SYNC_LIMIT: never */
 	bool irq_queued;           /* an interrupt waits for the next KVM_RUN */
 	uint8_t irq_vector;        /* ... and its vector */
 	const uint64_t *hlt_traps; /* patched HLT breakpoints (guest-physical) */
@@ -166,7 +168,9 @@ void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n);
  * KVM has no MSR filter. */
 int machine_trap_rdmsr(struct machine *m, uint32_t index);
 
-/* Async-signal-safe: makes machine_run return MACHINE_STOP_SIGNAL promptly. */
+/* Async-signal-safe, from any thread: makes machine_run return
+ * MACHINE_STOP_SIGNAL promptly, kicking a running KVM_RUN (vcpu_kick),
+ * at the next exit, sync point or not. */
 void machine_request_stop(struct machine *m);
 
 #endif

@@ -90,6 +90,10 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 					MULTIBOOT_BOOT_MAGIC, m->boot.mbi);
 	else
 		r = vcpu_boot_long(&m->vcpu, &m->mem, m->boot.entry, false);
+	/* Until the first exit, "the registers as of the last exit" are the
+	 * boot state (KVM fills the synced copy only at exits). */
+	if (r == 0)
+		r = vcpu_get_regs(&m->vcpu, machine_regs(m));
 	if (r < 0)
 		snprintf(msg, msglen, "cannot set the initial CPU state: %s", strerror(-r));
 	return r;
@@ -145,6 +149,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
+	m->stop_after_sync = MACHINE_NO_SYNC_LIMIT;
 	m->vcpu.fd = m->kvm.sys_fd = m->kvm.vm_fd = -1;
 	*kind = MACHINE_INIT_CONFIG;
 	if (cfg->ram_size < MACHINE_MIN_RAM || cfg->ram_size > MACHINE_MAX_RAM ||
@@ -207,9 +212,8 @@ void machine_free(struct machine *m)
 
 void machine_request_stop(struct machine *m)
 {
-	m->stop_requested++;
-	if (m->vcpu.run)
-		m->vcpu.run->immediate_exit = 1;
+	atomic_fetch_add(&m->stop_requested, 1);
+	vcpu_kick(&m->vcpu);
 }
 
 int machine_trap_rdmsr(struct machine *m, uint32_t index)

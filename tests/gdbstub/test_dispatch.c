@@ -112,6 +112,7 @@ static void test_memory(void **state)
 	assert_string_equal(req("m20000,4"), "E14");    /* unmapped: error */
 	assert_string_equal(req("mfffe,4"), "feff");    /* short read */
 	assert_string_equal(req("m1000"), "E22");
+	assert_string_equal(req("m1000,0"), "OK");      /* nothing read, no error */
 	assert_string_equal(req("M1000,2:abcd"), "E30");
 	assert_string_equal(req("X1000,0:"), "OK");     /* gdb's X probe */
 	t.allow_writes = true;
@@ -197,6 +198,8 @@ static void test_vcont(void **state)
 	assert_string_equal(req("vCont;s:"), "E22");
 	assert_string_equal(req("vCont;cz"), "E22");
 	assert_string_equal(req("vCont"), "");
+	assert_string_equal(req("vCont;"), "E22");   /* no action */
+	assert_string_equal(req("vCont;c;"), "E22"); /* an empty last action */
 }
 
 static void test_threads(void **state)

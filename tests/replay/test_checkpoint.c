@@ -40,7 +40,7 @@ static bool t_run_to_end(struct t_replay *t)
 	const struct machine_result *res;
 	char msg[400];
 
-	t->s.m.stop_after_sync = 0;
+	t->s.m.stop_after_sync = MACHINE_NO_SYNC_LIMIT;
 	res = machine_run(&t->s.m, &t->p.hooks);
 	if (!rpl_compare_end(&t->p, res, msg, sizeof(msg))) {
 		if (t->p.div.hit)

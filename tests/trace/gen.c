@@ -48,7 +48,8 @@ const struct trace_end *gen_end(uint64_t nevents)
 	e = (struct trace_end){ .reason = TRACE_END_DEBUG_EXIT, .status = 0x21,
 				.final_rip = 0x100123, .final_state_hash = 0x1122334455667788ull,
 				.total_sync = nevents * 2 + 5, .duration = 1234567890,
-				.host_duration = 2345678901, .message = "guest wrote 0x10 to 0xf4" };
+				.host_duration = 2345678901, .message = "guest wrote 0x10 to 0xf4",
+				.place = TRACE_PLACE_IN_HLT };
 	return &e;
 }
 

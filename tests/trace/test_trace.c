@@ -112,6 +112,7 @@ static void test_roundtrip_every_kind(void **state)
 	assert_int_equal(e->host_duration, gen_end(n)->host_duration);
 	assert_string_equal(e->message, gen_end(n)->message);
 	assert_int_equal(e->total_events, n);
+	assert_int_equal(e->place, gen_end(n)->place);
 
 	assert_int_equal(trace_reader_count_kinds(r, counts), 0);
 	for (int k = TRACE_EV_PORT_READ; k <= TRACE_EV_CLOCK; k++) {

@@ -155,6 +155,28 @@ static void segment_in_boot_area_is_refused(void **state)
 	assert_non_null(why);
 }
 
+/* A multiboot header in the file's last 12 bytes (no a.out fields after
+ * it) is enough: the same file padded with zeros boots, so must this. */
+static void multiboot_header_at_the_end_of_the_file_is_found(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200 + 12];
+	size_t len = make_elf32(buf, 0x100000, 0x100000, 0x1000, false, 0);
+	uint32_t mb[3] = { MB_MAGIC, 2, -(MB_MAGIC + 2) };
+	struct boot_image img;
+	const char *why = NULL;
+
+	memcpy(buf + len, mb, sizeof(mb));
+	assert_int_equal(loader_load(m, buf, len + sizeof(mb), "", &img, &why), 0);
+	assert_int_equal(img.protocol, BOOT_MULTIBOOT1);
+	/* With the a.out flag its address fields are needed, and missing. */
+	mb[1] = (1u << 16) | 2;
+	mb[2] = -(MB_MAGIC + mb[1]);
+	memcpy(buf + len, mb, sizeof(mb));
+	assert_int_equal(loader_load(m, buf, len + sizeof(mb), "", &img, &why), -ENOEXEC);
+	assert_string_equal(why, "multiboot header with the a.out flag ends past the file");
+}
+
 static void elf32_without_multiboot_is_refused(void **state)
 {
 	struct guest_mem *m = *state;
@@ -254,6 +276,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(segment_beyond_ram_does_not_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(segment_in_boot_area_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(elf32_without_multiboot_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(multiboot_header_at_the_end_of_the_file_is_found, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(unknown_required_multiboot_flag_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(program_headers_outside_file_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(aout_kludge_loads_at_header_addresses, setup, teardown),
