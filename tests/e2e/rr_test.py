@@ -147,9 +147,9 @@ def t_sigkill(rrvm, kernel, d):
     err = p.stderr.decode()
     check(p.returncode == 0 and "replay matched the truncated trace up to sync point" in err,
           f"killed trace replay exited {p.returncode}: {err}")
-    got = re.search(r"up to sync point (\d+)", err)
-    check(m and got and int(got.group(1)) >= int(m.group(1)) - 1,
-          f"replay stopped short of the last chunk: {err} vs {out}")
+    got = re.search(r"matched the truncated trace up to sync point (\d+)", err)
+    check(m and got and got.group(1) == m.group(1),
+          f"replay did not match up to the end of the last chunk: {err} vs {out}")
 
 
 def t_sigint(rrvm, kernel, d):
