@@ -27,6 +27,7 @@ static const char cli_gdb_help[] =
 	"      --stdio         talk to gdb over stdin/stdout\n"
 	"      --kernel PATH   the kernel file, if it moved since recording\n"
 	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
+	CLI_TIMELINE_HELP
 	"  -h, --help          show this help\n";
 
 static struct gdb_server *cli_gdb_srv;
@@ -46,7 +47,7 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "stdio", no_argument, NULL, OPT_STDIO },
-		CLI_TRACE_LONGOPTS,
+		CLI_TIMELINE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -70,10 +71,12 @@ static int cli_gdb_parse(int argc, char **argv, struct replay_opts *o,
 			fputs(cli_gdb_help, stdout);
 			return -1;
 		default:
-			if (cli_trace_opt(opt, optarg, o))
-				break;
-			cli_bad_option("gdb", argv);
-			return CLI_ERR_USAGE;
+			switch (cli_trace_opt(opt, optarg, o)) {
+			case 1: break;
+			case 0: cli_bad_option("gdb", argv); /* fall through */
+			default: return CLI_ERR_USAGE;
+			}
+			break;
 		}
 	}
 	return cli_trace_arg("gdb", argc, argv, o);

@@ -1,4 +1,5 @@
 /* rrvm replay: run a guest from its trace alone and check every step. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,17 +39,28 @@ static const char cli_replay_help[] =
 	"replay, 4 kernel file missing.\n";
 
 
-bool cli_trace_opt(int opt, const char *arg, struct replay_opts *o)
+int cli_trace_opt(int opt, const char *arg, struct replay_opts *o)
 {
-	if (opt == 'q')
+	char *end;
+
+	if (opt == 'q') {
 		o->quiet = true;
-	else if (opt == CLI_TRACE_OPT_KERNEL)
+	} else if (opt == CLI_TRACE_OPT_KERNEL) {
 		o->kernel = arg;
-	else if (opt == CLI_TRACE_OPT_KVM)
+	} else if (opt == CLI_TRACE_OPT_KVM) {
 		o->kvm = arg;
-	else
-		return false;
-	return true;
+	} else if (opt == CLI_TRACE_OPT_CKPT) {
+		errno = 0;
+		o->checkpoint_every = strtoull(arg, &end, 10);
+		if (errno || *end || end == arg || !o->checkpoint_every || *arg == '-') {
+			fprintf(stderr, "rrvm: bad --checkpoint-every '%s' (a number of sync points)\n",
+				arg);
+			return -1;
+		}
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 int cli_trace_arg(const char *cmd, int argc, char **argv, struct replay_opts *o)
@@ -74,7 +86,11 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-		if (cli_trace_opt(opt, optarg, o))
+		int r = cli_trace_opt(opt, optarg, o);
+
+		if (r < 0)
+			return CLI_ERR_USAGE;
+		if (r)
 			continue;
 		if (opt == 'h') {
 			fputs(cli_replay_help, stdout);

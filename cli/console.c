@@ -44,6 +44,7 @@ static const char con_help_text[] =
 	"  -q, --quiet           no progress bar\n"
 	"      --kernel PATH     the kernel file, if it moved since recording\n"
 	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"
+	CLI_TIMELINE_HELP
 	"  -h, --help            show this help\n"
 	"\n"
 	"exit status: 0, or 28 when a command of a script failed; 18 when Ctrl-C\n"
@@ -120,7 +121,7 @@ static int con_parse(int argc, char **argv, struct con_opts *o)
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "serial-out", required_argument, NULL, OPT_SERIAL },
 		{ "quiet", no_argument, NULL, 'q' },
-		CLI_TRACE_LONGOPTS,
+		CLI_TIMELINE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -145,10 +146,12 @@ static int con_parse(int argc, char **argv, struct con_opts *o)
 			fputs(con_help_text, stdout);
 			return -1;
 		default:
-			if (cli_trace_opt(opt, optarg, &o->ro))
-				break;
-			cli_bad_option("console", argv);
-			return CLI_ERR_USAGE;
+			switch (cli_trace_opt(opt, optarg, &o->ro)) {
+			case 1: break;
+			case 0: cli_bad_option("console", argv); /* fall through */
+			default: return CLI_ERR_USAGE;
+			}
+			break;
 		}
 	}
 	return cli_trace_arg("console", argc, argv, &o->ro);

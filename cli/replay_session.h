@@ -4,6 +4,7 @@
 #define RRVM_CLI_REPLAY_SESSION_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct rr_session;
@@ -12,17 +13,25 @@ struct trace_header;
 struct replay_opts {
 	const char *trace, *kernel, *kvm;
 	bool quiet;
+	uint64_t checkpoint_every; /* sync points; 0: by replay time (gdb, console) */
 };
 
 /* The options every such command takes, as getopt_long values past the
  * commands' own (0x100...). */
-enum { CLI_TRACE_OPT_KERNEL = 0x180, CLI_TRACE_OPT_KVM };
+enum { CLI_TRACE_OPT_KERNEL = 0x180, CLI_TRACE_OPT_KVM, CLI_TRACE_OPT_CKPT };
 #define CLI_TRACE_LONGOPTS                                            \
 	{ "kernel", required_argument, NULL, CLI_TRACE_OPT_KERNEL }, \
 	{ "kvm", required_argument, NULL, CLI_TRACE_OPT_KVM }
+/* And for the commands that travel in time (gdb, console). */
+#define CLI_TIMELINE_LONGOPTS \
+	CLI_TRACE_LONGOPTS, { "checkpoint-every", required_argument, NULL, CLI_TRACE_OPT_CKPT }
+#define CLI_TIMELINE_HELP                                                          \
+	"      --checkpoint-every N  a checkpoint every N sync points (default: every\n" \
+	"                        50 ms of replay), the same places in every session\n"
 
-/* Takes OPT (one of those, or -q) into O: false when it is none of them. */
-bool cli_trace_opt(int opt, const char *arg, struct replay_opts *o);
+/* Takes OPT (one of those, or -q) into O: 1 when it was one, 0 when it is
+ * none of them, -1 after one line about a bad value. */
+int cli_trace_opt(int opt, const char *arg, struct replay_opts *o);
 /* The one TRACE after the options into O->trace: 0, or CLI_ERR_USAGE after
  * one line naming CMD. */
 int cli_trace_arg(const char *cmd, int argc, char **argv, struct replay_opts *o);

@@ -12,6 +12,7 @@ int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char
 	struct tl_session *ts = calloc(1, sizeof(*ts));
 	const char *path = serial_path ? serial_path : "/dev/null";
 	struct trace_error err;
+	struct ckpt_opts ck = { .every_sync = o->checkpoint_every };
 	int status;
 
 	*out = NULL;
@@ -35,7 +36,7 @@ int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char
 		return status;
 	}
 	ts->booted = true;
-	if (tl_open(&ts->t, &ts->s, ts->rd) < 0) {
+	if (tl_open_opts(&ts->t, &ts->s, ts->rd, o->checkpoint_every ? &ck : NULL) < 0) {
 		fprintf(stderr, "rrvm: %s: %s\n", o->trace, ts->t.err);
 		cli_tl_close(ts);
 		return CLI_ERR_KVM;

@@ -524,6 +524,12 @@ void tl_interrupt_clear(struct timeline *t)
 
 int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 {
+	return tl_open_opts(t, s, rd, NULL);
+}
+
+int tl_open_opts(struct timeline *t, struct rr_session *s, struct trace_reader *rd,
+		 const struct ckpt_opts *ck)
+{
 	const struct trace_end *end = trace_reader_end(rd);
 	struct host_caps caps;
 	int r;
@@ -542,7 +548,7 @@ int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 			  : probe_works(&caps.hlt_ring0)       ? TL_TRAP_HLT
 							       : TL_TRAP_NONE;
 	}
-	r = ckpt_store_init(&t->ck, s, &t->p, NULL);
+	r = ckpt_store_init(&t->ck, s, &t->p, ck);
 	if (r < 0)
 		return tl_fail(t, r, "cannot set up checkpoints: %s", strerror(-r));
 	r = ckpt_take(&t->ck, s);

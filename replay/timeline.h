@@ -148,6 +148,10 @@ struct timeline {
 /* Replays RD on S (which the caller booted and checked, as `rrvm replay`
  * does) under the engine's control, at position 0:0.  0 or -errno. */
 int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd);
+/* The same with checkpoint policy CK (NULL: the default, by replay time;
+ * tests want every_sync, which places them the same in every run). */
+int tl_open_opts(struct timeline *t, struct rr_session *s, struct trace_reader *rd,
+		 const struct ckpt_opts *ck);
 void tl_close(struct timeline *t);
 
 /* Moves to TARGET.  -ERANGE past the end of the trace, -ENOTSUP when it lies

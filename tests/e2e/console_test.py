@@ -28,8 +28,9 @@ RECORD_SIZE = 32  # samples/race/race.c: struct record, `next` at offset 0
 
 
 def console(trace, script, *opts):
-    p = subprocess.run([rrvm, "console", *opts, trace], input=script, capture_output=True,
-                       text=True, timeout=300)
+    # Checkpoints by sync point: the same in every run of the test.
+    p = subprocess.run([rrvm, "console", "--checkpoint-every", "256", *opts, trace],
+                       input=script, capture_output=True, text=True, timeout=300)
     return p.returncode, p.stdout, p.stderr
 
 

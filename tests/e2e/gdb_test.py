@@ -38,7 +38,8 @@ rrvm, elf, elf64 = sys.argv[1:4]
 
 def gdb(trace, *cmds):
     args = ["gdb", "-batch", "-nx", "-ex", "set pagination off",
-            "-ex", f"target remote | {rrvm} gdb --stdio {trace}"]
+            # Checkpoints by sync point: the same in every run of the test.
+            "-ex", f"target remote | {rrvm} gdb --stdio --checkpoint-every 256 {trace}"]
     for c in cmds:
         args += ["-ex", c]
     p = subprocess.run(args + [elf64], capture_output=True, text=True, timeout=300,
