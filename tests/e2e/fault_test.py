@@ -30,9 +30,9 @@ from checks import check, summary
 from kvmcheck import kvm_status
 
 rrvm, kdir, sdir = sys.argv[1:4]
-KILLS = 24         # recordings stopped at random moments
-CUTS = 16          # truncations of one trace
-FLIPS = 16         # one-byte flips of it
+KILLS = 20         # recordings stopped at random moments
+CUTS = 12          # truncations of one trace
+FLIPS = 12         # one-byte flips of it
 MAX_WAIT = 0.8     # latest moment of a kill, s
 TIMEOUT = 60       # per rrvm run: a hang is a failure
 
