@@ -197,6 +197,21 @@ static const struct machine_result *replay_run_progress(struct replayer *p,
 	return res;
 }
 
+bool cli_replay_incomplete(const char *trace, const struct replayer *p)
+{
+	const struct trace_info *inf = trace_reader_info(p->rd);
+	const char *what = inf->corrupt ? "corrupt" : "truncated";
+	const char *why = inf->damage[0] ? inf->damage : "no end record";
+
+	if (p->nothing)
+		fprintf(stderr, "rrvm: %s is %s (%s): it holds no whole chunk of events, nothing "
+			"to replay\n", trace, what, why);
+	else
+		fprintf(stderr, "rrvm: %s is %s (%s): replaying up to sync point %llu\n", trace,
+			what, why, (unsigned long long)p->end_sync);
+	return !p->nothing;
+}
+
 static int replay_run(struct rr_session *s, struct trace_reader *rd, const struct replay_opts *o)
 {
 	struct replayer *p = malloc(sizeof(*p));
@@ -207,20 +222,9 @@ static int replay_run(struct rr_session *s, struct trace_reader *rd, const struc
 	if (!p)
 		return CLI_ERR_INTERNAL;
 	rpl_start(p, s, rd);
-	if (p->truncated) {
-		const struct trace_info *inf = trace_reader_info(rd);
-		const char *what = inf->corrupt ? "corrupt" : "truncated";
-
-		if (p->nothing) {
-			fprintf(stderr, "rrvm: %s is %s (%s): it holds no whole chunk of events, "
-				"nothing to replay\n", o->trace, what,
-				inf->damage[0] ? inf->damage : "no end record");
-			free(p);
-			return CLI_ERR_TRACE;
-		}
-		fprintf(stderr, "rrvm: %s is %s (%s): replaying up to sync point %llu\n", o->trace,
-			what, inf->damage[0] ? inf->damage : "no end record",
-			(unsigned long long)p->end_sync);
+	if (p->truncated && !cli_replay_incomplete(o->trace, p)) {
+		free(p);
+		return CLI_ERR_TRACE;
 	}
 	cli_signals_catch(&s->m);
 	res = replay_run_progress(p, rd, o);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct replayer;
 struct rr_session;
 struct trace_header;
 
@@ -41,5 +42,10 @@ int cli_trace_arg(const char *cmd, int argc, char **argv, struct replay_opts *o)
  * stderr. */
 int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out);
+
+/* For a truncated or damaged trace (P started on it), one line on stderr:
+ * what is wrong, and up to which sync point it replays, or that nothing
+ * does (then false). */
+bool cli_replay_incomplete(const char *trace, const struct replayer *p);
 
 #endif

@@ -41,6 +41,9 @@ int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char
 		cli_tl_close(ts);
 		return CLI_ERR_KVM;
 	}
+	/* The session goes on with what there is, even nothing. */
+	if (ts->t.p.truncated)
+		(void)cli_replay_incomplete(o->trace, &ts->t.p);
 	*out = ts;
 	return 0;
 }
