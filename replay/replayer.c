@@ -29,6 +29,23 @@ static void rpl_fetch(struct replayer *p)
 	}
 }
 
+/* The machine seeks the next event's landmark, if it is one. */
+static void rpl_seek_next(struct replayer *p)
+{
+	struct landmark lm;
+
+	if (p->next_state != 1 || p->next.kind != TRACE_EV_LANDMARK) {
+		machine_seek_landmark(&p->s->m, NULL);
+		return;
+	}
+	lm.sync = p->next.sync;
+	lm.rip = p->next.rip;
+	memcpy(lm.regs, p->next.u.landmark.regs, sizeof(lm.regs));
+	lm.state_hash = p->next.u.landmark.state_hash;
+	lm.page_hash = p->next.u.landmark.page_hash;
+	machine_seek_landmark(&p->s->m, &lm);
+}
+
 static void rpl_diverge(struct replayer *p, sync_seq s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -59,9 +76,13 @@ static const struct trace_event *rpl_peek(struct replayer *p, enum trace_event_k
 
 static void rpl_consume(struct replayer *p)
 {
+	bool landmark = p->next.kind == TRACE_EV_LANDMARK;
+
 	p->recent[p->nrecent++ % RPL_RECENT] = p->next;
 	p->consumed++;
 	rpl_fetch(p);
+	if (landmark || p->next.kind == TRACE_EV_LANDMARK)
+		rpl_seek_next(p);
 }
 
 /* The next event must be KIND at S, from the guest at the same RIP. */
@@ -231,6 +252,39 @@ static void rpl_checkpoint(struct replayer *p, const struct vmm_exit *x)
 	rpl_consume(p);
 }
 
+static const char *const rpl_reg_names[LANDMARK_NREGS] = {
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8",
+	"r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rflags",
+};
+
+/* The guest reached sync point X without passing the landmark the trace
+ * has there: report what was sought and the closest hit. */
+static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x)
+{
+	const struct landmark_miss *ms = &p->s->m.lm.miss;
+	const uint64_t *want = p->next.u.landmark.regs;
+	char diff[200] = "";
+	size_t at = 0;
+
+	for (unsigned i = 0; i < LANDMARK_NREGS && ms->hits && at < sizeof(diff) - 40; i++)
+		if (ms->best_regs[i] != want[i])
+			at += (size_t)snprintf(diff + at, sizeof(diff) - at, " %s=%#" PRIx64 "/%#" PRIx64,
+					       rpl_reg_names[i], ms->best_regs[i], want[i]);
+	rpl_diverge(p, x->sync, "the guest made a %s before reaching the landmark the trace has "
+		    "at rip %#" PRIx64 " (rax %#" PRIx64 " rcx %#" PRIx64 " rsp %#" PRIx64 "): %"
+		    PRIu64 " hits there, %s%s%s", vmm_exit_kind_name(x->kind), p->next.rip, want[0],
+		    want[2], want[6], ms->hits,
+		    !ms->hits ? "none" : ms->regs_matched ? "registers matched, memory or FPU "
+		    "state did not" : "the closest differing in (got/want)",
+		    ms->hits && !ms->regs_matched ? diff : "", "");
+}
+
+static void rpl_landmark(struct replayer *p, const struct vmm_exit *x)
+{
+	if (rpl_expect(p, TRACE_EV_LANDMARK, x->sync))
+		rpl_consume(p);
+}
+
 static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct replayer *p = ctx;
@@ -242,6 +296,15 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 	if (p->next_state == 1 && p->next.sync < x->sync) {
 		trace_event_format(&p->next, want, sizeof(want));
 		rpl_diverge(p, x->sync, "the guest went past an event it never asked for: %s", want);
+		return -1;
+	}
+	if (x->kind == VMM_EXIT_LANDMARK) {
+		rpl_landmark(p, x);
+		if (p->div.hit)
+			return -1;
+	} else if (p->next_state == 1 && p->next.kind == TRACE_EV_LANDMARK &&
+		   p->next.sync == x->sync) {
+		rpl_landmark_missed(p, x);
 		return -1;
 	}
 	rpl_checkpoint(p, x);
@@ -353,6 +416,7 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 	else if (!end)
 		s->m.stop_after_sync = inf->last_sync > 1 ? inf->last_sync - 1 : 1;
 	rpl_fetch(p);
+	rpl_seek_next(p);
 }
 
 const struct machine_result *rpl_run(struct replayer *p)
@@ -417,6 +481,7 @@ int rpl_seek(struct replayer *p, sync_seq s, uint64_t consumed)
 	p->idle_sync = UINT64_MAX;
 	memset(&p->div, 0, sizeof(p->div));
 	rpl_fetch(p);
+	rpl_seek_next(p);
 	return p->next_state < 0 ? p->next_state : 0;
 }
 

@@ -66,7 +66,7 @@ struct tl_stop {
  * Patches are removed whenever the engine stops, so neither memory reads
  * nor checkpoints ever see them; the guest could only by reading its own
  * code during a continue. */
-#define TL_HW_BREAKPOINTS 4
+#define TL_HW_BREAKPOINTS 3 /* DR0-DR2: DR3 seeks landmarks (vmm/machine_lm.c) */
 #define TL_MAX_BREAKPOINTS 64
 #define TL_MAX_WATCH 16
 

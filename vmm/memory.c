@@ -5,6 +5,7 @@
 #include <linux/kvm.h>
 #include <sys/mman.h>
 
+#include "vmm/dirty.h"
 #include "vmm/kvm.h"
 
 int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size)
@@ -80,6 +81,7 @@ static int gmem_relayout(struct guest_mem *m)
 {
 	struct gmem_slot sl[GMEM_MAX_SLOTS];
 	unsigned n = gmem_slots(m, sl);
+	bool logged = m->dirty && dirty_relayout_begin(m->dirty);
 	int r;
 
 	for (unsigned i = 0; i < m->nslots; i++)
@@ -93,6 +95,8 @@ static int gmem_relayout(struct guest_mem *m)
 	}
 	m->nslots = n;
 	m->layout_gen++;
+	if (logged)
+		dirty_relayout_done(m->dirty);
 	if (m->kvm->nslots < m->first_slot + n)
 		m->kvm->nslots = m->first_slot + n;
 	return 0;
@@ -198,6 +202,8 @@ int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_
 	if (!p)
 		return -EFAULT;
 	memcpy(p, src, len);
+	if (m->dirty)
+		dirty_mark(m->dirty, gpa, len); /* no dirty log sees the VMM's writes */
 	return 0;
 }
 
