@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -446,9 +445,8 @@ static void machine_dispatch(struct machine *m, int rc)
 		struct vmm_exit x = { .kind = VMM_EXIT_KICK };
 
 		m->vcpu.run->immediate_exit = 0;
-		{ host_ns t0 = host_now(); bool made = machine_lm_kick(m); m->stats.lm_ns += host_now() - t0;
-		if (made)
-			return; }
+		if (machine_lm_kick(m))
+			return;
 		machine_hook_exit(m, &x);
 		return;
 	}
@@ -514,7 +512,6 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 		machine_dispatch(m, vcpu_run(&m->vcpu));
 	}
 	kick_at(&m->kick, 0);
-	if (getenv("RRVM_LM_DEBUG")) fprintf(stderr, "lm: landmarks %llu kicks %llu injected %llu late %llu lm_ms %llu\n", (unsigned long long)m->stats.landmarks, (unsigned long long)m->stats.exits[VMM_EXIT_KICK], (unsigned long long)m->stats.injected, (unsigned long long)m->stats.late_kicks, (unsigned long long)m->stats.lm_ns / 1000000);
 	fflush(m->cfg.serial_out);
 	if (!m->result.rip)
 		m->result.rip = machine_rip(m);

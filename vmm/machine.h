@@ -98,7 +98,6 @@ struct machine_stats {
 	uint64_t late_kicks;     /* kicks that found the guest where no landmark
 				  * can be (a ring without breakpoints) */
 	unsigned late_cpl_mask;  /* ... and in which rings (bit N: ring N) */
-	host_ns lm_ns;
 };
 
 /* The debug registers and single-step state, as KVM_SET_GUEST_DEBUG takes. */
