@@ -60,8 +60,20 @@ static int dirty_enable(struct dirty_tracker *d, bool mark_all)
 	d->mem->dirty = d;
 	d->layout_gen = d->mem->layout_gen;
 	d->logging = true;
-	if (mark_all)
+	if (mark_all) {
+		struct gmem_slot sl[GMEM_MAX_SLOTS];
+		unsigned n = gmem_slots(d->mem, sl);
+
 		dirty_mark(d, 0, d->mem->size);
+		/* Drain what the logs already hold (covered by the mark), so
+		 * that the next collect starts from here however we got here. */
+		for (unsigned i = 0; i < n; i++) {
+			struct kvm_dirty_log log = { .slot = sl[i].slot, .dirty_bitmap = d->scratch };
+
+			if (!sl[i].ro)
+				ioctl(d->vm_fd, KVM_GET_DIRTY_LOG, &log);
+		}
+	}
 	return 0;
 }
 

@@ -75,13 +75,20 @@ unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out)
 	return n;
 }
 
+/* Before the ranges change: the dirty logs of the slots about to go are
+ * collected while the slots still stand as the tracker knows them. */
+static bool gmem_relayout_begin(struct guest_mem *m)
+{
+	return m->dirty && dirty_relayout_begin(m->dirty);
+}
+
 /* Lays RAM out again as slots: writable gaps between the read-only ranges.
- * KVM cannot shrink a slot in place, so the old slots go first. */
-static int gmem_relayout(struct guest_mem *m)
+ * KVM cannot shrink a slot in place, so the old slots go first.  LOGGED:
+ * gmem_relayout_begin collected their logs. */
+static int gmem_relayout(struct guest_mem *m, bool logged)
 {
 	struct gmem_slot sl[GMEM_MAX_SLOTS];
 	unsigned n = gmem_slots(m, sl);
-	bool logged = m->dirty && dirty_relayout_begin(m->dirty);
 	int r;
 
 	for (unsigned i = 0; i < m->nslots; i++)
@@ -145,23 +152,27 @@ static int gmem_merge(struct gmem_range *l, unsigned *n, unsigned cap, uint64_t 
 
 int gmem_protect(struct guest_mem *m, const struct gmem_range *r, unsigned n)
 {
+	bool logged = gmem_relayout_begin(m);
+
 	for (unsigned i = 0; i < n; i++) {
 		int e = gmem_merge(m->ro, &m->nro, GMEM_MAX_RO, m->size, r[i].gpa, r[i].len);
 		if (e < 0)
 			return e;
 	}
-	return gmem_relayout(m);
+	return gmem_relayout(m, logged);
 }
 
 int gmem_set_watch(struct guest_mem *m, const struct gmem_range *r, unsigned n)
 {
+	bool logged = gmem_relayout_begin(m);
+
 	m->nwatch = 0;
 	for (unsigned i = 0; i < n; i++) {
 		int e = gmem_merge(m->watch, &m->nwatch, GMEM_MAX_RO, m->size, r[i].gpa, r[i].len);
 		if (e < 0)
 			return e;
 	}
-	return gmem_relayout(m);
+	return gmem_relayout(m, logged);
 }
 
 bool gmem_is_watched(const struct guest_mem *m, uint64_t gpa)
