@@ -120,6 +120,8 @@ struct timeline {
 	sync_seq end_sync;        /* the trace's last sync point */
 	bool can_step_ring3;      /* from the host probe */
 	bool can_break_ring3;     /* DR0-DR3 execution breakpoints fire in ring 3 */
+	bool warned_user_bp;      /* said once that a user-page breakpoint fires
+				   * only when ring 0 runs the code */
 	uint64_t bp[TL_MAX_BREAKPOINTS];
 	unsigned nbp;
 	enum tl_trap trap;        /* for breakpoints past the fourth */

@@ -36,14 +36,14 @@ static void timer_irq(struct regs *r)
 	ticks++;
 }
 
-static void sleep_ticks(uint64_t n)
+__attribute__((noinline)) static void sleep_ticks(uint64_t n)
 {
 	for (uint64_t end = ticks + n; ticks < end;)
 		cpu_relax();
 }
 
 /* xorshift64: a few ALU instructions an iteration, nothing that exits. */
-static uint64_t compute(unsigned iters)
+__attribute__((noinline)) static uint64_t compute(unsigned iters)
 {
 	static uint64_t x = 88172645463325252ull;
 
@@ -56,7 +56,7 @@ static uint64_t compute(unsigned iters)
 }
 
 /* The loop body is the same registers every time round: only memory moves. */
-static void count_in_memory(void)
+__attribute__((noinline)) static void count_in_memory(void)
 {
 	__asm__ volatile("1:\n\t"
 			 "incq %0\n\t"
