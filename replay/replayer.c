@@ -462,8 +462,9 @@ bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char 
 		return false;
 	}
 	snprintf(msg, msglen, "replay matched: %llu sync points, %s, final rip %#" PRIx64
-		 ", state hash %016" PRIx64, (unsigned long long)m->sync,
-		 trace_end_reason_name(end->reason), rip, hash);
+		 ", state hash %016" PRIx64 "; %llu landmarks (%llu breakpoint hits)",
+		 (unsigned long long)m->sync, trace_end_reason_name(end->reason), rip, hash,
+		 (unsigned long long)m->stats.landmarks, (unsigned long long)m->stats.landmark_hits);
 	return true;
 }
 

@@ -95,6 +95,7 @@ struct machine_stats {
 	uint64_t exits[VMM_EXIT_KIND_COUNT];
 	uint64_t injected;
 	uint64_t landmarks;      /* landmark sync points */
+	uint64_t landmark_hits;  /* replay: breakpoint hits while seeking them */
 	uint64_t late_kicks;     /* kicks that found the guest where no landmark
 				  * can be (a ring without breakpoints) */
 	unsigned late_cpl_mask;  /* ... and in which rings (bit N: ring N) */

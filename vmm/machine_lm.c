@@ -118,6 +118,7 @@ bool machine_lm_debug(struct machine *m, uint64_t pc)
 
 	m->lm.stepover = false;
 	if (lm_eligible(m) && pc == m->lm.target.rip) {
+		m->stats.landmark_hits++;
 		if (landmark_match(m, &m->lm.target, &m->lm.miss)) {
 			machine_landmark(m);
 			return true;

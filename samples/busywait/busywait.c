@@ -21,8 +21,8 @@
 #define SLEEP_TICKS   20
 #define CALIB_TICKS   20
 #define COMPUTE_ITERS 15000
-#define COUNT_ITERS   10000
-#define COMPUTE_TICKS 100
+#define COUNT_ITERS   4000
+#define COMPUTE_TICKS 50
 
 static volatile uint64_t ticks;
 
@@ -98,7 +98,7 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	t1 = rdtsc();
 	tsc_per_tick = (t1 - t0) / CALIB_TICKS;
 
-	/* Chunks until 100 ticks' worth of TSC time passed: one chunk where
+	/* Chunks until 50 ticks' worth of TSC time passed: one chunk where
 	 * ring 0 is emulated (it takes longer), many under a fast emulator. */
 	k0 = ticks;
 	t0 = rdtsc();
