@@ -259,7 +259,7 @@ static const char *const rpl_reg_names[LANDMARK_NREGS] = {
 
 /* The guest reached sync point X without passing the landmark the trace
  * has there: report what was sought and the closest hit. */
-static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x)
+static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x, const char *how)
 {
 	const struct landmark_miss *ms = &p->s->m.lm.miss;
 	const uint64_t *want = p->next.u.landmark.regs;
@@ -270,9 +270,9 @@ static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x)
 		if (ms->best_regs[i] != want[i])
 			at += (size_t)snprintf(diff + at, sizeof(diff) - at, " %s=%#" PRIx64 "/%#" PRIx64,
 					       rpl_reg_names[i], ms->best_regs[i], want[i]);
-	rpl_diverge(p, x->sync, "the guest made a %s before reaching the landmark the trace has "
+	rpl_diverge(p, x->sync, "the guest %s before reaching the landmark the trace has "
 		    "at rip %#" PRIx64 " (rax %#" PRIx64 " rcx %#" PRIx64 " rsp %#" PRIx64 "): %"
-		    PRIu64 " hits there, %s%s%s", vmm_exit_kind_name(x->kind), p->next.rip, want[0],
+		    PRIu64 " hits there, %s%s%s", how, p->next.rip, want[0],
 		    want[2], want[6], ms->hits,
 		    !ms->hits ? "none" : ms->regs_matched ? "registers matched, memory or FPU "
 		    "state did not" : "the closest differing in (got/want)",
@@ -288,9 +288,14 @@ static void rpl_landmark(struct replayer *p, const struct vmm_exit *x)
 static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct replayer *p = ctx;
-	char want[TRACE_EVENT_TEXT_MAX];
+	char want[TRACE_EVENT_TEXT_MAX], how[48];
 	int kind;
 
+	if (x->kind == VMM_EXIT_KICK && machine_landmark_overdue(&p->s->m)) {
+		x->sync = p->next.sync; /* where it should have been */
+		rpl_landmark_missed(p, x, "ran for 20 s without an exit");
+		return -1;
+	}
 	if (!x->is_sync)
 		return 0;
 	if (p->next_state == 1 && p->next.sync < x->sync) {
@@ -304,7 +309,8 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 			return -1;
 	} else if (p->next_state == 1 && p->next.kind == TRACE_EV_LANDMARK &&
 		   p->next.sync == x->sync) {
-		rpl_landmark_missed(p, x);
+		snprintf(how, sizeof(how), "made a %s", vmm_exit_kind_name(x->kind));
+		rpl_landmark_missed(p, x, how);
 		return -1;
 	}
 	rpl_checkpoint(p, x);

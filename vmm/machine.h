@@ -118,6 +118,7 @@ struct machine_lm {
 	bool at_landmark;       /* the current sync point is a landmark */
 	/* Replay: the landmark sought (the next sync point's). */
 	bool seek;
+	host_ns seek_since;     /* when the current target was set */
 	struct landmark target;
 	struct landmark_miss miss;
 	bool stepover;          /* the next run steps off a non-matching hit */
@@ -223,6 +224,12 @@ int machine_trap_rdmsr(struct machine *m, uint32_t index);
 /* Replay: the next sync point is landmark LM (NULL: it is not), to be
  * found by a breakpoint at its RIP and a full comparison at each hit. */
 void machine_seek_landmark(struct machine *m, const struct landmark *lm);
+/* True when the landmark sought has not been found in MACHINE_SEEK_LIMIT
+ * of host time: a diverged replay in a loop without exits would otherwise
+ * spin forever (the machine kicks itself then, as VMM_EXIT_KICK). */
+bool machine_landmark_overdue(const struct machine *m);
+/* Generous: a landmark is found within milliseconds (README.md). */
+#define MACHINE_SEEK_LIMIT 20000000000ull
 
 /* Async-signal-safe: makes machine_run return MACHINE_STOP_SIGNAL promptly. */
 void machine_request_stop(struct machine *m);

@@ -91,6 +91,7 @@ void machine_seek_landmark(struct machine *m, const struct landmark *lm)
 	if (!m->lm.seek || m->lm.target.sync != lm->sync) {
 		memset(&m->lm.miss, 0, sizeof(m->lm.miss));
 		m->lm.miss.best_diff = LANDMARK_NREGS + 2;
+		m->lm.seek_since = host_now();
 	}
 	m->lm.seek = true;
 	m->lm.target = *lm;
@@ -135,14 +136,17 @@ bool machine_lm_debug(struct machine *m, uint64_t pc)
 	return ours && !(m->lm.user.control & KVM_GUESTDBG_SINGLESTEP);
 }
 
-/* ---- recording: kicks ---- */
+bool machine_landmark_overdue(const struct machine *m)
+{
+	return lm_eligible(m) && host_now() - m->lm.seek_since >= MACHINE_SEEK_LIMIT;
+}
+
+/* ---- kicks ---- */
 
 int machine_lm_start(struct machine *m)
 {
 	host_ns now = host_now();
 
-	if (!m->cfg.landmark_rings)
-		return 0;
 	m->lm.check_next = now + lm_stretch_bound(m);
 	m->lm.check_sync = m->sync;
 	return kick_bind(&m->kick, m->vcpu.run);
@@ -155,8 +159,12 @@ void machine_lm_before_run(struct machine *m)
 	vclock_ns due;
 	host_ns want, at;
 
-	if (!m->cfg.landmark_rings || !m->kick.tid)
+	if (!m->kick.tid)
 		return;
+	if (!m->cfg.landmark_rings) { /* replay: a watchdog while seeking */
+		kick_at(&m->kick, lm_eligible(m) ? m->lm.seek_since + MACHINE_SEEK_LIMIT : 0);
+		return;
+	}
 	want = m->lm.check_next;
 	due = pic_intr_pending(&m->pic) ? 0 : machine_next_deadline(m);
 	if (due != VCLOCK_NEVER) {

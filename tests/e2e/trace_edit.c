@@ -4,6 +4,10 @@
  *   trace_edit IN OUT N      flips bit 0 of the value of the N-th port read
  *                            (0-based) and prints its sync point
  *   trace_edit IN OUT cpuid  changes the header's CPUID leaf 1 signature
+ *   trace_edit IN OUT landmark
+ *                            clears RFLAGS bit 1 (always set on x86) in the
+ *                            third landmark, so that no place matches it,
+ *                            and prints its sync point
  *
  * Exit 0, or 1 with a message. */
 #include <inttypes.h>
@@ -29,6 +33,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	n = strtoull(argv[3], NULL, 10);
+	int landmark = !strcmp(argv[3], "landmark"), landmarks = 0;
+	if (landmark)
+		n = UINT64_MAX;
 	if (trace_reader_open(&r, argv[1], &err) < 0) {
 		fprintf(stderr, "trace_edit: %s\n", err.msg);
 		return 1;
@@ -49,6 +56,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while ((rc = trace_reader_next(r, &ev)) == 1) {
+		if (landmark && ev.kind == TRACE_EV_LANDMARK && ++landmarks == 3) {
+			ev.u.landmark.regs[TRACE_LANDMARK_NREGS - 1] &= ~2ull;
+			printf("%" PRIu64 "\n", ev.sync);
+			edited = 1;
+		}
 		if (ev.kind == TRACE_EV_PORT_READ && seen++ == n) {
 			ev.u.port_read.value ^= 1;
 			printf("%" PRIu64 "\n", ev.sync);
