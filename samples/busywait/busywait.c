@@ -12,6 +12,10 @@
  *    counter in memory, and of a second one on another page, compared with
  *    a constant in memory.  Every iteration has the same registers.
  *
+ * With "bench" on the command line it instead computes forever, printing
+ * per second of ticks what it received and what fell due, and calling
+ * dot() once a round: the guest of bench/landmark_bench.sh.
+ *
  * Ring-0 cost (emulated at ~1.3 M instructions/s on the development host):
  * ~30 k instructions of sleep, ~60 k of compute, ~40 k of counting.
  */
@@ -69,10 +73,49 @@ __attribute__((noinline)) static void count_in_memory(void)
 			 : "rax", "cc", "memory");
 }
 
+/* A once-a-round function for breakpoints (bench/tt_bench.c breaks here). */
+__attribute__((noinline)) void dot(uint64_t round);
+__attribute__((noinline)) void dot(uint64_t round)
+{
+	__asm__ volatile("" : : "r"(round) : "memory");
+}
+
+static bool has_word(const char *s, const char *w)
+{
+	for (; s && *s; s++) {
+		const char *a = s, *b = w;
+
+		while (*b && *a == *b)
+			a++, b++;
+		if (!*b && (!*a || *a == ' '))
+			return true;
+	}
+	return false;
+}
+
+/* Forever: exit-free compute in chunks of about a second of ticks. */
+static void bench(uint64_t tsc_per_tick)
+{
+	uint64_t x = 0;
+
+	for (uint64_t round = 0;; round++) {
+		uint64_t k0 = ticks, t0 = rdtsc(), t1, iters = 0;
+
+		do {
+			x ^= compute(COMPUTE_ITERS);
+			iters += COMPUTE_ITERS;
+		} while ((t1 = rdtsc()) - t0 < HZ * tsc_per_tick);
+		dot(round);
+		printf("bench: round %lu received %lu ticks, %lu fell due, %lu iterations\n", round,
+		       ticks - k0, (t1 - t0) / tsc_per_tick, iters);
+	}
+}
+
 void kmain(uint32_t mb_magic, uint32_t mb_info);
 void kmain(uint32_t mb_magic, uint32_t mb_info)
 {
 	uint64_t t0, t1, k0, k1, tsc_per_tick, due, got, x;
+	const struct multiboot_info *mbi;
 
 	serial_init();
 	idt_init();
@@ -97,6 +140,10 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 		cpu_idle();
 	t1 = rdtsc();
 	tsc_per_tick = (t1 - t0) / CALIB_TICKS;
+	mbi = (const struct multiboot_info *)(uintptr_t)mb_info;
+	if (mb_magic == MULTIBOOT_BOOTLOADER_MAGIC && (mbi->flags & MB_INFO_CMDLINE) &&
+	    has_word((const char *)(uintptr_t)mbi->cmdline, "bench"))
+		bench(tsc_per_tick);
 
 	/* Chunks until 50 ticks' worth of TSC time passed: one chunk where
 	 * ring 0 is emulated (it takes longer), many under a fast emulator. */
