@@ -83,6 +83,13 @@ def main():
         info = subprocess.run([rrvm, "info", trace], capture_output=True, text=True).stdout
         m = re.search(r"(\d+) at landmarks", info)
         check(m and int(m.group(1)) > 10, "the recording has injections at landmarks", info)
+        check(re.search(r"lateness \(virtual\) median [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms",
+                        info), "rrvm info prints the interrupt lateness", info)
+        dump = subprocess.run([rrvm, "dump", "--json", trace], capture_output=True,
+                              text=True).stdout
+        check(re.search(r'"kind":"irq_inject","vector":32,"lateness_ns":\d+,"at_landmark":true',
+                        dump) and re.search(r'"kind":"landmark","regs":\[(\d+,){16}\d+\]', dump),
+              "dump --json carries lateness, at_landmark and landmarks", dump[:2000])
         reverse_step_out_of_handler(trace)
         watch_ticks_backwards(trace)
     return summary()

@@ -13,6 +13,8 @@
   rr_test.py diverge_landmark RRVM TRACE_EDIT KERNEL
                                              a landmark no place matches is
                                              reported with the closest hit
+  rr_test.py late     RRVM KERNEL            ring-3 loops without exits: interrupts
+                                             wait, and record says so once
   rr_test.py sigkill  RRVM KERNEL            a recording killed with SIGKILL
                                              replays up to its last chunk
   rr_test.py sigint   RRVM KERNEL            Ctrl-C ends a recording cleanly
@@ -104,6 +106,25 @@ def t_vary_raw(rrvm, kernel, d):
         p = replay(rrvm, trace)
         check(p.returncode == 0 and p.stdout == rec.stdout, f"recording {i} does not replay")
     check(outs[0] and outs[0] != outs[1], f"two recordings printed the same: {outs[0]}")
+
+
+def t_late(rrvm, kernel, d):
+    """Ring-3 loops without exits on a host without ring-3 breakpoints: the
+    recording says once that interrupts waited for the next exit."""
+    trace = os.path.join(d, "t.trace")
+    rec = record(rrvm, trace, kernel)
+    err = rec.stderr.decode()
+    doc = run([rrvm, "doctor"]).stdout.decode()
+    late_here = re.search(r"^interrupts in exit-free code, ring 3 +at the next exit", doc, re.M)
+    n = len(re.findall(r"^rrvm: interrupts were delivered late", err, re.M))
+    if late_here:
+        check(n == 1 and re.search(r"late \(at the next exit, \d+ times\): the guest ran code "
+                                   r"in ring 3 without exits", err),
+              f"the recording says once that interrupts came late in ring 3: {err}")
+    else:
+        check(n == 0, f"landmarks work in ring 3 here, yet: {err}")
+    p = replay(rrvm, trace)
+    check(p.returncode == 0 and p.stdout == rec.stdout, "the recording replays")
 
 
 def t_diverge_landmark(rrvm, edit, kernel, d):
@@ -218,7 +239,7 @@ def main():
     if (status := kvm_status()) is not None:
         return status
     tests = {"repeat": t_repeat, "vary": t_vary, "vary-raw": t_vary_raw, "diverge": t_diverge,
-             "diverge_landmark": t_diverge_landmark,
+             "diverge_landmark": t_diverge_landmark, "late": t_late,
              "sigkill": t_sigkill,
              "sigint": t_sigint, "mismatch": t_mismatch, "cpuid": t_cpuid,
              "serial": t_serial}
