@@ -24,7 +24,7 @@ static const char *ring_name[PROBE_NRINGS] = { "ring 0", "ring 3" };
 
 static void doctor_row(const char *what, const char *answer)
 {
-	printf("%-44s %s\n", what, answer);
+	printf("%-48s  %s\n", what, answer); /* two spaces: rows parse */
 }
 
 static void doctor_result(const char *what, const struct probe_result *r)
@@ -62,6 +62,13 @@ static void doctor_print(const struct host_caps *c)
 	}
 	doctor_per_ring("KVM_GUESTDBG_SINGLESTEP", c->singlestep);
 	doctor_per_ring("hardware execution breakpoints (DR0-3)", c->hw_bp);
+	/* Landmarks need both where the guest stopped (vmm/landmark.h). */
+	for (int i = 0; i < PROBE_NRINGS; i++) {
+		snprintf(buf, sizeof(buf), "interrupts in exit-free code, %s", ring_name[i]);
+		doctor_row(buf, probe_works(&c->hw_bp[i]) && probe_works(&c->singlestep[i])
+					? "on time (landmarks)"
+					: "at the next exit (no breakpoints there)");
+	}
 	doctor_per_ring("data (write) breakpoints in DR7", c->data_bp);
 	doctor_per_ring("int3 with KVM_GUESTDBG_USE_SW_BP", c->int3);
 	doctor_result("OUT in ring 3 with IOPL=0", &c->out_ring3);

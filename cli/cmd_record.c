@@ -141,7 +141,8 @@ int cli_record_main(int argc, char **argv)
 	}
 	/* The host facts replay needs; `rrvm doctor` has the full table, whose
 	 * probes would cost every recording ~40 ms. */
-	snprintf(summary, sizeof(summary), "backend=%s", kvm_backend());
+	snprintf(summary, sizeof(summary), "backend=%s landmark_rings=%#x", kvm_backend(),
+		 o.cfg.landmark_rings);
 	ro.host_summary = summary;
 	if (rec_start(&rec, s, out, &ro, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "rrvm: %s\n", msg);
@@ -151,6 +152,12 @@ int cli_record_main(int argc, char **argv)
 	cli_signals_catch(&s->m);
 	res = rec_run(&rec, &werr, msg, sizeof(msg));
 	cli_signals_release();
+	if (s->m.stats.late_kicks)
+		fprintf(stderr, "rrvm: interrupts were delivered late (at the next exit, %llu "
+			"times): the guest ran code in ring %s without exits, where this host (%s) "
+			"has no execution breakpoints for landmarks (rrvm doctor)\n",
+			(unsigned long long)s->m.stats.late_kicks,
+			s->m.stats.late_cpl_mask & 8 ? "3" : "1 or 2", kvm_backend());
 	if (werr) {
 		fprintf(stderr, "rrvm: %s: %s\n", out, msg);
 		status = CLI_ERR_IO;

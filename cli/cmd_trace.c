@@ -205,6 +205,49 @@ static void info_body(FILE *f, struct trace_reader *r, const struct trace_info *
 	fputc('\n', f);
 }
 
+static int lateness_cmp(const void *a, const void *b)
+{
+	vclock_ns x = *(const vclock_ns *)a, y = *(const vclock_ns *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Interrupt lateness over every injection (one pass over the events):
+ * how long after its line rose each interrupt reached the guest, in
+ * virtual time, and how many landed at landmarks. */
+static void info_lateness(FILE *f, struct trace_reader *r)
+{
+	vclock_ns *v = NULL;
+	size_t n = 0, cap = 0, at_lm = 0;
+	struct trace_event ev;
+
+	trace_reader_seek(r, 0);
+	while (trace_reader_next(r, &ev) == 1) {
+		if (ev.kind != TRACE_EV_IRQ_INJECT)
+			continue;
+		if (n == cap) {
+			vclock_ns *nv = realloc(v, (cap ? 2 * cap : 1024) * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+			cap = cap ? 2 * cap : 1024;
+		}
+		v[n++] = ev.u.irq_inject.lateness;
+		at_lm += ev.u.irq_inject.at_landmark;
+	}
+	trace_reader_seek(r, 0);
+	if (!n) {
+		fprintf(f, "interrupts:   none injected\n");
+		free(v);
+		return;
+	}
+	qsort(v, n, sizeof(*v), lateness_cmp);
+	fprintf(f, "interrupts:   %zu injected, %zu at landmarks; lateness (virtual) median %.3f ms, "
+		"p99 %.3f ms, max %.3f ms\n", n, at_lm, (double)v[n / 2] / 1e6,
+		(double)v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e6, (double)v[n - 1] / 1e6);
+	free(v);
+}
+
 static int info_status(FILE *f, const struct trace_reader *r, const struct trace_info *inf)
 {
 	int complete = inf->has_end && !inf->truncated && !inf->corrupt;
@@ -245,6 +288,7 @@ int cli_info_print(FILE *out, FILE *err, const char *path)
 	counted = trace_reader_count_kinds(r, counts) == 0;
 	info_header(out, path, trace_reader_header(r));
 	info_body(out, r, trace_reader_info(r), trace_reader_end(r), counted, counts);
+	info_lateness(out, r);
 	ret = info_status(out, r, trace_reader_info(r));
 	trace_reader_close(r);
 	return ret;
@@ -303,7 +347,16 @@ static void dump_json(const struct trace_event *ev)
 		       ev->u.mmio_read.gpa, ev->u.mmio_read.size, ev->u.mmio_read.value);
 		break;
 	case TRACE_EV_IRQ_INJECT:
-		printf(",\"vector\":%u}\n", ev->u.irq_inject.vector);
+		printf(",\"vector\":%u,\"lateness_ns\":%" PRIu64 ",\"at_landmark\":%s}\n",
+		       ev->u.irq_inject.vector, ev->u.irq_inject.lateness,
+		       ev->u.irq_inject.at_landmark ? "true" : "false");
+		break;
+	case TRACE_EV_LANDMARK:
+		printf(",\"regs\":[");
+		for (unsigned i = 0; i < TRACE_LANDMARK_NREGS; i++)
+			printf("%s%" PRIu64, i ? "," : "", ev->u.landmark.regs[i]);
+		printf("],\"state_hash\":%" PRIu64 ",\"page_hash\":%" PRIu64 "}\n",
+		       ev->u.landmark.state_hash, ev->u.landmark.page_hash);
 		break;
 	case TRACE_EV_TSC_READ:
 		printf(",\"value\":%" PRIu64 ",\"source\":\"%s\",\"aux\":%u}\n",

@@ -104,6 +104,21 @@ static int cli_join_cmdline(struct cli_machine_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* Landmarks where the host has breakpoints; RRVM_LANDMARKS=0 turns them
+ * off and RRVM_IRQ_BOUND_US / RRVM_STRETCH_BOUND_US set the bounds, for the
+ * benchmarks (bench/landmark_bench.sh) that chose the defaults. */
+static void cli_landmark_opts(struct machine_config *c)
+{
+	const char *v;
+
+	v = getenv("RRVM_LANDMARKS");
+	c->landmark_rings = v && !strcmp(v, "0") ? 0 : probe_landmark_rings(c->kvm_path);
+	if ((v = getenv("RRVM_IRQ_BOUND_US")))
+		c->irq_bound = strtoull(v, NULL, 10) * 1000;
+	if ((v = getenv("RRVM_STRETCH_BOUND_US")))
+		c->stretch_bound = strtoull(v, NULL, 10) * 1000;
+}
+
 int cli_machine_finish(struct cli_machine_opts *o, const char *cmd, int argc, char **argv)
 {
 	if (argc < 1) {
@@ -112,6 +127,7 @@ int cli_machine_finish(struct cli_machine_opts *o, const char *cmd, int argc, ch
 	}
 	o->cfg.kernel_path = argv[0];
 	o->cfg.irq_window = probe_irq_window_precise(o->cfg.kvm_path);
+	cli_landmark_opts(&o->cfg);
 	/* getopt stops at "--"; everything after the kernel is its command line. */
 	argc--, argv++;
 	if (argc && !strcmp(argv[0], "--"))

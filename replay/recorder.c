@@ -128,6 +128,27 @@ static void rec_code_write(struct recorder *r, const struct vmm_exit *x)
 	rr_code_written(r->s, x);
 }
 
+/* The landmark goes first among its sync point's events: replay seeks it
+ * as soon as it is the next event. */
+static void rec_landmark(struct recorder *r, const struct vmm_exit *x)
+{
+	struct trace_event ev = rec_event(r, TRACE_EV_LANDMARK, x->sync);
+	struct landmark lm;
+	int e = landmark_take(&r->s->m, &lm);
+
+	if (e < 0) {
+		machine_stop(&r->s->m, MACHINE_STOP_HOOK, "cannot take a landmark: %s",
+			     strerror(-e));
+		r->err = r->err ? r->err : e;
+		return;
+	}
+	ev.rip = lm.rip;
+	memcpy(ev.u.landmark.regs, lm.regs, sizeof(ev.u.landmark.regs));
+	ev.u.landmark.state_hash = lm.state_hash;
+	ev.u.landmark.page_hash = lm.page_hash;
+	rec_append(r, &ev);
+}
+
 static int rec_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct recorder *r = ctx;
@@ -137,6 +158,8 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 		r->sync_rip = rr_rip(r->s);
 		r->sync_reg_hash = rr_reg_hash(r->s);
 	}
+	if (x->kind == VMM_EXIT_LANDMARK)
+		rec_landmark(r, x);
 	if (x->is_sync && x->sync % r->reg_every == 0) {
 		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
 		ev.u.reg_checkpoint.reg_hash = r->sync_reg_hash;
@@ -184,6 +207,8 @@ static int rec_on_inject(void *ctx, sync_seq s, uint8_t vector)
 	struct trace_event ev = rec_event(r, TRACE_EV_IRQ_INJECT, s);
 
 	ev.u.irq_inject.vector = vector;
+	ev.u.irq_inject.lateness = r->s->m.inject_lateness;
+	ev.u.irq_inject.at_landmark = r->s->m.inject_at_landmark;
 	rec_append(r, &ev);
 	return r->err ? -1 : 0;
 }

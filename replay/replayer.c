@@ -30,6 +30,23 @@ static void rpl_fetch(struct replayer *p)
 	}
 }
 
+/* The machine seeks the next event's landmark, if it is one. */
+static void rpl_seek_next(struct replayer *p)
+{
+	struct landmark lm;
+
+	if (p->next_state != 1 || p->next.kind != TRACE_EV_LANDMARK) {
+		machine_seek_landmark(&p->s->m, NULL);
+		return;
+	}
+	lm.sync = p->next.sync;
+	lm.rip = p->next.rip;
+	memcpy(lm.regs, p->next.u.landmark.regs, sizeof(lm.regs));
+	lm.state_hash = p->next.u.landmark.state_hash;
+	lm.page_hash = p->next.u.landmark.page_hash;
+	machine_seek_landmark(&p->s->m, &lm);
+}
+
 static void rpl_diverge(struct replayer *p, sync_seq s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -60,9 +77,13 @@ static const struct trace_event *rpl_peek(struct replayer *p, enum trace_event_k
 
 static void rpl_consume(struct replayer *p)
 {
+	bool landmark = p->next.kind == TRACE_EV_LANDMARK;
+
 	p->recent[p->nrecent++ % RPL_RECENT] = p->next;
 	p->consumed++;
 	rpl_fetch(p);
+	if (landmark || p->next.kind == TRACE_EV_LANDMARK)
+		rpl_seek_next(p);
 }
 
 /* The next event must be KIND at S, from the guest at the same RIP. */
@@ -244,12 +265,50 @@ static void rpl_checkpoint(struct replayer *p, const struct vmm_exit *x)
 	rpl_consume(p);
 }
 
+static const char *const rpl_reg_names[LANDMARK_NREGS] = {
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8",
+	"r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rflags",
+};
+
+/* The guest reached sync point X without passing the landmark the trace
+ * has there: report what was sought and the closest hit. */
+static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x, const char *how)
+{
+	const struct landmark_miss *ms = &p->s->m.lm.miss;
+	const uint64_t *want = p->next.u.landmark.regs;
+	char diff[200] = "";
+	size_t at = 0;
+
+	for (unsigned i = 0; i < LANDMARK_NREGS && ms->hits && at < sizeof(diff) - 40; i++)
+		if (ms->best_regs[i] != want[i])
+			at += (size_t)snprintf(diff + at, sizeof(diff) - at, " %s=%#" PRIx64 "/%#" PRIx64,
+					       rpl_reg_names[i], ms->best_regs[i], want[i]);
+	rpl_diverge(p, x->sync, "the guest %s before reaching the landmark the trace has "
+		    "at rip %#" PRIx64 " (rax %#" PRIx64 " rcx %#" PRIx64 " rsp %#" PRIx64 "): %"
+		    PRIu64 " hits there, %s%s%s", how, p->next.rip, want[0],
+		    want[2], want[6], ms->hits,
+		    !ms->hits ? "none" : ms->regs_matched ? "registers matched, memory or FPU "
+		    "state did not" : "the closest differing in (got/want)",
+		    ms->hits && !ms->regs_matched ? diff : "", "");
+}
+
+static void rpl_landmark(struct replayer *p, const struct vmm_exit *x)
+{
+	if (rpl_expect(p, TRACE_EV_LANDMARK, x->sync))
+		rpl_consume(p);
+}
+
 static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct replayer *p = ctx;
-	char want[TRACE_EVENT_TEXT_MAX];
+	char want[TRACE_EVENT_TEXT_MAX], how[48];
 	int kind;
 
+	if (x->kind == VMM_EXIT_KICK && machine_landmark_overdue(&p->s->m)) {
+		x->sync = p->next.sync; /* where it should have been */
+		rpl_landmark_missed(p, x, "ran for 20 s without an exit");
+		return -1;
+	}
 	if (!x->is_sync)
 		return 0;
 	if (x->sync == p->end_sync) {
@@ -259,6 +318,16 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 	if (p->next_state == 1 && p->next.sync < x->sync) {
 		trace_event_format(&p->next, want, sizeof(want));
 		rpl_diverge(p, x->sync, "the guest went past an event it never asked for: %s", want);
+		return -1;
+	}
+	if (x->kind == VMM_EXIT_LANDMARK) {
+		rpl_landmark(p, x);
+		if (p->div.hit)
+			return -1;
+	} else if (p->next_state == 1 && p->next.kind == TRACE_EV_LANDMARK &&
+		   p->next.sync == x->sync) {
+		snprintf(how, sizeof(how), "made a %s", vmm_exit_kind_name(x->kind));
+		rpl_landmark_missed(p, x, how);
 		return -1;
 	}
 	rpl_checkpoint(p, x);
@@ -383,6 +452,7 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 		s->m.stop_after_sync = end->total_sync;
 	}
 	rpl_fetch(p);
+	rpl_seek_next(p);
 }
 
 const struct machine_result *rpl_run(struct replayer *p)
@@ -488,11 +558,12 @@ bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char 
 		return false;
 	}
 	snprintf(msg, msglen, "replay matched: %llu sync points, %s%s%s%s, final rip %#" PRIx64
-		 ", state hash %016" PRIx64, (unsigned long long)m->sync,
-		 trace_end_reason_name(end->reason),
+		 ", state hash %016" PRIx64 "; %llu landmarks (%llu breakpoint hits)",
+		 (unsigned long long)m->sync, trace_end_reason_name(end->reason),
 		 end->reason == TRACE_END_SIGNAL ? rpl_signal_name(end->status) : "",
 		 end->place == TRACE_PLACE_IN_HLT ? " in HLT" : "",
-		 end->place == TRACE_PLACE_IN_STRETCH ? " after the last sync point" : "", rip, hash);
+		 end->place == TRACE_PLACE_IN_STRETCH ? " after the last sync point" : "", rip, hash,
+		 (unsigned long long)m->stats.landmarks, (unsigned long long)m->stats.landmark_hits);
 	return true;
 }
 
@@ -510,6 +581,7 @@ int rpl_seek(struct replayer *p, sync_seq s, uint64_t consumed)
 	p->idle_sync = UINT64_MAX;
 	memset(&p->div, 0, sizeof(p->div));
 	rpl_fetch(p);
+	rpl_seek_next(p);
 	return p->next_state < 0 ? p->next_state : 0;
 }
 

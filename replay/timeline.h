@@ -66,7 +66,7 @@ struct tl_stop {
  * Patches are removed whenever the engine stops, so neither memory reads
  * nor checkpoints ever see them; the guest could only by reading its own
  * code during a continue. */
-#define TL_HW_BREAKPOINTS 4
+#define TL_HW_BREAKPOINTS 3 /* DR0-DR2: DR3 seeks landmarks (vmm/machine_lm.c) */
 #define TL_MAX_BREAKPOINTS 64
 #define TL_MAX_WATCH 16
 
@@ -120,6 +120,8 @@ struct timeline {
 	sync_seq end_sync;        /* the trace's last sync point */
 	bool can_step_ring3;      /* from the host probe */
 	bool can_break_ring3;     /* DR0-DR3 execution breakpoints fire in ring 3 */
+	bool warned_user_bp;      /* said once that a user-page breakpoint fires
+				   * only when ring 0 runs the code */
 	uint64_t bp[TL_MAX_BREAKPOINTS];
 	unsigned nbp;
 	enum tl_trap trap;        /* for breakpoints past the fourth */

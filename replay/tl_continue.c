@@ -47,11 +47,24 @@ int tl_break_insert(struct timeline *t, uint64_t addr)
 		return tl_fail(t, -ENOSPC, "at most %d breakpoints", TL_MAX_BREAKPOINTS);
 	mapped = tl_xlat(t, addr, &x) == 0 && gmem_ptr(&t->s->m.mem, x.gpa, 1);
 	/* A breakpoint that cannot fire would be a wrong answer, not a slow
-	 * one: refuse it where ring 3 may run the code (a user page now). */
-	if (!t->can_break_ring3 && mapped && (x.perm & PAGING_U))
-		return tl_fail(t, -ENOTSUP, "cannot break at %#" PRIx64 ": ring-3 code, and "
-			       "breakpoints never fire in ring 3 on this host (%s; rrvm doctor)",
-			       addr, kvm_backend());
+	 * one: refuse it where only ring 3 can run the code (a user page that
+	 * SMEP closes to ring 0).  Small kernels map their own code
+	 * user-accessible and run it in ring 0, where the breakpoint fires:
+	 * armed, with a warning (once) about ring 3. */
+	if (!t->can_break_ring3 && mapped && (x.perm & PAGING_U)) {
+		struct kvm_sregs sr;
+
+		if (vcpu_get_sregs(&t->s->m.vcpu, &sr) == 0 && (sr.cr4 & X86_CR4_SMEP))
+			return tl_fail(t, -ENOTSUP, "cannot break at %#" PRIx64 ": ring-3 code "
+				       "(a user page, closed to ring 0 by SMEP), and breakpoints "
+				       "never fire in ring 3 on this host (%s; rrvm doctor)",
+				       addr, kvm_backend());
+		if (!t->warned_user_bp)
+			log_warn("breakpoint at %#" PRIx64 " is on a user-accessible page: it fires "
+				 "when ring 0 runs the code there, never in ring 3 on this host "
+				 "(%s; rrvm doctor)", addr, kvm_backend());
+		t->warned_user_bp = true;
+	}
 	if (t->nbp >= TL_HW_BREAKPOINTS) {
 		if (t->trap == TL_TRAP_NONE)
 			return tl_fail(t, -ENOSPC, "at most %d breakpoints on this host: the "

@@ -27,6 +27,7 @@ const char *trace_event_kind_name(enum trace_event_kind k)
 	case TRACE_EV_CODE_WRITE: return "code_write";
 	case TRACE_EV_REG_CHECKPOINT: return "reg_checkpoint";
 	case TRACE_EV_CLOCK: return "clock";
+	case TRACE_EV_LANDMARK: return "landmark";
 	default: return "unknown";
 	}
 }
@@ -92,6 +93,7 @@ const char *trace_event_check(const struct trace_event *ev)
 	case TRACE_EV_MSR_READ:
 	case TRACE_EV_REG_CHECKPOINT:
 	case TRACE_EV_CLOCK:
+	case TRACE_EV_LANDMARK:
 		return NULL;
 	case TRACE_EV_TSC_READ:
 		return ev->u.tsc_read.source >= TRACE_TSC_RDTSC &&
@@ -143,8 +145,10 @@ size_t trace_event_encode_ref(struct trace_delta *d, const struct trace_event *e
 		Rrvmtrace__CodeWrite code;
 		Rrvmtrace__RegCheckpoint ckpt;
 		Rrvmtrace__Clock clock;
+		Rrvmtrace__Landmark lm;
 	} s;
 	uint64_t regs_xor[TRACE_NREGS];
+	uint8_t regs[TRACE_LANDMARK_NREGS * 8];
 	size_t n, hl;
 
 	rrvmtrace__event__init(&m);
@@ -171,6 +175,8 @@ size_t trace_event_encode_ref(struct trace_delta *d, const struct trace_event *e
 	case TRACE_EV_IRQ_INJECT:
 		rrvmtrace__irq_inject__init(&s.irq);
 		s.irq.vector = ev->u.irq_inject.vector;
+		s.irq.lateness_ns = ev->u.irq_inject.lateness;
+		s.irq.at_landmark = ev->u.irq_inject.at_landmark;
 		m.irq_inject = &s.irq;
 		break;
 	case TRACE_EV_TSC_READ:
@@ -205,6 +211,16 @@ size_t trace_event_encode_ref(struct trace_delta *d, const struct trace_event *e
 		s.clock.vclock_delta = (int64_t)(ev->u.clock.value - d->clock);
 		d->clock = ev->u.clock.value;
 		m.clock = &s.clock;
+		break;
+	case TRACE_EV_LANDMARK:
+		rrvmtrace__landmark__init(&s.lm);
+		for (unsigned i = 0; i < TRACE_LANDMARK_NREGS; i++)
+			trace_put_le(regs + 8 * i, ev->u.landmark.regs[i], 8);
+		s.lm.regs.len = sizeof(regs);
+		s.lm.regs.data = regs;
+		s.lm.state_hash = ev->u.landmark.state_hash;
+		s.lm.page_hash = ev->u.landmark.page_hash;
+		m.landmark = &s.lm;
 		break;
 	case TRACE_EV_REG_CHECKPOINT:
 	default:
@@ -277,7 +293,19 @@ static uint8_t *enc_kind(struct trace_delta *d, const struct trace_event *ev, ui
 		p = pb_varint(p, 2, ev->u.mmio_read.size);
 		return pb_varint(p, 3, ev->u.mmio_read.value);
 	case TRACE_EV_IRQ_INJECT:
-		return pb_varint(p, 1, ev->u.irq_inject.vector);
+		p = pb_varint(p, 1, ev->u.irq_inject.vector);
+		p = pb_varint(p, 2, ev->u.irq_inject.lateness);
+		return pb_varint(p, 3, ev->u.irq_inject.at_landmark);
+	case TRACE_EV_LANDMARK: {
+		uint8_t regs[TRACE_LANDMARK_NREGS * 8];
+		struct trace_bytes b = { regs, sizeof(regs) };
+
+		for (unsigned i = 0; i < TRACE_LANDMARK_NREGS; i++)
+			trace_put_le(regs + 8 * i, ev->u.landmark.regs[i], 8);
+		p = pb_bytes(p, 1, &b);
+		p = pb_fixed64(p, 2, ev->u.landmark.state_hash);
+		return pb_fixed64(p, 3, ev->u.landmark.page_hash);
+	}
 	case TRACE_EV_TSC_READ:
 		p = pb_zigzag(p, 1, (int64_t)(ev->u.tsc_read.value - d->tsc));
 		d->tsc = ev->u.tsc_read.value;
@@ -381,6 +409,16 @@ static const char *decode_kind(const Rrvmtrace__Event *m, struct trace_delta *d,
 		if (m->irq_inject->vector > 255)
 			return "interrupt vector out of range";
 		ev->u.irq_inject.vector = (uint8_t)m->irq_inject->vector;
+		ev->u.irq_inject.lateness = m->irq_inject->lateness_ns;
+		ev->u.irq_inject.at_landmark = m->irq_inject->at_landmark;
+		break;
+	case RRVMTRACE__EVENT__KIND_LANDMARK:
+		if (m->landmark->regs.len != TRACE_LANDMARK_NREGS * 8)
+			return "landmark registers not 136 bytes";
+		for (unsigned i = 0; i < TRACE_LANDMARK_NREGS; i++)
+			ev->u.landmark.regs[i] = trace_get_le(m->landmark->regs.data + 8 * i, 8);
+		ev->u.landmark.state_hash = m->landmark->state_hash;
+		ev->u.landmark.page_hash = m->landmark->page_hash;
 		break;
 	case RRVMTRACE__EVENT__KIND_TSC_READ:
 		d->tsc += (uint64_t)m->tsc_read->value_delta;
@@ -502,7 +540,15 @@ void trace_event_format(const struct trace_event *ev, char *buf, size_t len)
 			ev->u.mmio_read.gpa, ev->u.mmio_read.size, ev->u.mmio_read.value);
 		break;
 	case TRACE_EV_IRQ_INJECT:
-		fmt_put(buf, len, &at, " vector=0x%x", ev->u.irq_inject.vector);
+		fmt_put(buf, len, &at, " vector=0x%x lateness_ns=%" PRIu64 "%s",
+			ev->u.irq_inject.vector, ev->u.irq_inject.lateness,
+			ev->u.irq_inject.at_landmark ? " at_landmark" : "");
+		break;
+	case TRACE_EV_LANDMARK:
+		fmt_put(buf, len, &at, " rax=0x%" PRIx64 " rcx=0x%" PRIx64 " rflags=0x%" PRIx64
+			" state=%016" PRIx64 " pages=%016" PRIx64, ev->u.landmark.regs[0],
+			ev->u.landmark.regs[2], ev->u.landmark.regs[16],
+			ev->u.landmark.state_hash, ev->u.landmark.page_hash);
 		break;
 	case TRACE_EV_TSC_READ:
 		fmt_put(buf, len, &at, " value=%" PRIu64 " source=%s aux=%u", ev->u.tsc_read.value,

@@ -62,7 +62,7 @@
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
 #define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 1 /* 1.1: typed header facts, registers in RegCheckpoint, End.place */
+#define TRACE_FORMAT_MINOR 1 /* 1.1: typed header facts, registers in RegCheckpoint, End.place, landmarks, interrupt lateness */
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -88,7 +88,9 @@ enum trace_event_kind {
 	TRACE_EV_CODE_WRITE = 9,
 	TRACE_EV_REG_CHECKPOINT = 10,
 	TRACE_EV_CLOCK = 11,
-	TRACE_EV__MAX = 12 /* array size for per-kind counters */
+	TRACE_EV_LANDMARK = 12, /* 1.1; an older replayer skips it and then
+				 * reports a divergence there, never a wrong replay */
+	TRACE_EV__MAX = 13 /* array size for per-kind counters */
 };
 
 enum trace_tsc_source {
@@ -104,6 +106,10 @@ struct trace_bytes {
 	uint32_t len; /* 1..TRACE_DATA_MAX */
 };
 
+/* A landmark's registers: RAX, RBX, RCX, RDX, RSI, RDI, RSP, RBP, R8-R15,
+ * RFLAGS (RIP is the event's). */
+#define TRACE_LANDMARK_NREGS 17
+
 struct trace_event {
 	enum trace_event_kind kind;
 	sync_seq sync; /* non-decreasing over the trace */
@@ -111,7 +117,11 @@ struct trace_event {
 	union {
 		struct { uint16_t port; uint8_t size; uint32_t value; } port_read;
 		struct { uint64_t gpa; uint8_t size; uint64_t value; } mmio_read;
-		struct { uint8_t vector; } irq_inject;
+		struct {
+			uint8_t vector;
+			vclock_ns lateness; /* since the line rose (1.1; 0 before) */
+			bool at_landmark;   /* injected at a landmark (1.1) */
+		} irq_inject;
 		struct { vtsc value; enum trace_tsc_source source; uint32_t aux; } tsc_read;
 		struct { uint32_t index; uint64_t value; } msr_read;
 		struct { struct trace_bytes bytes; } serial_input;
@@ -123,6 +133,10 @@ struct trace_event {
 			uint64_t regs[TRACE_NREGS]; /* the order of trace.proto */
 		} reg_checkpoint;
 		struct { vclock_ns value; } clock;
+		struct {
+			uint64_t regs[TRACE_LANDMARK_NREGS]; /* RAX..R15, RFLAGS */
+			uint64_t state_hash, page_hash;
+		} landmark;
 	} u;
 };
 

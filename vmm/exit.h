@@ -24,6 +24,8 @@ enum vmm_exit_kind {
 	VMM_EXIT_WATCH,       /* a guest write to a debugger's watched page, applied:
 			       * not a sync point (the recording had no exit here) */
 	VMM_EXIT_KICK,        /* KVM_RUN interrupted by a host signal: not a sync point */
+	VMM_EXIT_LANDMARK,    /* sync point: a kick (record) or a breakpoint hit
+			       * (replay) at a place the guest did not exit */
 	VMM_EXIT_SHUTDOWN,    /* triple fault */
 	VMM_EXIT_ERROR,       /* internal error, emulation failure, failed entry */
 	VMM_EXIT_KIND_COUNT,

@@ -56,7 +56,7 @@ vclock_ns machine_clock_cb(void *opaque)
 	return t;
 }
 
-static vclock_ns machine_next_deadline(const struct machine *m)
+vclock_ns machine_next_deadline(const struct machine *m)
 {
 	vclock_ns a = pit_next_deadline(&m->pit), b = rtc_next_deadline(&m->rtc);
 
@@ -77,10 +77,24 @@ static void machine_update_inputs(struct machine *m)
 			pit_update(&m->pit);
 		if (rtc_next_deadline(&m->rtc) <= now)
 			rtc_update(&m->rtc);
+		if (m->irq_rose == VCLOCK_NEVER && pic_intr_pending(&m->pic))
+			m->irq_rose = due; /* the line rose at the deadline */
 	}
 	n = m->in.serial(m->in.ctx, m->sync, buf, serial_rx_space(&m->com1));
 	for (unsigned i = 0; i < n; i++)
 		serial_rx_push(&m->com1, buf[i]);
+	if (m->irq_rose == VCLOCK_NEVER && pic_intr_pending(&m->pic) && m->now_valid)
+		m->irq_rose = m->now;
+}
+
+/* How long the interrupt about to be injected waited since its line rose,
+ * in virtual time (0 where this sync point has no time: replay). */
+static void machine_note_lateness(struct machine *m)
+{
+	m->inject_lateness = m->now_valid && m->irq_rose != VCLOCK_NEVER && m->now > m->irq_rose
+				     ? m->now - m->irq_rose : 0;
+	m->inject_at_landmark = m->lm.at_landmark;
+	m->irq_rose = VCLOCK_NEVER;
 }
 
 /* Exact policy (DESIGN.md): called only at sync points.  Injects the PIC's
@@ -105,6 +119,7 @@ static void machine_deliver(struct machine *m)
 		return;
 	}
 	irq.irq = pic_intack(&m->pic);
+	machine_note_lateness(m);
 	if (m->hooks && m->hooks->on_inject &&
 	    m->hooks->on_inject(m->hooks->ctx, m->sync, (uint8_t)irq.irq) < 0) {
 		machine_stop(m, MACHINE_STOP_HOOK, "stopped at interrupt injection");
@@ -238,6 +253,7 @@ static void machine_exit_watch(struct machine *m)
 
 	memcpy(&x.old, ram, n);
 	memcpy(ram, run->mmio.data, run->mmio.len);
+	dirty_mark(&m->dirty, x.addr, run->mmio.len); /* the guest's write, by our hand */
 	memcpy(&x.data, run->mmio.data, n);
 	machine_hook_exit(m, &x);
 }
@@ -261,6 +277,7 @@ static void machine_exit_mmio(struct machine *m)
 		memcpy(&x.data, run->mmio.data, run->mmio.len < 8 ? run->mmio.len : 8);
 		if (ram && gmem_is_protected(&m->mem, x.addr)) {
 			memcpy(ram, run->mmio.data, run->mmio.len);
+			dirty_mark(&m->dirty, x.addr, run->mmio.len);
 			x.claimed = true;
 		} else {
 			m->bus.unassigned_writes++;
@@ -349,7 +366,24 @@ static void machine_exit_debug(struct machine *m)
 {
 	struct vmm_exit x = { .kind = VMM_EXIT_DEBUG, .addr = m->vcpu.run->debug.arch.pc };
 
+	if (machine_lm_debug(m, x.addr))
+		return; /* a landmark, or a step off a hit that was not one */
 	machine_hook_exit(m, &x);
+}
+
+void machine_landmark(struct machine *m)
+{
+	struct vmm_exit x = { .kind = VMM_EXIT_LANDMARK, .is_sync = true };
+
+	m->sync++;
+	m->now_valid = false;
+	m->at_sync = true;
+	m->lm.at_landmark = true;
+	m->stats.landmarks++;
+	if (machine_hook_exit(m, &x) < 0)
+		return;
+	landmark_passed(m);
+	machine_deliver(m);
 }
 
 
@@ -413,6 +447,9 @@ static void machine_dispatch(struct machine *m, int rc)
 	machine_exit_fn fn;
 
 	m->at_sync = false;
+	m->lm.at_landmark = false;
+	if (reason != KVM_EXIT_DEBUG || rc < 0)
+		m->lm.stepover = false; /* any other exit ends a step off a hit */
 	/* KVM applied any register changes on entry: do not apply the same
 	 * (by now stale) copy again at the next one. */
 	m->vcpu.run->kvm_dirty_regs = 0;
@@ -422,6 +459,8 @@ static void machine_dispatch(struct machine *m, int rc)
 		struct vmm_exit x = { .kind = VMM_EXIT_KICK };
 
 		m->vcpu.run->immediate_exit = 0;
+		if (machine_lm_kick(m))
+			return;
 		machine_hook_exit(m, &x);
 		return;
 	}
@@ -457,13 +496,16 @@ static void machine_dispatch(struct machine *m, int rc)
 
 const struct machine_result *machine_run(struct machine *m, const struct vmm_hooks *hooks)
 {
+	int e;
+
 	m->hooks = hooks;
 	m->result.why = MACHINE_RUNNING;
 	m->result.in_hlt = false;
 	m->at_sync = true;
 	if (m->sync == 0)
 		m->host_in.origin = host_now(); /* guest time starts with the guest */
-	vcpu_bind(&m->vcpu, true);
+	if (machine_lm_start(m) < 0)
+		log_warn("cannot set up vCPU kicks: interrupts wait for the next exit");
 	while (m->result.why == MACHINE_RUNNING) {
 		if (m->stop_requested) {
 			machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request %s sync point %llu",
@@ -475,9 +517,15 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 				     (unsigned long long)m->sync);
 			break;
 		}
+		machine_lm_before_run(m);
+		if ((e = machine_debug_apply(m)) < 0) {
+			machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_SET_GUEST_DEBUG: %s",
+				     strerror(-e));
+			break;
+		}
 		machine_dispatch(m, vcpu_run(&m->vcpu));
 	}
-	vcpu_bind(&m->vcpu, false);
+	kick_at(&m->kick, 0);
 	fflush(m->cfg.serial_out);
 	if (!m->result.rip)
 		m->result.rip = machine_rip(m);
@@ -492,6 +540,7 @@ const char *vmm_exit_kind_name(enum vmm_exit_kind k)
 		[VMM_EXIT_HLT] = "hlt",		  [VMM_EXIT_IRQ_WINDOW] = "irq-window",
 		[VMM_EXIT_RDMSR] = "rdmsr",
 		[VMM_EXIT_DEBUG] = "debug",	  [VMM_EXIT_WATCH] = "watch",	  [VMM_EXIT_KICK] = "kick",
+		[VMM_EXIT_LANDMARK] = "landmark",
 		[VMM_EXIT_SHUTDOWN] = "shutdown",  [VMM_EXIT_ERROR] = "error",
 	};
 
@@ -523,16 +572,6 @@ void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n)
 {
 	m->hlt_traps = gpa;
 	m->nhlt_traps = n;
-}
-
-int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7)
-{
-	struct kvm_guest_debug d = { .control = control };
-
-	for (int i = 0; i < 4 && dr; i++)
-		d.arch.debugreg[i] = dr[i];
-	d.arch.debugreg[7] = dr7;
-	return ioctl(m->vcpu.fd, KVM_SET_GUEST_DEBUG, &d) < 0 ? -errno : 0;
 }
 
 static int machine_paging(struct machine *m, struct paging_mode *pm)

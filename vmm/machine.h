@@ -17,9 +17,12 @@
 #include "vmm/devices/pic8259.h"
 #include "vmm/devices/pit8254.h"
 #include "vmm/devices/serial16550.h"
+#include "vmm/dirty.h"
 #include "vmm/exit.h"
 #include "vmm/inputs.h"
+#include "vmm/kick.h"
 #include "vmm/kvm.h"
+#include "vmm/landmark.h"
 #include "vmm/loader.h"
 #include "vmm/memory.h"
 #include "vmm/portbus.h"
@@ -44,7 +47,22 @@ struct machine_config {
 	int64_t rtc_epoch;     /* wall-clock seconds at guest start */
 	const char *kvm_path;  /* NULL: /dev/kvm */
 	const struct vmm_inputs *inputs; /* NULL: live host time and serial_in_fd */
+	/* Landmarks (vmm/landmark.h): the rings (bit N: ring N) where the
+	 * host has execution breakpoints and single steps, in which a guest
+	 * that waits for an interrupt without exiting is kicked and gets it
+	 * there.  0: interrupts wait for the next exit (and replay, which
+	 * finds the trace's landmarks, makes none). */
+	unsigned landmark_rings;
+	host_ns irq_bound;       /* an interrupt waits at most this past its
+				  * deadline (0: MACHINE_IRQ_BOUND) */
+	host_ns stretch_bound;   /* a stretch without a sync point lasts at
+				  * most about twice this (0: MACHINE_STRETCH_BOUND) */
 };
+
+/* Defaults for the bounds above: see README.md "Landmarks" for the
+ * measurements behind them. */
+#define MACHINE_IRQ_BOUND 200000ull      /* 0.2 ms: a fifth of a 1 kHz tick */
+#define MACHINE_STRETCH_BOUND 5000000ull /* 5 ms of guest code between sync points */
 
 enum machine_stop {
 	MACHINE_RUNNING,
@@ -80,6 +98,37 @@ enum machine_init_error {
 struct machine_stats {
 	uint64_t exits[VMM_EXIT_KIND_COUNT];
 	uint64_t injected;
+	uint64_t landmarks;      /* landmark sync points */
+	uint64_t landmark_hits;  /* replay: breakpoint hits while seeking them */
+	uint64_t late_kicks;     /* kicks that found the guest where no landmark
+				  * can be (a ring without breakpoints) */
+	unsigned late_cpl_mask;  /* ... and in which rings (bit N: ring N) */
+};
+
+/* The debug registers and single-step state, as KVM_SET_GUEST_DEBUG takes. */
+struct machine_debug {
+	uint32_t control;
+	uint64_t dr[4];
+	uint64_t dr7;
+};
+
+/* Landmark state of a machine (vmm/landmark.h). */
+struct machine_lm {
+	/* Recording: when to kick. */
+	host_ns check_next;     /* next check for an over-long stretch */
+	sync_seq check_sync;    /* m->sync at the previous check */
+	host_ns retry_at;       /* a kick found no landmark: try again then */
+	host_ns last_kick;
+	bool at_landmark;       /* the current sync point is a landmark */
+	/* Replay: the landmark sought (the next sync point's). */
+	bool seek;
+	host_ns seek_since;     /* when the current target was set */
+	struct landmark target;
+	struct landmark_miss miss;
+	bool stepover;          /* the next run steps off a non-matching hit */
+	/* Debug state: as the debugger set it, and as KVM has it now. */
+	struct machine_debug user, applied;
+	bool applied_valid;
 };
 
 struct machine {
@@ -120,6 +169,15 @@ struct machine {
 	struct machine_result result;
 	struct machine_stats stats;
 	const struct vmm_hooks *hooks;
+	struct dirty_tracker dirty; /* written pages: checkpoints and landmarks */
+	int lm_user;                /* the tracker's landmark user, -1: none */
+	struct vmm_kick kick;
+	struct machine_lm lm;
+	/* Interrupt lateness: when the pending line rose (VCLOCK_NEVER: none
+	 * pending), and for the injection being made, how late it is. */
+	vclock_ns irq_rose;
+	vclock_ns inject_lateness;
+	bool inject_at_landmark;
 };
 
 /* Builds the machine from CFG and loads the kernel.  On failure returns
@@ -168,8 +226,18 @@ void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n);
  * KVM has no MSR filter. */
 int machine_trap_rdmsr(struct machine *m, uint32_t index);
 
+/* Replay: the next sync point is landmark LM (NULL: it is not), to be
+ * found by a breakpoint at its RIP and a full comparison at each hit. */
+void machine_seek_landmark(struct machine *m, const struct landmark *lm);
+/* True when the landmark sought has not been found in MACHINE_SEEK_LIMIT
+ * of host time: a diverged replay in a loop without exits would otherwise
+ * spin forever (the machine kicks itself then, as VMM_EXIT_KICK). */
+bool machine_landmark_overdue(const struct machine *m);
+/* Generous: a landmark is found within milliseconds (README.md). */
+#define MACHINE_SEEK_LIMIT 20000000000ull
+
 /* Async-signal-safe, from any thread: makes machine_run return
- * MACHINE_STOP_SIGNAL promptly, kicking a running KVM_RUN (vcpu_kick),
+ * MACHINE_STOP_SIGNAL promptly, kicking a running KVM_RUN (kick_now),
  * at the next exit, sync point or not. */
 void machine_request_stop(struct machine *m);
 

@@ -195,6 +195,18 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 		snprintf(msg, msglen, "device table: %s", strerror(-r));
 		goto fail;
 	}
+	m->irq_rose = VCLOCK_NEVER;
+	m->lm_user = -1;
+	*kind = MACHINE_INIT_KVM;
+	r = dirty_init(&m->dirty, &m->mem, m->kvm.vm_fd);
+	/* The landmark hash counts the guest's writes from its first
+	 * instruction on: the loader's are the same in record and replay. */
+	if (r == 0 && (r = dirty_add_user(&m->dirty, false, false)) >= 0)
+		m->lm_user = r, r = 0;
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot track written guest pages: %s", strerror(-r));
+		goto fail;
+	}
 	return 0;
 fail:
 	machine_free(m);
@@ -205,6 +217,8 @@ void machine_free(struct machine *m)
 {
 	mapfile_close(m->kernel, m->kernel_len);
 	m->kernel = NULL;
+	kick_free(&m->kick);
+	dirty_free(&m->dirty);
 	vcpu_free(&m->vcpu);
 	gmem_free(&m->mem);
 	kvm_close(&m->kvm);
@@ -213,7 +227,7 @@ void machine_free(struct machine *m)
 void machine_request_stop(struct machine *m)
 {
 	atomic_fetch_add(&m->stop_requested, 1);
-	vcpu_kick(&m->vcpu);
+	kick_now(&m->kick);
 }
 
 int machine_trap_rdmsr(struct machine *m, uint32_t index)

@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 #include <sys/mman.h>
 
+#include "vmm/dirty.h"
 #include "vmm/kvm.h"
 
 int gmem_init(struct guest_mem *m, struct kvm *k, uint64_t size)
@@ -80,9 +81,17 @@ unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out)
 	return n;
 }
 
+/* Before the ranges change: the dirty logs of the slots about to go are
+ * collected while the slots still stand as the tracker knows them. */
+static bool gmem_relayout_begin(struct guest_mem *m)
+{
+	return m->dirty && dirty_relayout_begin(m->dirty);
+}
+
 /* Lays RAM out again as slots: writable gaps between the read-only ranges.
- * KVM cannot shrink a slot in place, so the old slots go first. */
-static int gmem_relayout(struct guest_mem *m)
+ * KVM cannot shrink a slot in place, so the old slots go first.  LOGGED:
+ * gmem_relayout_begin collected their logs. */
+static int gmem_relayout(struct guest_mem *m, bool logged)
 {
 	struct gmem_slot sl[GMEM_MAX_SLOTS];
 	unsigned n = gmem_slots(m, sl);
@@ -99,6 +108,8 @@ static int gmem_relayout(struct guest_mem *m)
 	}
 	m->nslots = n;
 	m->layout_gen++;
+	if (logged)
+		dirty_relayout_done(m->dirty);
 	if (m->kvm->nslots < m->first_slot + n)
 		m->kvm->nslots = m->first_slot + n;
 	return 0;
@@ -147,23 +158,27 @@ static int gmem_merge(struct gmem_range *l, unsigned *n, unsigned cap, uint64_t 
 
 int gmem_protect(struct guest_mem *m, const struct gmem_range *r, unsigned n)
 {
+	bool logged = gmem_relayout_begin(m);
+
 	for (unsigned i = 0; i < n; i++) {
 		int e = gmem_merge(m->ro, &m->nro, GMEM_MAX_RO, m->size, r[i].gpa, r[i].len);
 		if (e < 0)
 			return e;
 	}
-	return gmem_relayout(m);
+	return gmem_relayout(m, logged);
 }
 
 int gmem_set_watch(struct guest_mem *m, const struct gmem_range *r, unsigned n)
 {
+	bool logged = gmem_relayout_begin(m);
+
 	m->nwatch = 0;
 	for (unsigned i = 0; i < n; i++) {
 		int e = gmem_merge(m->watch, &m->nwatch, GMEM_MAX_RO, m->size, r[i].gpa, r[i].len);
 		if (e < 0)
 			return e;
 	}
-	return gmem_relayout(m);
+	return gmem_relayout(m, logged);
 }
 
 bool gmem_is_watched(const struct guest_mem *m, uint64_t gpa)
@@ -204,6 +219,8 @@ int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_
 	if (!p)
 		return -EFAULT;
 	memcpy(p, src, len);
+	if (m->dirty)
+		dirty_mark(m->dirty, gpa, len); /* no dirty log sees the VMM's writes */
 	return 0;
 }
 

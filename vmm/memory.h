@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct kvm;
+struct dirty_tracker;
 
 #define GMEM_MAX_RO 64
 
@@ -29,6 +30,8 @@ struct guest_mem {
 	struct gmem_range watch[GMEM_MAX_RO]; /* a debugger's write watch pages */
 	unsigned nwatch;
 	unsigned layout_gen; /* bumped at every re-layout of the slots */
+	struct dirty_tracker *dirty; /* set while dirty logging is on: told of
+				      * re-layouts and of gmem_write */
 };
 
 /* Maps SIZE bytes (a multiple of 2 MiB) and registers them with K. */

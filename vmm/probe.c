@@ -222,6 +222,21 @@ bool probe_irq_window_precise(const char *kp)
 	return probe_works(&r);
 }
 
+unsigned probe_landmark_rings(const char *kp)
+{
+	static const int cpl[PROBE_NRINGS] = { [PROBE_RING0] = 0, [PROBE_RING3] = 3 };
+	struct probe_result bp, step;
+	unsigned rings = 0;
+
+	for (int ring = 0; ring < PROBE_NRINGS; ring++) {
+		probe_hw_bp(kp, ring, &bp);
+		probe_singlestep(kp, ring, &step);
+		if (probe_works(&bp) && probe_works(&step))
+			rings |= 1u << cpl[ring];
+	}
+	return rings;
+}
+
 /* Does RDTSC exit?  It should not anywhere: rrvm patches it instead. */
 static void probe_rdtsc(const char *kp, struct probe_result *res)
 {

@@ -67,6 +67,11 @@ static inline bool probe_works(const struct probe_result *r)
  * not use it.  Costs one probe VM (a few ms). */
 bool probe_irq_window_precise(const char *kvm_path);
 
+/* The rings (bit N: ring N) where execution breakpoints and single steps
+ * both work, so that landmarks can be made and found there.  Costs four
+ * probe VMs. */
+unsigned probe_landmark_rings(const char *kvm_path);
+
 /* "key=value" pairs (one line, space separated) for a trace header. */
 int probe_summary(const struct host_caps *c, char *buf, size_t len);
 

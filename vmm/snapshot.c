@@ -89,91 +89,41 @@ bool snap_msr_volatile(uint32_t index)
 	return index == SNAP_MSR_TSC;
 }
 
-/* ---- dirty logging ---- */
-
-static void snap_mark(struct snap_ctx *c, uint64_t gpa, uint64_t len)
-{
-	for (uint64_t p = gpa / SNAP_PAGE; p < (gpa + len + SNAP_PAGE - 1) / SNAP_PAGE; p++)
-		c->dirty[p / 64] |= 1ull << (p % 64);
-}
-
-/* Turns logging on for every writable slot of the current layout and
- * marks all of RAM dirty: what happened before is unknown. */
-static int snap_log_enable(struct snap_ctx *c)
-{
-	struct guest_mem *gm = &c->m->mem;
-	int r = gmem_set_log_dirty(gm, true);
-
-	if (r < 0)
-		return r;
-	c->layout_gen = gm->layout_gen;
-	c->logging = true;
-	snap_mark(c, 0, gm->size);
-	return 0;
-}
-
-static int snap_collect_slot(struct snap_ctx *c, unsigned slot, uint64_t gpa, uint64_t len)
-{
-	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = c->slot_bits };
-	uint64_t words = (len / SNAP_PAGE + 63) / 64, base = gpa / SNAP_PAGE;
-
-	memset(c->slot_bits, 0, words * sizeof(uint64_t));
-	if (ioctl(c->m->kvm.vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
-		return -errno;
-	for (uint64_t w = 0; w < words; w++)
-		for (uint64_t bits = c->slot_bits[w]; bits; bits &= bits - 1) {
-			uint64_t p = base + w * 64 + (uint64_t)__builtin_ctzll(bits);
-			c->dirty[p / 64] |= 1ull << (p % 64);
-		}
-	return 0;
-}
+/* ---- dirty logging: the machine's tracker ---- */
 
 int snap_mem_collect(struct snap_ctx *c)
 {
-	struct guest_mem *gm = &c->m->mem;
-	struct gmem_slot sl[GMEM_MAX_SLOTS];
-	unsigned n;
-	int r = 0;
+	return dirty_collect(&c->m->dirty);
+}
 
-	/* gmem_protect() re-creates the slots, with clean dirty logs. */
-	if (!c->logging || c->layout_gen != gm->layout_gen)
-		return snap_log_enable(c);
-	n = gmem_slots(gm, sl);
-	for (unsigned i = 0; i < n && r == 0; i++) {
-		if (sl[i].ro)
-			snap_mark(c, sl[i].gpa, sl[i].len);
-		else
-			r = snap_collect_slot(c, sl[i].slot, sl[i].gpa, sl[i].len);
-	}
-	if (r == -ENOENT) /* a slot lost its logging flag behind our back */
-		return snap_log_enable(c);
-	return r;
+void snap_mem_mark(struct snap_ctx *c, uint64_t gpa, uint64_t len)
+{
+	dirty_mark(&c->m->dirty, gpa, len);
+}
+
+void snap_mem_clear(struct snap_ctx *c)
+{
+	dirty_clear(&c->m->dirty, c->dirty_user);
 }
 
 /* ---- context ---- */
 
 int snap_ctx_init(struct snap_ctx *c, struct machine *m)
 {
-	uint64_t words;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->m = m;
 	c->npages = m->mem.size / SNAP_PAGE;
-	words = (c->npages + 63) / 64;
-	c->dirty = calloc(words, sizeof(uint64_t));
-	c->slot_bits = calloc(words, sizeof(uint64_t));
-	if (!c->dirty || !c->slot_bits) {
-		snap_ctx_free(c);
-		return -ENOMEM;
-	}
 	r = snap_probe_msrs(c);
-	if (r == 0)
-		r = snap_log_enable(c);
-	if (r < 0) {
-		snap_ctx_free(c);
+	if (r < 0)
 		return r;
-	}
+	/* Every page counts as dirty until the first collect. */
+	r = dirty_add_user(&m->dirty, true, true);
+	if (r < 0)
+		return r;
+	c->dirty_user = r;
+	c->dirty = dirty_bits(&m->dirty, r);
 	snap_probe_xsave(c);
 	for (unsigned i = 0; i < m->bus.n; i++)
 		c->dev_size += m->bus.slots[i].ops->state_size;
@@ -182,9 +132,7 @@ int snap_ctx_init(struct snap_ctx *c, struct machine *m)
 
 void snap_ctx_free(struct snap_ctx *c)
 {
-	free(c->dirty);
-	free(c->slot_bits);
-	c->dirty = c->slot_bits = NULL;
+	c->dirty = NULL; /* the machine's tracker owns the bitmap */
 }
 
 int snap_state_alloc(const struct snap_ctx *c, struct snap_state *st)
@@ -192,7 +140,8 @@ int snap_state_alloc(const struct snap_ctx *c, struct snap_state *st)
 	memset(st, 0, sizeof(*st));
 	st->xsave = c->xsave_size ? calloc(1, c->xsave_size) : NULL;
 	st->dev = calloc(1, c->dev_size ? c->dev_size : 1);
-	if ((c->xsave_size && !st->xsave) || !st->dev) {
+	st->lm_dirty = calloc(c->m->dirty.words ? c->m->dirty.words : 1, sizeof(uint64_t));
+	if ((c->xsave_size && !st->xsave) || !st->dev || !st->lm_dirty) {
 		snap_state_free(st);
 		return -ENOMEM;
 	}
@@ -203,7 +152,9 @@ void snap_state_free(struct snap_state *st)
 {
 	free(st->xsave);
 	free(st->dev);
+	free(st->lm_dirty);
 	st->xsave = st->dev = NULL;
+	st->lm_dirty = NULL;
 }
 
 /* ---- capture and restore ---- */
@@ -344,6 +295,12 @@ static void snap_get_machine(struct snap_ctx *c, struct snap_state *st)
 	st->injected = m->stats.injected;
 	st->unassigned_reads = m->bus.unassigned_reads;
 	st->unassigned_writes = m->bus.unassigned_writes;
+	/* The pages a landmark's hash covers were counted since the previous
+	 * landmark, which may lie before this capture (collected first by
+	 * the caller, like the checkpoint's own pages). */
+	if (m->lm_user >= 0)
+		memcpy(st->lm_dirty, dirty_bits(&m->dirty, m->lm_user),
+		       m->dirty.words * sizeof(uint64_t));
 }
 
 static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
@@ -372,6 +329,16 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 	m->bus.unassigned_reads = st->unassigned_reads;
 	m->bus.unassigned_writes = st->unassigned_writes;
 	m->at_sync = true;
+	if (m->lm_user >= 0) {
+		/* What KVM logged since is the abandoned future's: drop it. */
+		int r = dirty_collect(&m->dirty);
+
+		if (r < 0)
+			return r;
+		memcpy(dirty_bits(&m->dirty, m->lm_user), st->lm_dirty,
+		       m->dirty.words * sizeof(uint64_t));
+	}
+	m->lm.stepover = false;
 	return 0;
 }
 

@@ -41,12 +41,10 @@ struct snap_ctx {
 	unsigned nmsrs;
 	size_t xsave_size; /* 0: no XSAVE, use KVM_GET_FPU */
 	size_t dev_size;   /* all device blobs together */
-	/* Dirty tracking of guest RAM. */
+	/* Dirty tracking of guest RAM: a user of the machine's tracker. */
 	uint64_t npages;
+	int dirty_user;
 	uint64_t *dirty;    /* pages written since the last snap_mem_collect */
-	uint64_t *slot_bits; /* scratch for KVM_GET_DIRTY_LOG */
-	unsigned layout_gen; /* the memslot layout logging was enabled on */
-	bool logging;
 };
 
 /* One machine's state at a sync point, without RAM. */
@@ -72,6 +70,7 @@ struct snap_state {
 	uint64_t exits[VMM_EXIT_KIND_COUNT]; /* stats: counters read the same after a jump */
 	uint64_t injected;
 	uint64_t unassigned_reads, unassigned_writes;
+	uint64_t *lm_dirty; /* the landmark user's written pages (vmm/landmark.h) */
 };
 
 /* Probes M (MSR list, XSAVE size, device blobs) and turns on dirty logging
@@ -97,10 +96,10 @@ int snap_restore(struct snap_ctx *c, const struct snap_state *st);
  * left out when two captures of one guest position are compared. */
 bool snap_msr_volatile(uint32_t index);
 
-/* ORs the pages written since the last call into c->dirty: KVM's dirty log
- * of the writable memslots, plus every read-only range (the VMM itself
- * writes those when it applies guest code writes; they are small).  A
- * changed memslot layout marks all of RAM dirty and logs again. */
+/* ORs the pages written since the last call into c->dirty (vmm/dirty.h):
+ * KVM's dirty log of the writable memslots, plus every read-only range
+ * (the VMM itself writes those when it applies guest code writes; they are
+ * small). */
 int snap_mem_collect(struct snap_ctx *c);
 
 static inline bool snap_page_dirty(const struct snap_ctx *c, uint64_t page)
@@ -108,18 +107,9 @@ static inline bool snap_page_dirty(const struct snap_ctx *c, uint64_t page)
 	return c->dirty[page / 64] >> (page % 64) & 1;
 }
 
-/* The VMM wrote LEN bytes of RAM at GPA itself, which no dirty log sees. */
-static inline void snap_mem_mark(struct snap_ctx *c, uint64_t gpa, uint64_t len)
-{
-	for (uint64_t pg = gpa / SNAP_PAGE; len && pg <= (gpa + len - 1) / SNAP_PAGE && pg < c->npages;
-	     pg++)
-		c->dirty[pg / 64] |= 1ull << (pg % 64);
-}
-
-static inline void snap_mem_clear(struct snap_ctx *c)
-{
-	for (uint64_t i = 0; i < (c->npages + 63) / 64; i++)
-		c->dirty[i] = 0;
-}
+/* The VMM wrote LEN bytes of RAM at GPA itself, which no dirty log sees
+ * (marked for every user of the tracker). */
+void snap_mem_mark(struct snap_ctx *c, uint64_t gpa, uint64_t len);
+void snap_mem_clear(struct snap_ctx *c);
 
 #endif

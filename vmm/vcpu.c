@@ -1,9 +1,7 @@
-#define _GNU_SOURCE /* gettid, tgkill */
 #include "vmm/vcpu.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,44 +16,11 @@
 #define TSS_BASE 0x0700 /* after the GDT; 104 bytes */
 #define TSS_LIMIT 103
 
-/* The kick only has to interrupt KVM_RUN: the handler does nothing. */
-static void vcpu_kick_handler(int sig)
-{
-	(void)sig;
-}
-
-static void vcpu_kick_install(void)
-{
-	/* SA_RESTART: other system calls the kick lands in go on (a write of
-	 * serial output); KVM_RUN returns -EINTR, which is never restarted. */
-	struct sigaction sa = { .sa_handler = vcpu_kick_handler, .sa_flags = SA_RESTART };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
-}
-
-void vcpu_bind(struct vcpu *v, bool bind)
-{
-	atomic_store(&v->tid, bind ? gettid() : 0);
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-	int tid = atomic_load(&v->tid);
-
-	if (v->run)
-		v->run->immediate_exit = 1;
-	if (tid)
-		tgkill(getpid(), tid, VCPU_KICK_SIGNAL);
-}
-
 int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
 {
 	int r;
 
 	v->run = NULL;
-	atomic_init(&v->tid, 0);
-	vcpu_kick_install();
 	v->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
 	if (v->fd < 0)
 		return -errno;

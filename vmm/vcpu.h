@@ -1,11 +1,9 @@
 /* One KVM vCPU: its fd, the shared kvm_run page, and the initial CPU state
- * for each boot protocol.  Owned by the machine; single-threaded except
- * vcpu_kick(), which any thread or signal handler may call. */
+ * for each boot protocol.  Owned by the machine; single-threaded (kicks
+ * from other threads and signal handlers: vmm/kick.h). */
 #ifndef RRVM_VMM_VCPU_H
 #define RRVM_VMM_VCPU_H
 
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,15 +15,10 @@ struct kvm_fpu;
 struct guest_mem;
 struct cpuid_table;
 
-/* The signal vcpu_kick() sends; vcpu_init installs an empty handler for
- * it, so it must serve nothing else in the process. */
-#define VCPU_KICK_SIGNAL SIGUSR1
-
 struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	int run_size;
-	atomic_int tid; /* the thread running the vCPU (vcpu_bind), 0 if none */
 };
 
 int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid);
@@ -33,13 +26,6 @@ void vcpu_free(struct vcpu *v);
 
 /* KVM_RUN once.  Returns 0, -EINTR when kicked by a signal, or -errno. */
 int vcpu_run(struct vcpu *v);
-/* The calling thread runs the vCPU from now on (BIND) or no longer. */
-void vcpu_bind(struct vcpu *v, bool bind);
-/* Async-signal-safe, from any thread: makes the current or next KVM_RUN
- * return -EINTR at once.  immediate_exit alone is read only when KVM_RUN
- * starts; a thread-directed VCPU_KICK_SIGNAL ends one already running
- * (promptly in both rings, also on kvm_pvm: HOST.md). */
-void vcpu_kick(struct vcpu *v);
 
 int vcpu_get_regs(const struct vcpu *v, struct kvm_regs *r);
 int vcpu_set_regs(const struct vcpu *v, const struct kvm_regs *r);

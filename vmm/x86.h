@@ -12,6 +12,7 @@
 #define X86_CR4_PAE (1u << 5)
 #define X86_CR4_OSFXSR (1u << 9)
 #define X86_CR4_OSXMMEXCPT (1u << 10)
+#define X86_CR4_SMEP (1u << 20) /* ring 0 cannot fetch from user pages */
 
 #define X86_EFER_SCE (1u << 0)
 #define X86_EFER_LME (1u << 8)

@@ -13,6 +13,9 @@ EXPECT = {
         "KVM_GUESTDBG_SINGLESTEP, ring 3": "ignored",
         "hardware execution breakpoints (DR0-3), ring 0": "works",
         "hardware execution breakpoints (DR0-3), ring 3": "ignored",
+        # Follows from the two rows above (landmarks need both).
+        "interrupts in exit-free code, ring 0": "on time (landmarks)",
+        "interrupts in exit-free code, ring 3": "at the next exit",
         "data (write) breakpoints in DR7, ring 0": "never fire",
         "data (write) breakpoints in DR7, ring 3": "never fire",
         "int3 with KVM_GUESTDBG_USE_SW_BP, ring 0": "emulation failure",
@@ -36,6 +39,8 @@ EXPECT = {
         "KVM_GUESTDBG_SINGLESTEP, ring 3": "works",
         "hardware execution breakpoints (DR0-3), ring 0": "works",
         "hardware execution breakpoints (DR0-3), ring 3": "works",
+        "interrupts in exit-free code, ring 0": "on time (landmarks)",
+        "interrupts in exit-free code, ring 3": "on time (landmarks)",
         "data (write) breakpoints in DR7, ring 0": "works",
         "int3 with KVM_GUESTDBG_USE_SW_BP, ring 0": "exits to userspace",
         "OUT in ring 3 with IOPL=0": "#GP",

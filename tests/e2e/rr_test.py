@@ -14,6 +14,11 @@
   rr_test.py regdiff  RRVM TRACE_EDIT KERNEL an edited TSC value is caught at the
                                              next register checkpoint, with a
                                              per-register diff
+  rr_test.py diverge_landmark RRVM TRACE_EDIT KERNEL
+                                             a landmark no place matches is
+                                             reported with the closest hit
+  rr_test.py late     RRVM KERNEL            ring-3 loops without exits: interrupts
+                                             wait, and record says so once
   rr_test.py sigkill  RRVM KERNEL            a recording killed with SIGKILL
                                              replays up to its last chunk
   rr_test.py sigint   RRVM KERNEL            Ctrl-C ends a recording cleanly
@@ -113,6 +118,43 @@ def t_vary_raw(rrvm, kernel, d):
         p = replay(rrvm, trace)
         check(p.returncode == 0 and p.stdout == rec.stdout, f"recording {i} does not replay")
     check(outs[0] and outs[0] != outs[1], f"two recordings printed the same: {outs[0]}")
+
+
+def t_late(rrvm, kernel, d):
+    """Ring-3 loops without exits on a host without ring-3 breakpoints: the
+    recording says once that interrupts waited for the next exit."""
+    trace = os.path.join(d, "t.trace")
+    rec = record(rrvm, trace, kernel)
+    err = rec.stderr.decode()
+    doc = run([rrvm, "doctor"]).stdout.decode()
+    late_here = re.search(r"^interrupts in exit-free code, ring 3 +at the next exit", doc, re.M)
+    n = len(re.findall(r"^rrvm: interrupts were delivered late", err, re.M))
+    if late_here:
+        check(n == 1 and re.search(r"late \(at the next exit, \d+ times\): the guest ran code "
+                                   r"in ring 3 without exits", err),
+              f"the recording says once that interrupts came late in ring 3: {err}")
+    else:
+        check(n == 0, f"landmarks work in ring 3 here, yet: {err}")
+    p = replay(rrvm, trace)
+    check(p.returncode == 0 and p.stdout == rec.stdout, "the recording replays")
+
+
+def t_diverge_landmark(rrvm, edit, kernel, d):
+    trace, bad = os.path.join(d, "t.trace"), os.path.join(d, "bad.trace")
+    record(rrvm, trace, kernel)
+    e = run([edit, trace, bad, "landmark"])
+    if not check(e.returncode == 0 and e.stdout.strip(), f"trace_edit: {e.stderr.decode()}"):
+        return
+    sync = e.stdout.decode().strip()
+    p = replay(rrvm, bad, "--quiet")
+    err = p.stderr.decode()
+    check(p.returncode == 24, f"replay of an edited trace exited {p.returncode}, not 24")
+    check(re.search(rf"^rrvm: replay diverged at sync point {sync} \(rip 0x[0-9a-f]+\): "
+                    r"the guest (made a [a-z-]+|ran for \d+ s without an exit) before reaching "
+                    r"the landmark the trace has at "
+                    r"rip 0x[0-9a-f]+ \(rax 0x[0-9a-f]+ .*\): \d+ hits there, .*"
+                    r"rflags=0x[0-9a-f]+/0x[0-9a-f]+", err, re.M),
+          f"landmark divergence not reported at sync point {sync} with the closest hit: {err}")
 
 
 def t_diverge(rrvm, edit, kernel, d):
@@ -233,6 +275,7 @@ def main():
         return status
     tests = {"repeat": t_repeat, "vary": t_vary, "vary-raw": t_vary_raw, "diverge": t_diverge,
              "regdiff": t_regdiff,
+             "diverge_landmark": t_diverge_landmark, "late": t_late,
              "sigkill": t_sigkill,
              "sigint": t_sigint, "mismatch": t_mismatch, "cpuid": t_cpuid,
              "serial": t_serial}

@@ -7,6 +7,10 @@
  *   trace_edit IN OUT tsc:N  adds 1 to the value of the N-th TSC read and
  *                            prints its sync point (no device cross-checks a
  *                            TSC value: a register checkpoint must catch it)
+ *   trace_edit IN OUT landmark
+ *                            clears RFLAGS bit 1 (always set on x86) in the
+ *                            third landmark, so that no place matches it,
+ *                            and prints its sync point
  *
  * Exit 0, or 1 with a message. */
 #include <inttypes.h>
@@ -32,11 +36,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: trace_edit IN OUT N\n");
 		return 1;
 	}
+	int landmark = !strcmp(argv[3], "landmark"), landmarks = 0;
 	if (!strncmp(argv[3], "tsc:", 4)) {
 		kind = TRACE_EV_TSC_READ;
 		n = strtoull(argv[3] + 4, NULL, 10);
 	} else {
-		n = strtoull(argv[3], NULL, 10);
+		n = landmark ? UINT64_MAX : strtoull(argv[3], NULL, 10);
 	}
 	if (trace_reader_open(&r, argv[1], &err) < 0) {
 		fprintf(stderr, "trace_edit: %s\n", err.msg);
@@ -58,6 +63,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while ((rc = trace_reader_next(r, &ev)) == 1) {
+		if (landmark && ev.kind == TRACE_EV_LANDMARK && ++landmarks == 3) {
+			ev.u.landmark.regs[TRACE_LANDMARK_NREGS - 1] &= ~2ull;
+			printf("%" PRIu64 "\n", ev.sync);
+			edited = 1;
+		}
 		if (ev.kind == kind && seen++ == n) {
 			if (kind == TRACE_EV_TSC_READ)
 				ev.u.tsc_read.value++;

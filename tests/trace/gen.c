@@ -88,6 +88,8 @@ void gen_event(uint64_t i, struct trace_event *ev, uint8_t *buf)
 	case 2:
 		ev->kind = TRACE_EV_IRQ_INJECT;
 		ev->u.irq_inject.vector = (uint8_t)(i % 3 == 0 ? 0 : (i % 3 == 1 ? 255 : 0x20));
+		ev->u.irq_inject.lateness = i % 4 == 0 ? 0 : i % 4 == 1 ? UINT64_MAX : h % 5000000;
+		ev->u.irq_inject.at_landmark = i % 5 == 1;
 		break;
 	case 3:
 		ev->kind = TRACE_EV_TSC_READ;
@@ -132,6 +134,14 @@ void gen_event(uint64_t i, struct trace_event *ev, uint8_t *buf)
 								  : r * 0x1000 + (i & ~7ull);
 		break;
 	default:
+		if (i % 18 == 17) {
+			ev->kind = TRACE_EV_LANDMARK;
+			for (unsigned k = 0; k < TRACE_LANDMARK_NREGS; k++)
+				ev->u.landmark.regs[k] = k % 3 == 0 ? 0 : h * (k + 1);
+			ev->u.landmark.state_hash = i % 4 ? h : 0;
+			ev->u.landmark.page_hash = ~h;
+			break;
+		}
 		ev->kind = TRACE_EV_CLOCK;
 		ev->u.clock.value = i % 5 == 0 ? UINT64_MAX - h % 1000 : i * 997;
 		break;
@@ -157,7 +167,13 @@ int gen_event_cmp(const struct trace_event *a, const struct trace_event *b)
 		       a->u.mmio_read.size != b->u.mmio_read.size ||
 		       a->u.mmio_read.value != b->u.mmio_read.value;
 	case TRACE_EV_IRQ_INJECT:
-		return a->u.irq_inject.vector != b->u.irq_inject.vector;
+		return a->u.irq_inject.vector != b->u.irq_inject.vector ||
+		       a->u.irq_inject.lateness != b->u.irq_inject.lateness ||
+		       a->u.irq_inject.at_landmark != b->u.irq_inject.at_landmark;
+	case TRACE_EV_LANDMARK:
+		return memcmp(a->u.landmark.regs, b->u.landmark.regs, sizeof(a->u.landmark.regs)) ||
+		       a->u.landmark.state_hash != b->u.landmark.state_hash ||
+		       a->u.landmark.page_hash != b->u.landmark.page_hash;
 	case TRACE_EV_TSC_READ:
 		return a->u.tsc_read.value != b->u.tsc_read.value ||
 		       a->u.tsc_read.source != b->u.tsc_read.source ||

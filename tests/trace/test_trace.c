@@ -115,7 +115,7 @@ static void test_roundtrip_every_kind(void **state)
 	assert_int_equal(e->place, gen_end(n)->place);
 
 	assert_int_equal(trace_reader_count_kinds(r, counts), 0);
-	for (int k = TRACE_EV_PORT_READ; k <= TRACE_EV_CLOCK; k++) {
+	for (int k = TRACE_EV_PORT_READ; k <= TRACE_EV_LANDMARK; k++) {
 		uint64_t want = 0;
 		struct trace_event ev;
 		static uint8_t buf[TRACE_DATA_MAX];

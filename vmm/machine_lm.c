@@ -1,0 +1,219 @@
+/* The machine's side of landmarks (vmm/landmark.h): when recording, kick
+ * the vCPU where an interrupt has waited past its bound (or a stretch has
+ * run too long) and make the place a sync point; when replaying, arm a
+ * breakpoint at the next landmark's RIP and compare at each hit.  Also the
+ * one place that hands debug registers to KVM, merging the debugger's with
+ * the landmark's (DR3). */
+#define LOG_MODULE "vmm"
+#include "vmm/machine.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "util/hostclock.h"
+#include "util/log.h"
+#include "vmm/machine_int.h"
+
+/* The landmark's breakpoint: DR3 (L3 is DR7 bit 6); the debugger keeps
+ * DR0-DR2 (replay/timeline.h TL_HW_BREAKPOINTS). */
+#define LM_DR 3
+#define LM_DR7_ENABLE (1ull << (2 * LM_DR))
+/* A kick that found the guest where it cannot take a landmark (ring 3 on
+ * kvm_pvm) tries again after this long, not at once: each kick costs an
+ * exit. */
+#define LM_RETRY_NS 1000000ull
+
+static host_ns lm_irq_bound(const struct machine *m)
+{
+	return m->cfg.irq_bound ? m->cfg.irq_bound : MACHINE_IRQ_BOUND;
+}
+
+static host_ns lm_stretch_bound(const struct machine *m)
+{
+	return m->cfg.stretch_bound ? m->cfg.stretch_bound : MACHINE_STRETCH_BOUND;
+}
+
+/* ---- debug registers ---- */
+
+static bool lm_eligible(const struct machine *m)
+{
+	return m->lm.seek && m->sync + 1 == m->lm.target.sync;
+}
+
+int machine_debug_apply(struct machine *m)
+{
+	struct machine_debug d = m->lm.user;
+	struct kvm_guest_debug g;
+
+	if (lm_eligible(m) && !(d.control & KVM_GUESTDBG_SINGLESTEP)) {
+		if (m->lm.stepover) {
+			d.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+		} else {
+			d.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+			d.dr[LM_DR] = m->lm.target.rip;
+			d.dr7 |= LM_DR7_ENABLE;
+		}
+	}
+	if (m->lm.applied_valid && !memcmp(&d, &m->lm.applied, sizeof(d)))
+		return 0;
+	memset(&g, 0, sizeof(g));
+	g.control = d.control;
+	memcpy(g.arch.debugreg, d.dr, sizeof(d.dr));
+	g.arch.debugreg[7] = d.dr7;
+	if (ioctl(m->vcpu.fd, KVM_SET_GUEST_DEBUG, &g) < 0) {
+		m->lm.applied_valid = false;
+		return -errno;
+	}
+	m->lm.applied = d;
+	m->lm.applied_valid = true;
+	return 0;
+}
+
+int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7)
+{
+	struct machine_debug d = { .control = control, .dr7 = dr7 };
+
+	for (int i = 0; i < 4 && dr; i++)
+		d.dr[i] = dr[i];
+	m->lm.user = d;
+	return machine_debug_apply(m);
+}
+
+void machine_seek_landmark(struct machine *m, const struct landmark *lm)
+{
+	m->lm.stepover = false;
+	if (!lm) {
+		m->lm.seek = false;
+		return;
+	}
+	if (!m->lm.seek || m->lm.target.sync != lm->sync) {
+		memset(&m->lm.miss, 0, sizeof(m->lm.miss));
+		m->lm.miss.best_diff = LANDMARK_NREGS + 2;
+		m->lm.seek_since = host_now();
+	}
+	m->lm.seek = true;
+	m->lm.target = *lm;
+}
+
+/* Whether the debugger asked for a trap at PC: it single-steps, or one of
+ * its breakpoints is there. */
+static bool lm_user_trap(const struct machine *m, uint64_t pc)
+{
+	const struct machine_debug *d = &m->lm.user;
+
+	if (!(d->control & KVM_GUESTDBG_ENABLE))
+		return false;
+	if (d->control & KVM_GUESTDBG_SINGLESTEP)
+		return true;
+	for (int i = 0; i < 4; i++)
+		if ((d->dr7 >> (2 * i) & 3) && d->dr[i] == pc && (d->control & KVM_GUESTDBG_USE_HW_BP))
+			return true;
+	return false;
+}
+
+bool machine_lm_debug(struct machine *m, uint64_t pc)
+{
+	bool ours = m->lm.stepover;
+
+	m->lm.stepover = false;
+	if (lm_eligible(m) && pc == m->lm.target.rip) {
+		m->stats.landmark_hits++;
+		if (landmark_match(m, &m->lm.target, &m->lm.miss)) {
+			machine_landmark(m);
+			return true;
+		}
+		if (lm_user_trap(m, pc) && !ours)
+			return false;
+		/* RF does not suppress the hit on resume (HOST.md): step
+		 * over it with the breakpoint off. */
+		m->lm.stepover = true;
+		return true;
+	}
+	/* Our own step off a hit: the debugger's breakpoints fire by
+	 * themselves when the guest resumes, its single steps are its own. */
+	return ours && !(m->lm.user.control & KVM_GUESTDBG_SINGLESTEP);
+}
+
+bool machine_landmark_overdue(const struct machine *m)
+{
+	return lm_eligible(m) && host_now() - m->lm.seek_since >= MACHINE_SEEK_LIMIT;
+}
+
+/* ---- kicks ---- */
+
+int machine_lm_start(struct machine *m)
+{
+	host_ns now = host_now();
+
+	m->lm.check_next = now + lm_stretch_bound(m);
+	m->lm.check_sync = m->sync;
+	return kick_bind(&m->kick, m->vcpu.run);
+}
+
+/* The host time of the next kick: the next timer deadline plus the bound,
+ * or a retry, or the next stretch check, whichever comes first. */
+void machine_lm_before_run(struct machine *m)
+{
+	vclock_ns due;
+	host_ns want, at;
+
+	if (!m->kick.tid)
+		return;
+	if (!m->cfg.landmark_rings) { /* replay: a watchdog while seeking */
+		kick_at(&m->kick, lm_eligible(m) ? m->lm.seek_since + MACHINE_SEEK_LIMIT : 0);
+		return;
+	}
+	want = m->lm.check_next;
+	due = pic_intr_pending(&m->pic) ? 0 : machine_next_deadline(m);
+	if (due != VCLOCK_NEVER) {
+		at = m->host_in.origin + due + lm_irq_bound(m);
+		if (at <= m->lm.last_kick) /* that kick found no landmark */
+			at = m->lm.retry_at;
+		if (at < want)
+			want = at;
+	}
+	kick_at(&m->kick, want);
+}
+
+/* At a kick: should this place become a landmark?  For an interrupt whose
+ * deadline passed (and that the guest would take: IF=1), or for a stretch
+ * that has run a whole check period without a sync point. */
+bool machine_lm_kick(struct machine *m)
+{
+	host_ns now = host_now();
+	vclock_ns due = machine_next_deadline(m), vnow = now - m->host_in.origin;
+	bool irq, stretch = false;
+	unsigned cpl = 0;
+
+	if (!m->cfg.landmark_rings || m->result.why != MACHINE_RUNNING)
+		return false;
+	m->kick.armed = 0; /* it fired */
+	if (now >= m->lm.check_next) {
+		stretch = m->sync == m->lm.check_sync;
+		m->lm.check_sync = m->sync;
+		m->lm.check_next = now + lm_stretch_bound(m);
+	}
+	irq = pic_intr_pending(&m->pic) || (due != VCLOCK_NEVER && vnow >= due);
+	if (!irq && !stretch)
+		return false;
+	m->lm.last_kick = now;
+	m->lm.retry_at = now + (LM_RETRY_NS > lm_irq_bound(m) ? LM_RETRY_NS : lm_irq_bound(m));
+	/* KVM_RUN ended in EINTR: read the registers rather than trust the
+	 * sync copy, which only a real exit refreshes on every backend. */
+	if (vcpu_get_regs(&m->vcpu, machine_regs(m)) < 0)
+		return false;
+	if (!landmark_possible(m, m->cfg.landmark_rings, &cpl)) {
+		if (irq && !(m->cfg.landmark_rings >> cpl & 1)) {
+			m->stats.late_kicks++;
+			m->stats.late_cpl_mask |= 1u << cpl;
+		}
+		return false;
+	}
+	if (irq && !stretch && !(machine_regs(m)->rflags & (1u << 9)))
+		return false; /* IF=0: it could not be taken here anyway */
+	m->lm.check_sync = m->sync + 1;
+	machine_landmark(m);
+	return true;
+}
