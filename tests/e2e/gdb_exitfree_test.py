@@ -67,6 +67,8 @@ def main():
         th.join()
         out = "".join(line for _, line in lines)
         stop = [t for t, line in lines if "received signal SIGINT" in line]
+        if stop:
+            print(f"Ctrl-C to stop reply: {stop[0] - t0:.3f} s")
         check(stop and stop[0] - t0 < STOP_BOUND,
               f"Ctrl-C stopped the exit-free loop {stop[0] - t0:.2f} s later"
               if stop else "Ctrl-C stopped the exit-free loop", out)
