@@ -99,6 +99,12 @@ void tsc_unpatch_view(const struct tsc_sites *s, uint64_t gpa, uint8_t *buf, siz
 			if (a >= gpa && a < gpa + len)
 				buf[a - gpa] = s->site[i].orig[b];
 		}
+	if (s->gp.armed && s->gp.gpa >= gpa && s->gp.gpa < gpa + len &&
+	    buf[s->gp.gpa - gpa] == TSC_GP_HLT)
+		buf[s->gp.gpa - gpa] = s->gp.orig;
+	if (s->gp.stepping && s->gp.step_gpa >= gpa && s->gp.step_gpa < gpa + len &&
+	    buf[s->gp.step_gpa - gpa] == TSC_GP_HLT)
+		buf[s->gp.step_gpa - gpa] = s->gp.step_orig;
 }
 
 /* Capstone handles for both modes, opened once per scan (cs_open is not
@@ -274,6 +280,12 @@ int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t 
 	struct tsc_cs cs;
 	int added = 0;
 
+	/* The #GP trap's byte, written over, is the guest's now; the next
+	 * sync point places the trap again over what the guest wrote. */
+	if (s->gp.armed && s->gp.gpa >= gpa && s->gp.gpa < gpa + len)
+		s->gp.armed = false;
+	if (s->gp.stepping && s->gp.step_gpa >= gpa && s->gp.step_gpa < gpa + len)
+		s->gp.stepping = false;
 	/* Sites the guest overwrote (even in part) are the guest's now. */
 	while (i < s->n && s->site[i].gpa < gpa + len) {
 		if (s->site[i].gpa + s->site[i].len > gpa) {

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "replay/tsc_gp.h"
+
 struct guest_mem;
 
 /* An otherwise unused PC port (nothing is decoded at 0xeb). */
@@ -46,6 +48,7 @@ struct tsc_sites {
 	struct tsc_region *region; /* sorted by gpa */
 	size_t nregion, region_cap;
 	unsigned undecodable; /* regions that decoded in neither mode */
+	struct tsc_gp_trap gp;  /* the HLT at the guest's #GP handler (tsc_gp.h) */
 };
 
 void tsc_sites_init(struct tsc_sites *s);
@@ -63,8 +66,8 @@ int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t 
 /* The site whose trap instruction starts at GPA, or NULL. */
 const struct tsc_site *tsc_find(const struct tsc_sites *s, uint64_t gpa);
 
-/* Copies guest memory [gpa, gpa+len) into BUF with every patch undone:
- * what a debugger must see. */
+/* Copies guest memory [gpa, gpa+len) into BUF with every patch undone
+ * (the #GP trap's HLT too): what a debugger must see. */
 void tsc_unpatch_view(const struct tsc_sites *s, uint64_t gpa, uint8_t *buf, size_t len);
 
 /* True when [gpa, gpa+len) overlaps a scanned code region. */

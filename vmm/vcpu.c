@@ -35,9 +35,11 @@ int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
 	if (r < 0)
 		goto fail;
 	/* KVM copies the general registers into kvm_run at every exit, so
-	 * that RIP for each logged event costs no ioctl. */
-	if (kvm_cap(k, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)
-		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	 * that RIP for each logged event costs no ioctl; and the segment and
+	 * control registers, so that a look at the guest's IDT and page
+	 * tables at each sync point (replay/tsc_gp.h) costs none either. */
+	v->run->kvm_valid_regs = kvm_cap(k, KVM_CAP_SYNC_REGS) &
+				 (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	return 0;
 fail:
 	vcpu_free(v);
