@@ -506,6 +506,7 @@ int ckpt_state_hash(struct ckpt_store *st, uint64_t *hash)
 			XXH64_update(h, &t->gpa, sizeof(t->gpa));
 			XXH64_update(h, &t->kind, sizeof(t->kind));
 			XXH64_update(h, t->orig, t->len);
+			XXH64_update(h, &t->native, sizeof(t->native));
 		}
 		XXH64_update(h, &s->tsc.gp.armed, sizeof(s->tsc.gp.armed));
 		XXH64_update(h, &s->tsc.gp.gpa, sizeof(s->tsc.gp.gpa));

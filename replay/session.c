@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 #include "vmm/elf.h"
+#include "vmm/paging.h"
 #include "vmm/x86.h"
 
 #define RR_MAX_SEGS 32
@@ -197,20 +198,30 @@ static int rr_tsc_gp_trap(struct rr_session *s, const struct kvm_sregs *sr)
 	return 0;
 }
 
-/* Says once, when recording, that a ring-3 RDTSC could not be completed:
- * once the guest has an IDT with a #GP gate (or runs ring 3) and the trap
- * cannot be placed. */
-static void rr_tsc_gp_warn(struct rr_session *s, const struct kvm_sregs *sr)
+/* Where the trap cannot be placed once the guest has an IDT with a #GP
+ * gate (or runs ring 3), the sites ring 3 could run are left unpatched
+ * rather than fault (checked again when CR3 changes), and a recording
+ * says so once. */
+static void rr_tsc_leave_ring3(struct rr_session *s, const struct kvm_sregs *sr)
 {
-	unsigned gate = sr->efer & X86_EFER_LMA ? 16 : 8;
+	struct tsc_gp_trap *t = &s->tsc.gp;
+	unsigned gate = sr->efer & X86_EFER_LMA ? 16 : 8, n;
+	struct paging_mode pm;
 
-	if (s->tsc_gp_warned || s->tsc.gp.usable || !s->warn_tsc || !s->tsc.n ||
+	if (t->usable)
+		t->left_cr3 = 0;
+	if (t->usable || !s->tsc.n || t->left_cr3 == sr->cr3 + 1 ||
 	    ((sr->cs.dpl & 3) != 3 && sr->idt.limit < TSC_GP_VECTOR * gate + gate - 1))
 		return;
-	s->tsc_gp_warned = true;
-	fprintf(stderr, "rrvm: warning: the guest runs ring 3, and a patched RDTSC there cannot "
-		"be completed at its #GP vector (%s): it would fault; the recording may not "
-		"replay where ring 3 reads the TSC\n", s->tsc.gp.why);
+	t->left_cr3 = sr->cr3 + 1; /* + 1: CR3 0 is a value too */
+	paging_mode_from_sregs(&pm, sr);
+	n = tsc_leave_user_sites(&s->tsc, &s->m.mem, &pm);
+	if (!n || !s->warn_tsc)
+		return;
+	fprintf(stderr, "rrvm: warning: %u RDTSC site%s open to ring 3 left unpatched: a trap "
+		"there cannot be completed at the guest's #GP vector (%s); where ring 3 "
+		"runs them, the TSC is read natively and the recording is not deterministic\n",
+		n, n == 1 ? "" : "s", t->why);
 }
 
 int rr_tsc_trap(struct rr_session *s, struct vmm_exit *x)
@@ -237,7 +248,7 @@ int rr_tsc_trap(struct rr_session *s, struct vmm_exit *x)
 		machine_regs_changed(&s->m);
 	}
 	tsc_gp_arm(&s->tsc, &s->m.mem, sr);
-	rr_tsc_gp_warn(s, sr);
+	rr_tsc_leave_ring3(s, sr);
 	return kind;
 }
 

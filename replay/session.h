@@ -39,7 +39,6 @@ struct rr_session {
 	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
 	struct rr_tsc_pending tsc_pending;
 	bool warn_tsc;               /* recording: say where ring-3 RDTSC cannot be trapped */
-	bool tsc_gp_warned;          /* ... and it was said */
 	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */

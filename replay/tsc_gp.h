@@ -54,6 +54,7 @@ struct tsc_gp_trap {
 			   * branches (then the HLT returns at the next sync point) */
 	bool usable;      /* the last check found a handler that can carry it */
 	char why[64];     /* else why not (for the one warning) */
+	uint64_t left_cr3; /* tsc_leave_user_sites ran for these page tables */
 	/* A #GP of the guest's own: its handler's first instruction runs
 	 * with a second HLT after it, which puts the first one back. */
 	bool stepping;

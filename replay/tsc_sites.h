@@ -34,11 +34,13 @@ struct tsc_site {
 	uint8_t kind;    /* enum tsc_insn */
 	uint8_t len;     /* 2 or 3 */
 	uint8_t orig[3]; /* the instruction's bytes */
+	bool native;     /* left unpatched (tsc_leave_user_sites): not trapped */
 };
 
 /* A stretch of code decoded as a unit: a function, or a whole segment. */
 struct tsc_region {
 	uint64_t gpa, len;
+	uint64_t lin; /* the linear address it was linked at (the ELF's vaddr) */
 	bool mode64;
 };
 
@@ -63,7 +65,15 @@ int tsc_scan_kernel(struct tsc_sites *s, struct guest_mem *m, const uint8_t *fil
  * them, and new sites are patched.  Returns the number of sites added. */
 int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t len);
 
-/* The site whose trap instruction starts at GPA, or NULL. */
+/* Puts RDTSC back at every patched site that PM's page tables map
+ * user-accessible (at its link address): for where ring 3 may run a site
+ * and no trap can complete it there (tsc_gp.h).  Those sites stay native
+ * (untrapped, and so not recorded) for good.  Returns how many. */
+struct paging_mode;
+unsigned tsc_leave_user_sites(struct tsc_sites *s, struct guest_mem *m,
+			      const struct paging_mode *pm);
+
+/* The patched site whose trap instruction starts at GPA, or NULL. */
 const struct tsc_site *tsc_find(const struct tsc_sites *s, uint64_t gpa);
 
 /* Copies guest memory [gpa, gpa+len) into BUF with every patch undone

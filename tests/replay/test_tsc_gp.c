@@ -19,6 +19,7 @@
 #include "replay/tsc_gp.h"
 #include "replay/tsc_sites.h"
 #include "vmm/memory.h"
+#include "vmm/paging.h"
 #include "vmm/x86.h"
 
 #define RAM (1u << 20)
@@ -73,6 +74,9 @@ static int setup(void **state)
 	f->s.site[0] = (struct tsc_site){ .gpa = SITE, .kind = TSC_INSN_RDTSC, .len = 2,
 					  .orig = { 0x0f, 0x31 } };
 	f->s.n = f->s.cap = 1;
+	f->s.region = calloc(1, sizeof(*f->s.region));
+	f->s.region[0] = (struct tsc_region){ .gpa = SITE, .len = 16, .lin = SITE };
+	f->s.nregion = f->s.region_cap = 1;
 	f->sr.cr0 = X86_CR0_PE;
 	f->sr.idt = (struct kvm_dtable){ .base = IDT, .limit = 0x7ff };
 	f->sr.gdt = (struct kvm_dtable){ .base = GDT, .limit = sizeof(gdt) - 1 };
@@ -240,6 +244,16 @@ static void test_trap_life(void **state)
 	assert_false(f->s.gp.armed || f->s.gp.usable);
 	assert_int_equal(f->m.base[HANDLER2], 0xfc);
 	assert_non_null(strstr(f->s.gp.why, "task"));
+
+	/* Then the sites ring 3 may run (all of them, without paging) go
+	 * back to RDTSC rather than fault, for good. */
+	struct paging_mode pm = { .cr0 = X86_CR0_PE };
+	assert_non_null(tsc_find(&f->s, SITE));
+	assert_int_equal(tsc_leave_user_sites(&f->s, &f->m, &pm), 1);
+	assert_int_equal(f->m.base[SITE], 0x0f);
+	assert_int_equal(f->m.base[SITE + 1], 0x31);
+	assert_null(tsc_find(&f->s, SITE));
+	assert_int_equal(tsc_leave_user_sites(&f->s, &f->m, &pm), 0);
 }
 
 int main(void)
