@@ -267,6 +267,8 @@ static int rr_tsc_gp_return(struct rr_session *s)
 	r->rip = f->rip;
 	r->rsp = f->rsp;
 	r->rflags = f->rflags | X86_RFLAGS_FIXED;
+	if (s->tsc_step_tf) /* a step of the site itself (VT-x, AMD-V): TF was KVM's */
+		r->rflags &= ~(uint64_t)X86_RFLAGS_TF;
 	return 0;
 }
 

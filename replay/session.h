@@ -39,6 +39,8 @@ struct rr_session {
 	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
 	struct rr_tsc_pending tsc_pending;
 	bool warn_tsc;               /* recording: say where ring-3 RDTSC cannot be trapped */
+	bool tsc_step_tf;            /* a debugger's TF single step runs: TF in a fault
+				      * frame is the debugger's, not the guest's */
 	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */
