@@ -181,11 +181,15 @@ static int rr_tsc_gp_trap(struct rr_session *s, const struct kvm_sregs *sr)
 {
 	struct kvm_regs *r = machine_regs(&s->m);
 	struct rr_tsc_pending *p = &s->tsc_pending;
+	struct kvm_sregs ret = *sr;
 	uint64_t gpa;
 	const struct tsc_site *site;
 	enum tsc_gp_verdict v = tsc_gp_judge(&s->tsc, &s->m.mem, sr, r->rsp, &p->f, &gpa);
 
-	if (v == TSC_GP_OURS && (site = tsc_find(&s->tsc, gpa))) {
+	/* Ours only if the return can be made: segments IRET would accept
+	 * (else the guest's handler gets its #GP, as a bad return would). */
+	if (v == TSC_GP_OURS && (site = tsc_find(&s->tsc, gpa)) &&
+	    tsc_gp_iret_segments(&s->m.mem, &ret, &p->f) == 0) {
 		p->ring3 = true;
 		p->len = site->len;
 		return site->kind;
