@@ -16,12 +16,17 @@ extern volatile uint64_t reads[NREADS];
 extern volatile unsigned nreads;
 extern uint64_t delta[2][2]; /* [ring 0, ring 3][N, 8N] */
 extern uint8_t ustack[16384]; /* the task's stack */
+extern volatile bool task_gp;  /* the task raises its one #GP (default) */
+
+/* Called by kmain before the measurements: a variant's changes to the
+ * machine (tscring3h); does nothing by default. */
+void tscring3_setup(void);
 
 uint64_t clock_cycles(void);
 /* The least TSC delta of TRIES busy loops of N and of 8N iterations, into
  * delta[RING]. */
 void measure(int ring, uint64_t n);
-/* Ring 3: measure, one privileged instruction (HLT: #GP), one more read,
+/* Ring 3: measure, one privileged instruction (HLT: #GP) if task_gp, one more read,
  * then back to the kernel through int 0x80. */
 void task(void);
 

@@ -5,6 +5,7 @@ volatile uint64_t reads[NREADS];
 volatile unsigned nreads;
 uint64_t delta[2][2]; /* [ring 0, ring 3][N, 8N] */
 uint8_t ustack[16384] __attribute__((aligned(16)));
+volatile bool task_gp = true;
 
 __attribute__((noinline)) uint64_t clock_cycles(void)
 {
@@ -52,7 +53,8 @@ void measure(int ring, uint64_t n)
 void task(void)
 {
 	measure(1, RING3_N);
-	__asm__ volatile("hlt" ::: "memory");
+	if (task_gp)
+		__asm__ volatile("hlt" ::: "memory");
 	clock_cycles();
 	__asm__ volatile("int $0x80" ::: "memory");
 	for (;;)
