@@ -12,8 +12,11 @@
  * patched site, with CR4.TSD clear" is rrvm's own: the VMM completes the
  * RDTSC (EDX:EAX = the virtual TSC, RIP past the site) and returns to ring
  * 3 as the handler's IRET would (RIP, CS, RFLAGS, RSP, SS from the frame).
- * Any other #GP is the guest's: the byte goes back, the handler runs from
- * its first instruction, and the HLT returns at the next sync point.
+ * Any other #GP is the guest's: the byte goes back, and the handler's first
+ * instruction runs with a second HLT after it (when it does not branch),
+ * which puts the trap back at once; else the trap returns at the next sync
+ * point.  The trap's exits are sync points, in record and replay alike; a
+ * ring-3 read's TSC_READ event carries the trap's RIP (the handler + 1).
  *
  * Why not the alternatives: DR0-3 at the handler would make every exit
  * ~1.7x dearer on kvm_pvm while armed (HOST.md) and take a debugger's
