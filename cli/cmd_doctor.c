@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "vmm/probe.h"
+#include "vmm/x86.h"
 
 static const char cli_doctor_help[] =
 	"usage: rrvm doctor [--kvm PATH]\n"
@@ -43,6 +44,19 @@ static void doctor_per_ring(const char *what, const struct probe_result r[PROBE_
 	}
 }
 
+/* How a patched RDTSC that runs in ring 3 reads the virtual TSC here
+ * (replay/tsc_gp.h): its OUT faults in ring 3 (#GP), and the HLT trap at
+ * the guest's #GP handler exits in ring 0; or its OUT exits outright. */
+static const char *doctor_rdtsc_ring3(const struct host_caps *c)
+{
+	if (probe_works(&c->out_ring3))
+		return "the patched OUT exits: completed as in ring 0";
+	if (c->out_ring3.outcome == PROBE_TO_GUEST && c->out_ring3.vector == X86_EXC_GP &&
+	    probe_works(&c->hlt_ring0))
+		return "completed at the guest's #GP vector (HLT trap at its handler)";
+	return "cannot be completed here: a patched RDTSC in ring 3 faults";
+}
+
 static void doctor_print(const struct host_caps *c)
 {
 	char buf[128];
@@ -77,6 +91,7 @@ static void doctor_print(const struct host_caps *c)
 	doctor_result("HLT in ring 0", &c->hlt_ring0);
 	doctor_result("interrupt window exit (KVM_EXIT_IRQ_WINDOW_OPEN)", &c->irq_window);
 	doctor_result("RDTSC", &c->rdtsc);
+	doctor_row("RDTSC in ring 3 (patched)", doctor_rdtsc_ring3(c));
 	doctor_result("KVM_MEM_READONLY memslots", &c->ro_memslot);
 	doctor_result("dirty logging (KVM_GET_DIRTY_LOG)", &c->dirty_log);
 	doctor_result("single step over a read-only memslot write", &c->step_ro_write);

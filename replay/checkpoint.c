@@ -26,6 +26,7 @@ struct ckpt_session {
 	struct tsc_region *region;
 	size_t nregion;
 	unsigned undecodable;
+	struct tsc_gp_trap gp;
 	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
 };
 
@@ -97,6 +98,7 @@ static int ckpt_session_save(struct ckpt_session *c, const struct rr_session *s)
 	c->nsite = s->tsc.n;
 	c->nregion = s->tsc.nregion;
 	c->undecodable = s->tsc.undecodable;
+	c->gp = s->tsc.gp;
 	c->site = malloc((c->nsite ? c->nsite : 1) * sizeof(*c->site));
 	c->region = malloc((c->nregion ? c->nregion : 1) * sizeof(*c->region));
 	if (!c->site || !c->region)
@@ -130,6 +132,7 @@ static int ckpt_session_load(const struct ckpt_session *c, struct rr_session *s)
 	s->tsc.region_cap = c->nregion ? c->nregion : 1;
 	s->tsc.nregion = c->nregion;
 	s->tsc.undecodable = c->undecodable;
+	s->tsc.gp = c->gp;
 	memcpy(s->tsc_cache, c->tsc_cache, sizeof(s->tsc_cache));
 	return 0;
 }
@@ -509,7 +512,11 @@ int ckpt_state_hash(struct ckpt_store *st, uint64_t *hash)
 			XXH64_update(h, &t->gpa, sizeof(t->gpa));
 			XXH64_update(h, &t->kind, sizeof(t->kind));
 			XXH64_update(h, t->orig, t->len);
+			XXH64_update(h, &t->native, sizeof(t->native));
 		}
+		XXH64_update(h, &s->tsc.gp.armed, sizeof(s->tsc.gp.armed));
+		XXH64_update(h, &s->tsc.gp.gpa, sizeof(s->tsc.gp.gpa));
+		XXH64_update(h, &s->tsc.gp.orig, sizeof(s->tsc.gp.orig));
 		/* Where replay stands in the trace: the next event's identity
 		 * (not the count of events consumed, which is bookkeeping). */
 		if (st->p) {

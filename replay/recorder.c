@@ -83,22 +83,21 @@ static int rec_idle(void *ctx, sync_seq s, vclock_ns due)
 
 /* ---- exit hooks ---- */
 
-static void rec_tsc_trap(struct recorder *r, const struct vmm_exit *x)
+/* A patched site trapped (rr_tsc_trap): the virtual TSC, logged. */
+static void rec_tsc_trap(struct recorder *r, const struct vmm_exit *x, int kind)
 {
-	uint64_t gpa;
-	int kind = rr_tsc_trap_site(r->s, &gpa);
 	vclock_ns now;
-	struct trace_event ev;
+	struct trace_event ev = rec_event(r, TRACE_EV_TSC_READ, x->sync);
+	int e;
 
-	if (!kind)
-		return; /* an ordinary OUT to the trap port */
-	ev = rec_event(r, TRACE_EV_TSC_READ, x->sync);
 	r->live.clock(r->live.ctx, x->sync, &now);
 	ev.u.tsc_read.value = rr_vtsc(r->s, now);
 	ev.u.tsc_read.source = kind == TSC_INSN_RDTSCP ? TRACE_TSC_RDTSCP : TRACE_TSC_RDTSC;
 	ev.u.tsc_read.aux = 0;
 	rec_append(r, &ev);
-	rr_tsc_trap_finish(r->s, kind, ev.u.tsc_read.value, 0);
+	if ((e = rr_tsc_trap_finish(r->s, kind, ev.u.tsc_read.value, 0)) < 0)
+		machine_stop(&r->s->m, MACHINE_STOP_KVM_ERROR,
+			     "cannot complete RDTSC in ring 3: %s", strerror(-e));
 }
 
 static void rec_rdmsr(struct recorder *r, struct vmm_exit *x)
@@ -153,6 +152,7 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct recorder *r = ctx;
 	struct trace_event ev;
+	int kind;
 
 	if (x->is_sync) { /* where a cut recording's trace ends (rec_run) */
 		r->sync_rip = rr_rip(r->s);
@@ -168,6 +168,8 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 		rr_regs_get(r->s, ev.u.reg_checkpoint.regs);
 		rec_append(r, &ev);
 	}
+	if ((kind = rr_tsc_trap(r->s, x)))
+		rec_tsc_trap(r, x, kind);
 	switch (x->kind) {
 	case VMM_EXIT_IO_IN:
 		ev = rec_event(r, TRACE_EV_PORT_READ, x->sync);
@@ -183,10 +185,6 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 		ev.u.mmio_read.value = x->size < 8 ? x->data & ((1ull << (8 * x->size)) - 1)
 						   : x->data;
 		rec_append(r, &ev);
-		break;
-	case VMM_EXIT_IO_OUT:
-		if (x->addr == TSC_TRAP_PORT)
-			rec_tsc_trap(r, x);
 		break;
 	case VMM_EXIT_MMIO_WRITE:
 		if (x->claimed)
@@ -246,6 +244,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 
 	memset(r, 0, sizeof(*r));
 	r->s = s;
+	s->warn_tsc = true;
 	r->reg_every = o->reg_check_every ? o->reg_check_every : RR_REG_CHECK_DEFAULT;
 	for (unsigned i = 0; i < s->m.cpuid.n; i++) {
 		const struct cpuid_entry *c = &s->m.cpuid.e[i];

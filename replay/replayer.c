@@ -222,8 +222,9 @@ static void rpl_tsc(struct replayer *p, struct vmm_exit *x, int kind, enum trace
 	if (src == TRACE_TSC_RDMSR) {
 		x->data = ev->u.tsc_read.value;
 		x->claimed = true;
-	} else {
-		rr_tsc_trap_finish(p->s, kind, ev->u.tsc_read.value, ev->u.tsc_read.aux);
+	} else if (rr_tsc_trap_finish(p->s, kind, ev->u.tsc_read.value, ev->u.tsc_read.aux) < 0) {
+		rpl_diverge(p, x->sync, "cannot complete RDTSC in ring 3 (a KVM call failed)");
+		return;
 	}
 	rpl_consume(p);
 }
@@ -331,6 +332,8 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 		return -1;
 	}
 	rpl_checkpoint(p, x);
+	if ((kind = rr_tsc_trap(p->s, x)))
+		rpl_tsc(p, x, kind, kind == TSC_INSN_RDTSCP ? TRACE_TSC_RDTSCP : TRACE_TSC_RDTSC);
 	switch (x->kind) {
 	case VMM_EXIT_IO_IN:
 		rpl_read(p, x, TRACE_EV_PORT_READ);
@@ -338,13 +341,6 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 	case VMM_EXIT_MMIO_READ:
 		rpl_read(p, x, TRACE_EV_MMIO_READ);
 		break;
-	case VMM_EXIT_IO_OUT: {
-		uint64_t gpa;
-		if (x->addr == TSC_TRAP_PORT && (kind = rr_tsc_trap_site(p->s, &gpa)))
-			rpl_tsc(p, x, kind,
-				kind == TSC_INSN_RDTSCP ? TRACE_TSC_RDTSCP : TRACE_TSC_RDTSC);
-		break;
-	}
 	case VMM_EXIT_MMIO_WRITE:
 		if (x->claimed)
 			rpl_code_write(p, x);

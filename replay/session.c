@@ -13,6 +13,7 @@
 
 #include "util/log.h"
 #include "vmm/elf.h"
+#include "vmm/paging.h"
 #include "vmm/x86.h"
 
 #define RR_MAX_SEGS 32
@@ -141,7 +142,19 @@ uint64_t rr_rip(struct rr_session *s)
 	return machine_regs(&s->m)->rip;
 }
 
-int rr_tsc_trap_site(struct rr_session *s, uint64_t *site_gpa)
+/* The vCPU's segment and control registers as of the last exit: KVM's
+ * synced copy where it keeps one (no ioctl), else KVM_GET_SREGS. */
+static const struct kvm_sregs *rr_sregs(struct rr_session *s, struct kvm_sregs *buf)
+{
+	const struct kvm_run *run = s->m.vcpu.run;
+
+	if (run->kvm_valid_regs & KVM_SYNC_X86_SREGS)
+		return &run->s.regs.sregs;
+	return vcpu_get_sregs(&s->m.vcpu, buf) < 0 ? NULL : buf;
+}
+
+/* An OUT to the trap port: a site's when RIP - 2 holds one. */
+static int rr_tsc_out_site(struct rr_session *s)
 {
 	/* OUT imm8, AL is 2 bytes and RIP is already past it.  Code segments
 	 * are flat (base 0) in every mode rrvm boots into. */
@@ -151,32 +164,151 @@ int rr_tsc_trap_site(struct rr_session *s, uint64_t *site_gpa)
 
 	/* A cached translation stands while that address still holds a
 	 * patched site: the same in record and replay, so it cannot diverge. */
-	if (c->lin == lin && (site = tsc_find(&s->tsc, c->gpa))) {
-		*site_gpa = c->gpa;
+	if (c->lin == lin && (site = tsc_find(&s->tsc, c->gpa)))
 		return site->kind;
-	}
 	if (machine_translate(&s->m, lin, &gpa) < 0)
 		return 0;
 	site = tsc_find(&s->tsc, gpa);
 	if (!site)
 		return 0;
 	*c = (struct rr_tsc_cache){ lin, gpa };
-	*site_gpa = gpa;
 	return site->kind;
 }
 
-void rr_tsc_trap_finish(struct rr_session *s, int kind, vtsc value, uint32_t aux)
+/* The HLT at the #GP handler: a site's fault from ring 3, or the guest's
+ * own #GP, which goes on to the handler's first instruction. */
+static int rr_tsc_gp_trap(struct rr_session *s, const struct kvm_sregs *sr)
 {
 	struct kvm_regs *r = machine_regs(&s->m);
+	struct rr_tsc_pending *p = &s->tsc_pending;
+	struct kvm_sregs ret = *sr;
+	uint64_t gpa;
+	const struct tsc_site *site;
+	enum tsc_gp_verdict v = tsc_gp_judge(&s->tsc, &s->m.mem, sr, r->rsp, &p->f, &gpa);
 
+	/* Ours only if the return can be made: segments IRET would accept
+	 * (else the guest's handler gets its #GP, as a bad return would). */
+	if (v == TSC_GP_OURS && (site = tsc_find(&s->tsc, gpa)) &&
+	    tsc_gp_iret_segments(&s->m.mem, &ret, &p->f) == 0) {
+		p->ring3 = true;
+		p->len = site->len;
+		return site->kind;
+	}
+	log_debug("#GP at %#llx is the guest's (%d): on to its handler",
+		  (unsigned long long)p->f.rip, (int)v);
+	tsc_gp_pass(&s->tsc, &s->m.mem, sr);
+	r->rip--; /* onto the handler's first instruction, the guest's again */
+	machine_regs_changed(&s->m);
+	return 0;
+}
+
+/* Where the trap cannot be placed once the guest has an IDT with a #GP
+ * gate (or runs ring 3), the sites ring 3 could run are left unpatched
+ * rather than fault (checked again when CR3 changes), and a recording
+ * says so once. */
+static void rr_tsc_leave_ring3(struct rr_session *s, const struct kvm_sregs *sr)
+{
+	struct tsc_gp_trap *t = &s->tsc.gp;
+	unsigned gate = sr->efer & X86_EFER_LMA ? 16 : 8, n;
+	struct paging_mode pm;
+
+	if (t->usable)
+		t->left_cr3 = 0;
+	if (t->usable || !s->tsc.n || t->left_cr3 == sr->cr3 + 1 ||
+	    ((sr->cs.dpl & 3) != 3 && sr->idt.limit < TSC_GP_VECTOR * gate + gate - 1))
+		return;
+	t->left_cr3 = sr->cr3 + 1; /* + 1: CR3 0 is a value too */
+	paging_mode_from_sregs(&pm, sr);
+	n = tsc_leave_user_sites(&s->tsc, &s->m.mem, &pm);
+	if (!n || !s->warn_tsc)
+		return;
+	fprintf(stderr, "rrvm: warning: %u RDTSC site%s open to ring 3 left unpatched: a trap "
+		"there cannot be completed at the guest's #GP vector (%s); where ring 3 "
+		"runs them, the TSC is read natively and the recording is not deterministic\n",
+		n, n == 1 ? "" : "s", t->why);
+}
+
+int rr_tsc_trap(struct rr_session *s, struct vmm_exit *x)
+{
+	struct kvm_sregs buf;
+	const struct kvm_sregs *sr;
+	int kind = 0;
+
+	if (!x->is_sync || !(sr = rr_sregs(s, &buf)))
+		return 0;
+	s->tsc_pending.ring3 = false;
+	if (x->kind == VMM_EXIT_IO_OUT && x->addr == TSC_TRAP_PORT) {
+		kind = rr_tsc_out_site(s);
+		s->tsc_pending.len = kind == TSC_INSN_RDTSCP ? 3 : 2;
+	} else if (x->kind == VMM_EXIT_HLT &&
+		   tsc_gp_is_trap(&s->tsc, &s->m.mem, sr, rr_rip(s))) {
+		x->claimed = true;
+		if (!(kind = rr_tsc_gp_trap(s, sr)))
+			return 0; /* the guest's #GP: its handler runs first */
+	} else if (x->kind == VMM_EXIT_HLT &&
+		   tsc_gp_is_step(&s->tsc, &s->m.mem, sr, rr_rip(s))) {
+		x->claimed = true; /* past the handler's first instruction */
+		machine_regs(&s->m)->rip--;
+		machine_regs_changed(&s->m);
+	}
+	tsc_gp_arm(&s->tsc, &s->m.mem, sr);
+	rr_tsc_leave_ring3(s, sr);
+	return kind;
+}
+
+/* Returns to ring 3 after the site, as the handler's IRET would. */
+static int rr_tsc_gp_return(struct rr_session *s)
+{
+	const struct tsc_gp_frame *f = &s->tsc_pending.f;
+	struct kvm_regs *r = machine_regs(&s->m);
+	struct kvm_sregs sr;
+	int e = vcpu_get_sregs(&s->m.vcpu, &sr);
+
+	if (e == 0 && (e = tsc_gp_iret_segments(&s->m.mem, &sr, f)) == 0)
+		e = vcpu_set_sregs(&s->m.vcpu, &sr);
+	if (e < 0)
+		return e;
+	r->rip = f->rip;
+	r->rsp = f->rsp;
+	r->rflags = f->rflags | X86_RFLAGS_FIXED;
+	if (s->tsc_step_tf) /* a step of the site itself (VT-x, AMD-V): TF was KVM's */
+		r->rflags &= ~(uint64_t)X86_RFLAGS_TF;
+	return 0;
+}
+
+int rr_tsc_trap_finish(struct rr_session *s, int kind, vtsc value, uint32_t aux)
+{
+	struct kvm_regs *r = machine_regs(&s->m);
+	int e = s->tsc_pending.ring3 ? rr_tsc_gp_return(s) : 0;
+
+	if (e < 0)
+		return e;
+	if (s->tsc_pending.ring3)
+		r->rip += s->tsc_pending.len;
+	else if (kind == TSC_INSN_RDTSCP)
+		r->rip += 1; /* past the NOP that pads the 3-byte RDTSCP */
 	/* RDTSC and RDTSCP zero the upper halves of RAX and RDX (and RCX). */
 	r->rax = (uint32_t)value;
 	r->rdx = value >> 32;
-	if (kind == TSC_INSN_RDTSCP) {
+	if (kind == TSC_INSN_RDTSCP)
 		r->rcx = aux;
-		r->rip += 1; /* past the NOP that pads the 3-byte RDTSCP */
-	}
 	machine_regs_changed(&s->m);
+	s->tsc_pending.ring3 = false;
+	return 0;
+}
+
+bool rr_tsc_gp_here(struct rr_session *s)
+{
+	struct kvm_sregs sr;
+	struct tsc_gp_frame f;
+	uint64_t gpa;
+
+	/* RIP at the handler, about to run the HLT: cheap test first. */
+	if (!s->tsc.gp.armed || rr_rip(s) != s->tsc.gp.entry || vcpu_get_sregs(&s->m.vcpu, &sr) < 0)
+		return false;
+	return tsc_gp_is_trap(&s->tsc, &s->m.mem, &sr, rr_rip(s) + 1) &&
+	       tsc_gp_judge(&s->tsc, &s->m.mem, &sr, machine_regs(&s->m)->rsp, &f, &gpa) ==
+		       TSC_GP_OURS;
 }
 
 void rr_code_written(struct rr_session *s, const struct vmm_exit *x)

@@ -26,10 +26,22 @@ struct rr_tsc_cache {
 	uint64_t lin, gpa; /* lin == 0: empty */
 };
 
+/* A patched RDTSC/RDTSCP site trapped, between rr_tsc_trap and
+ * rr_tsc_trap_finish. */
+struct rr_tsc_pending {
+	bool ring3;              /* at the #GP trap: finish returns to ring 3 */
+	uint8_t len;             /* the site's length */
+	struct tsc_gp_frame f;   /* ... and the fault's frame */
+};
+
 struct rr_session {
 	struct machine m;
 	struct tsc_sites tsc;
 	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
+	struct rr_tsc_pending tsc_pending;
+	bool warn_tsc;               /* recording: say where ring-3 RDTSC cannot be trapped */
+	bool tsc_step_tf;            /* a debugger's TF single step runs: TF in a fault
+				      * frame is the debugger's, not the guest's */
 	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */
@@ -41,12 +53,23 @@ int rr_session_init(struct rr_session *s, const struct machine_config *cfg,
 		    enum machine_init_error *kind, char *msg, size_t msglen);
 void rr_session_free(struct rr_session *s);
 
-/* An exit on TSC_TRAP_PORT: if it came from a patched site, fills in the
- * guest's registers with VALUE (and AUX for RDTSCP), moves RIP past the
- * original instruction and returns the site's kind; 0 if it was an
- * ordinary OUT to that port. */
-int rr_tsc_trap_site(struct rr_session *s, uint64_t *site_gpa);
-void rr_tsc_trap_finish(struct rr_session *s, int kind, vtsc value, uint32_t aux);
+/* Every sync exit of record, replay and the time-travel engine passes
+ * here.  Keeps the #GP trap placed (tsc_gp.h) and says whether the exit is
+ * a patched site's trap: an OUT to TSC_TRAP_PORT from a site (ring 0), or
+ * the HLT at the guest's #GP handler for a site that ran in ring 3.  Then
+ * it returns the site's kind, and the caller supplies the TSC value with
+ * rr_tsc_trap_finish; 0 when the exit is the guest's own (a #GP of the
+ * guest's own is sent on to its handler).  Sets X->claimed at the #GP
+ * trap, which is no HLT of the guest's. */
+int rr_tsc_trap(struct rr_session *s, struct vmm_exit *x);
+/* Completes the trapped instruction: VALUE in EDX:EAX (AUX in ECX for
+ * RDTSCP), RIP past the original instruction, and from ring 3 the return
+ * there as the guest's IRET would.  0 or -errno (a KVM call failed). */
+int rr_tsc_trap_finish(struct rr_session *s, int kind, vtsc value, uint32_t aux);
+
+/* True while the machine stands at the #GP trap for a site of its own: an
+ * arrival there is no arrival of the guest's (debuggers skip it). */
+bool rr_tsc_gp_here(struct rr_session *s);
 
 /* A guest write to code (an MMIO write exit that hit read-only RAM, already
  * applied): rescans the written range for RDTSC. */

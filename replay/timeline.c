@@ -83,15 +83,13 @@ static int tl_live_exit(struct timeline *t, struct vmm_exit *x)
 {
 	struct rr_session *s = t->s;
 	vclock_ns now = 0;
-	uint64_t gpa;
-	int kind;
+	int kind = rr_tsc_trap(s, x);
 
-	if (x->kind == VMM_EXIT_IO_OUT || x->kind == VMM_EXIT_RDMSR)
+	if (kind || x->kind == VMM_EXIT_RDMSR)
 		s->m.in.clock(s->m.in.ctx, x->sync, &now); /* the host inputs, live */
-	if (x->kind == VMM_EXIT_IO_OUT && x->addr == TSC_TRAP_PORT &&
-	    (kind = rr_tsc_trap_site(s, &gpa)))
-		rr_tsc_trap_finish(s, kind, rr_vtsc(s, now), 0);
-	else if (x->kind == VMM_EXIT_RDMSR && x->addr == X86_MSR_TSC)
+	if (kind)
+		return rr_tsc_trap_finish(s, kind, rr_vtsc(s, now), 0);
+	if (x->kind == VMM_EXIT_RDMSR && x->addr == X86_MSR_TSC)
 		x->data = rr_vtsc(s, now), x->claimed = true;
 	else if (x->kind == VMM_EXIT_MMIO_WRITE && x->claimed)
 		rr_code_written(s, x);

@@ -190,7 +190,9 @@ static uint64_t tl_count_hit(const struct timeline *t, struct tl_count *c, bool 
  * interrupt KVM holds for the next entry comes first: no arrival yet). */
 static bool tl_at(struct timeline *t, uint64_t addr)
 {
-	return rr_rip(t->s) == addr && !t->s->m.irq_queued;
+	/* At the #GP trap for a ring-3 RDTSC, the guest is not really there:
+	 * natively RDTSC does not fault. */
+	return rr_rip(t->s) == addr && !t->s->m.irq_queued && !rr_tsc_gp_here(t->s);
 }
 
 /* Arrivals at breakpoints right where the machine stands, in stretch S:
@@ -358,7 +360,7 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 		}
 		/* Not one of ours: a patched page reached under another name. */
 		past = true;
-		if (!tl_is_bp(t, t->trap_pc))
+		if (!tl_is_bp(t, t->trap_pc) || rr_tsc_gp_here(t->s))
 			continue;
 		tl_note_hit(t, hit, false, &count);
 		if (first)

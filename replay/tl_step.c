@@ -99,7 +99,9 @@ static int tl_step_tf(struct timeline *t, const struct tl_cpu *c, sync_seq limit
 		return tl_fail(t, r, "cannot single-step: %s", strerror(-r));
 	t->stepping = true;
 	t->step_wrote = false;
+	t->s->tsc_step_tf = true; /* TF in a #GP frame is ours (replay/tsc_gp.h) */
 	r = tl_run(t, limit);
+	t->s->tsc_step_tf = false;
 	t->stepping = false;
 	if (r == TL_RUN_TRAP && t->step_wrote && (r = snap_flush(&t->ck.snap)) == 0)
 		r = TL_RUN_TRAP; /* the write completed: the step is done */

@@ -10,6 +10,8 @@
 #include "util/log.h"
 #include "vmm/elf.h"
 #include "vmm/memory.h"
+#include "vmm/paging.h"
+#include "vmm/x86.h"
 
 #define TSC_MAX_SEGS 32
 
@@ -59,7 +61,7 @@ const struct tsc_site *tsc_find(const struct tsc_sites *s, uint64_t gpa)
 {
 	size_t i = tsc_lower(s, gpa);
 
-	return i < s->n && s->site[i].gpa == gpa ? &s->site[i] : NULL;
+	return i < s->n && s->site[i].gpa == gpa && !s->site[i].native ? &s->site[i] : NULL;
 }
 
 static int tsc_add_site(struct tsc_sites *s, uint64_t gpa, uint8_t kind, const uint8_t *bytes,
@@ -94,11 +96,17 @@ void tsc_unpatch_view(const struct tsc_sites *s, uint64_t gpa, uint8_t *buf, siz
 	size_t i = tsc_lower(s, gpa > 2 ? gpa - 2 : 0);
 
 	for (; i < s->n && s->site[i].gpa < gpa + len; i++)
-		for (unsigned b = 0; b < s->site[i].len; b++) {
+		for (unsigned b = 0; b < s->site[i].len && !s->site[i].native; b++) {
 			uint64_t a = s->site[i].gpa + b;
 			if (a >= gpa && a < gpa + len)
 				buf[a - gpa] = s->site[i].orig[b];
 		}
+	if (s->gp.armed && s->gp.gpa >= gpa && s->gp.gpa < gpa + len &&
+	    buf[s->gp.gpa - gpa] == TSC_GP_HLT)
+		buf[s->gp.gpa - gpa] = s->gp.orig;
+	if (s->gp.stepping && s->gp.step_gpa >= gpa && s->gp.step_gpa < gpa + len &&
+	    buf[s->gp.step_gpa - gpa] == TSC_GP_HLT)
+		buf[s->gp.step_gpa - gpa] = s->gp.step_orig;
 }
 
 /* Capstone handles for both modes, opened once per scan (cs_open is not
@@ -186,16 +194,18 @@ static int tsc_scan_region(struct tsc_sites *s, const struct tsc_cs *c, struct g
 			  (unsigned long long)r->gpa, (unsigned long long)r->len);
 	}
 	for (size_t i = tsc_lower(s, r->gpa); i < s->n && s->site[i].gpa < r->gpa + r->len; i++)
-		tsc_patch(m, &s->site[i]);
+		if (!s->site[i].native)
+			tsc_patch(m, &s->site[i]);
 	free(copy);
 	return n < 0 ? 0 : n;
 }
 
-static int tsc_add_region(struct tsc_sites *s, uint64_t gpa, uint64_t len)
+static int tsc_add_region(struct tsc_sites *s, uint64_t gpa, uint64_t len, uint64_t lin)
 {
 	if (tsc_grow((void **)&s->region, &s->region_cap, s->nregion, sizeof(*s->region)) < 0)
 		return -ENOMEM;
-	s->region[s->nregion++] = (struct tsc_region){ .gpa = gpa, .len = len, .mode64 = true };
+	s->region[s->nregion++] =
+		(struct tsc_region){ .gpa = gpa, .len = len, .lin = lin, .mode64 = true };
 	return 0;
 }
 
@@ -217,7 +227,7 @@ static int tsc_on_function(void *opaque, const struct elf_func *fn)
 		if (!(g->flags & PF_X) || fn->vaddr < g->vaddr || fn->vaddr - g->vaddr >= g->memsz ||
 		    fn->size > g->memsz - (fn->vaddr - g->vaddr))
 			continue;
-		c->err = tsc_add_region(c->s, fn->vaddr - g->vaddr + g->paddr, fn->size);
+		c->err = tsc_add_region(c->s, fn->vaddr - g->vaddr + g->paddr, fn->size, fn->vaddr);
 		return c->err;
 	}
 	return 0;
@@ -245,7 +255,8 @@ int tsc_scan_kernel(struct tsc_sites *s, struct guest_mem *m, const uint8_t *fil
 	if (!elf_functions(&f, tsc_on_function, &c))
 		for (unsigned i = 0; i < c.nsegs && !c.err; i++)
 			if (segs[i].flags & PF_X)
-				c.err = tsc_add_region(s, segs[i].paddr, segs[i].filesz);
+				c.err = tsc_add_region(s, segs[i].paddr, segs[i].filesz,
+						       segs[i].vaddr);
 	if (c.err)
 		return c.err;
 	qsort(s->region, s->nregion, sizeof(*s->region), tsc_region_cmp);
@@ -274,6 +285,12 @@ int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t 
 	struct tsc_cs cs;
 	int added = 0;
 
+	/* The #GP trap's byte, written over, is the guest's now; the next
+	 * sync point places the trap again over what the guest wrote. */
+	if (s->gp.armed && s->gp.gpa >= gpa && s->gp.gpa < gpa + len)
+		s->gp.armed = false;
+	if (s->gp.stepping && s->gp.step_gpa >= gpa && s->gp.step_gpa < gpa + len)
+		s->gp.stepping = false;
 	/* Sites the guest overwrote (even in part) are the guest's now. */
 	while (i < s->n && s->site[i].gpa < gpa + len) {
 		if (s->site[i].gpa + s->site[i].len > gpa) {
@@ -297,4 +314,47 @@ int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t 
 	}
 	tsc_cs_close(&cs);
 	return added;
+}
+
+/* The region holding GPA (regions are sorted and disjoint), or NULL. */
+static const struct tsc_region *tsc_region_of(const struct tsc_sites *s, uint64_t gpa)
+{
+	size_t lo = 0, hi = s->nregion;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct tsc_region *r = &s->region[mid];
+
+		if (gpa < r->gpa)
+			hi = mid;
+		else if (gpa >= r->gpa + r->len)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+unsigned tsc_leave_user_sites(struct tsc_sites *s, struct guest_mem *m,
+			      const struct paging_mode *pm)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct tsc_site *t = &s->site[i];
+		const struct tsc_region *r = t->native ? NULL : tsc_region_of(s, t->gpa);
+		struct paging_xlat x;
+		uint8_t *p;
+
+		/* Without paging, ring 3 may run anything. */
+		if (!r || !(p = gmem_ptr(m, t->gpa, t->len)) ||
+		    ((pm->cr0 & X86_CR0_PG) &&
+		     (paging_translate(m, pm, r->lin + (t->gpa - r->gpa), &x) < 0 ||
+		      !(x.perm & PAGING_U))))
+			continue;
+		memcpy(p, t->orig, t->len);
+		t->native = true;
+		n++;
+	}
+	return n;
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "replay/tsc_gp.h"
+
 struct guest_mem;
 
 /* An otherwise unused PC port (nothing is decoded at 0xeb). */
@@ -32,11 +34,13 @@ struct tsc_site {
 	uint8_t kind;    /* enum tsc_insn */
 	uint8_t len;     /* 2 or 3 */
 	uint8_t orig[3]; /* the instruction's bytes */
+	bool native;     /* left unpatched (tsc_leave_user_sites): not trapped */
 };
 
 /* A stretch of code decoded as a unit: a function, or a whole segment. */
 struct tsc_region {
 	uint64_t gpa, len;
+	uint64_t lin; /* the linear address it was linked at (the ELF's vaddr) */
 	bool mode64;
 };
 
@@ -46,6 +50,7 @@ struct tsc_sites {
 	struct tsc_region *region; /* sorted by gpa */
 	size_t nregion, region_cap;
 	unsigned undecodable; /* regions that decoded in neither mode */
+	struct tsc_gp_trap gp;  /* the HLT at the guest's #GP handler (tsc_gp.h) */
 };
 
 void tsc_sites_init(struct tsc_sites *s);
@@ -60,11 +65,19 @@ int tsc_scan_kernel(struct tsc_sites *s, struct guest_mem *m, const uint8_t *fil
  * them, and new sites are patched.  Returns the number of sites added. */
 int tsc_rescan(struct tsc_sites *s, struct guest_mem *m, uint64_t gpa, uint64_t len);
 
-/* The site whose trap instruction starts at GPA, or NULL. */
+/* Puts RDTSC back at every patched site that PM's page tables map
+ * user-accessible (at its link address): for where ring 3 may run a site
+ * and no trap can complete it there (tsc_gp.h).  Those sites stay native
+ * (untrapped, and so not recorded) for good.  Returns how many. */
+struct paging_mode;
+unsigned tsc_leave_user_sites(struct tsc_sites *s, struct guest_mem *m,
+			      const struct paging_mode *pm);
+
+/* The patched site whose trap instruction starts at GPA, or NULL. */
 const struct tsc_site *tsc_find(const struct tsc_sites *s, uint64_t gpa);
 
-/* Copies guest memory [gpa, gpa+len) into BUF with every patch undone:
- * what a debugger must see. */
+/* Copies guest memory [gpa, gpa+len) into BUF with every patch undone
+ * (the #GP trap's HLT too): what a debugger must see. */
 void tsc_unpatch_view(const struct tsc_sites *s, uint64_t gpa, uint8_t *buf, size_t len);
 
 /* True when [gpa, gpa+len) overlaps a scanned code region. */

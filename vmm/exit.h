@@ -40,7 +40,8 @@ struct vmm_exit {
 	uint64_t data;  /* value written, or value read: hooks may replace it */
 	uint64_t old;   /* VMM_EXIT_WATCH: what the bytes held before */
 	bool claimed;   /* a device answered the access; for MMIO writes: the write
-			 * hit read-only RAM (code) and was applied */
+			 * hit read-only RAM (code) and was applied; for HLT, set by
+			 * a hook: the HLT was its trap, so the guest does not idle */
 };
 
 struct vmm_hooks {

@@ -316,6 +316,10 @@ static void machine_exit_hlt(struct machine *m)
 
 	if (machine_hook_exit(m, &x) < 0)
 		return;
+	if (x.claimed) { /* a trap of the hooks' (replay/tsc_gp.h), not the guest's HLT */
+		machine_deliver(m);
+		return;
+	}
 	machine_update_inputs(m);
 	if (pic_intr_pending(&m->pic))
 		machine_deliver(m);

@@ -35,13 +35,17 @@ int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
 	if (r < 0)
 		goto fail;
 	/* KVM copies the general registers into kvm_run at every exit, so
-	 * that RIP for each logged event costs no ioctl.  Everything reads
-	 * them there (machine_regs): without it every RIP would read 0. */
+	 * that RIP for each logged event costs no ioctl; and the segment and
+	 * control registers, so that a look at the guest's IDT and page
+	 * tables at each sync point (replay/tsc_gp.h) costs none either.
+	 * Everything reads the general registers there (machine_regs):
+	 * without them every RIP would read 0. */
 	if (!(kvm_cap(k, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)) {
 		r = -ENOTSUP;
 		goto fail;
 	}
-	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	v->run->kvm_valid_regs = kvm_cap(k, KVM_CAP_SYNC_REGS) &
+				 (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	return 0;
 fail:
 	vcpu_free(v);
