@@ -1,4 +1,5 @@
 /* rrvm record: run a guest like `rrvm run` and log every input it sees. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +27,23 @@ static const char cli_record_help[] =
 	"      --reg-check N     register-hash checkpoint every N sync points (16)\n"
 	"      --chunk-kb N      write a trace chunk every N KiB of events (256)\n"
 	"      --chunk-ms N      ... or when its oldest event is N ms old (1000):\n"
-	"                        what a crash can lose at most\n" CLI_MACHINE_HELP
+	"                        what a crash can lose at most\n"
+	"      --chaos           vary interrupt landing, clock phase and serial input\n"
+	"                        gaps at random within what hardware allows\n"
+	"      --seed N          the chaos seed (default: a fresh one; implies --chaos)\n"
+	CLI_MACHINE_HELP
 	"  -h, --help            show this help\n"
 	"\n"
 	"exit status: as for `rrvm run`; 22 if the trace could not be written.\n";
 
-enum { OPT_POLICY = CLI_OPT_FIRST_FREE, OPT_REG_CHECK, OPT_CHUNK_KB, OPT_CHUNK_MS };
+enum {
+	OPT_POLICY = CLI_OPT_FIRST_FREE,
+	OPT_REG_CHECK,
+	OPT_CHUNK_KB,
+	OPT_CHUNK_MS,
+	OPT_CHAOS,
+	OPT_SEED,
+};
 
 /* A positive number that fits in 32 bits, or 0. */
 static uint32_t record_count(const char *arg)
@@ -52,9 +64,12 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 		{ "reg-check", required_argument, NULL, OPT_REG_CHECK },
 		{ "chunk-kb", required_argument, NULL, OPT_CHUNK_KB },
 		{ "chunk-ms", required_argument, NULL, OPT_CHUNK_MS },
+		{ "chaos", no_argument, NULL, OPT_CHAOS },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	bool seeded = false;
 	int opt, r;
 
 	optind = 1;
@@ -94,6 +109,21 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 				ro->writer.chunk_ms = v;
 			break;
 		}
+		case OPT_CHAOS:
+			ro->chaos = true;
+			break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			ro->chaos_seed = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg || *optarg == '-') {
+				fprintf(stderr, "rrvm: record: bad seed '%s' (a number below 2^64)\n",
+					optarg);
+				return CLI_ERR_USAGE;
+			}
+			ro->chaos = seeded = true;
+			break;
+		}
 		case 'h':
 			fputs(cli_record_help, stdout);
 			return -1;
@@ -102,6 +132,8 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 			return CLI_ERR_USAGE;
 		}
 	}
+	if (ro->chaos && !seeded)
+		ro->chaos_seed = chaos_fresh_seed();
 	if (!*out) {
 		fprintf(stderr, "rrvm: record: missing -o TRACE (see rrvm record --help)\n");
 		return CLI_ERR_USAGE;

@@ -116,6 +116,13 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 	put_safe(f, h->irq_policy, 0);
 	fprintf(f, "\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
 	       h->tsc_khz);
+	if (h->chaos.on)
+		fprintf(f, "\nchaos:        seed %" PRIu64 ", interrupts held back up to %u sync points"
+			" or %" PRIu64 " us, clock phase %" PRIu64 " ns, serial gaps up to %u sync points",
+			h->chaos.seed, h->chaos.irq_late_sync, h->chaos.irq_late_ns / 1000,
+			h->chaos.clock_phase_ns, h->chaos.serial_gap_sync);
+	else
+		fprintf(f, "\nchaos:        off");
 	fprintf(f, "\nhost probe:  ");
 	for (uint32_t i = 0; i < h->nhost_probe; i++) {
 		fputc(' ', f);

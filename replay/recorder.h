@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "replay/chaos.h"
 #include "replay/session.h"
 #include "trace-format/trace.h"
 #include "vmm/exit.h"
@@ -19,6 +20,8 @@ struct rec_options {
 	const char *rrvm_version;
 	unsigned reg_check_every;  /* register-hash checkpoint period, sync points */
 	const char *host_summary;  /* "key=value key=value" (probe_summary) or NULL */
+	bool chaos;                /* vary inputs within what hardware allows */
+	uint64_t chaos_seed;       /* ... from this seed (replay/chaos.h) */
 	struct trace_writer_opts writer;
 };
 
@@ -33,6 +36,8 @@ struct recorder {
 	bool clock_logged;
 	int err;                /* first trace write error, sticky */
 	host_ns start;
+	bool chaos_on;
+	struct chaos chaos;
 };
 
 /* Opens PATH and writes the header for S.  0 or -errno with MSG filled in. */

@@ -146,6 +146,12 @@ static int rpl_idle(void *ctx, sync_seq s, vclock_ns due)
 	return 0;
 }
 
+/* A chaos recording held interrupts back: inject where the trace did. */
+static bool rpl_irq_now(void *ctx, sync_seq s, bool must)
+{
+	return rpl_peek(ctx, TRACE_EV_IRQ_INJECT, s) != NULL;
+}
+
 /* ---- exit hooks: check, then substitute ---- */
 
 static void rpl_read(struct replayer *p, struct vmm_exit *x, enum trace_event_kind kind)
@@ -343,7 +349,10 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 	p->rd = rd;
 	p->idle_sync = UINT64_MAX;
 	p->truncated = !end;
-	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle };
+	/* Without chaos an interrupt lands at the first sync point it can,
+	 * and replay checks that it did; with chaos the trace says where. */
+	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle,
+				       trace_reader_header(rd)->chaos.on ? rpl_irq_now : NULL };
 	p->hooks = (struct vmm_hooks){ p, rpl_on_exit, rpl_on_inject };
 	/* Where the recording stopped at a sync point of its own choosing,
 	 * replay stops there too.  A truncated trace replays up to the sync

@@ -30,6 +30,12 @@ struct vmm_inputs {
 	 * 100 ms, or returns at once where time needs no waiting (replay).
 	 * Returns < 0 when nothing can ever wake the guest. */
 	int (*idle)(void *ctx, sync_seq s, vclock_ns due);
+	/* May be NULL (always true).  An interrupt is pending at S and the
+	 * guest could take it here: true to inject it now, false to let it
+	 * wait for a later sync point.  MUST: the guest halted (it lands now
+	 * or the guest never wakes).  Where an interrupt lands is an input
+	 * like any other: chaos recording chooses, replay follows the trace. */
+	bool (*irq_now)(void *ctx, sync_seq s, bool must);
 };
 
 /* The live host source: the host's monotonic clock from START, and
