@@ -8,12 +8,14 @@
 static struct machine *volatile cli_sig_machine;
 /* Signals that arrived before there was a machine to stop. */
 static volatile sig_atomic_t cli_sig_early;
+static volatile sig_atomic_t cli_sig_count;
 
 static void cli_sig_handler(int sig)
 {
 	struct machine *m = cli_sig_machine;
 
 	(void)sig;
+	cli_sig_count++;
 	if (m)
 		machine_request_stop(m);
 	else
@@ -43,4 +45,9 @@ void cli_signals_release(void)
 {
 	cli_sig_install(SIG_DFL);
 	cli_sig_machine = NULL;
+}
+
+int cli_signals_count(void)
+{
+	return cli_sig_count;
 }

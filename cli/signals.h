@@ -8,5 +8,7 @@ struct machine;
 
 void cli_signals_catch(struct machine *m);
 void cli_signals_release(void);
+/* SIGINT and SIGTERM caught since the process started. */
+int cli_signals_count(void);
 
 #endif

@@ -155,7 +155,13 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct recorder *r = ctx;
 	struct trace_event ev;
+	vclock_ns now;
 
+	if (x->is_sync && r->stop_after && !r->timed_out && rec_live_clock(r, x->sync, &now) &&
+	    now - r->chaos.set.clock_phase_ns >= r->stop_after) {
+		r->timed_out = true; /* ends cleanly here, like a Ctrl-C */
+		machine_request_stop(&r->s->m);
+	}
 	if (x->is_sync && x->sync % r->reg_every == 0) {
 		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
 		ev.u.reg_checkpoint.reg_hash = rr_reg_hash(r->s);
@@ -239,6 +245,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	memset(r, 0, sizeof(*r));
 	r->s = s;
 	r->chaos_on = o->chaos;
+	r->stop_after = o->stop_after;
 	if (o->chaos)
 		chaos_init(&r->chaos, o->chaos_seed);
 	r->reg_every = o->reg_check_every ? o->reg_check_every : RR_REG_CHECK_DEFAULT;

@@ -22,6 +22,8 @@ struct rec_options {
 	const char *host_summary;  /* "key=value key=value" (probe_summary) or NULL */
 	bool chaos;                /* vary inputs within what hardware allows */
 	uint64_t chaos_seed;       /* ... from this seed (replay/chaos.h) */
+	vclock_ns stop_after;      /* end the recording at the first sync point this
+				    * long after the guest started; 0: never */
 	struct trace_writer_opts writer;
 };
 
@@ -38,6 +40,8 @@ struct recorder {
 	host_ns start;
 	bool chaos_on;
 	struct chaos chaos;
+	vclock_ns stop_after;
+	bool timed_out;         /* stop_after was reached */
 };
 
 /* Opens PATH and writes the header for S.  0 or -errno with MSG filled in. */
