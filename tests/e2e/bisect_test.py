@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Catching a flaky kernel bug and bisecting it, on a git repository of a
+small kernel that this test writes and builds with the host gcc.
+
+  bisect_test.py RRVM
+
+The repository has 12 commits.  Commit 8 (index 7) drops the cli/sti around two port
+reads of the main loop, between which a flag is set: a PIT tick that lands
+at the second read finds the flag set and the kernel prints RACE.  Without
+chaos that takes a tick due within the few microseconds between the two
+reads; with chaos an interrupt lands at one of the next sync points where
+it could.  Commit 6, the first midpoint, does not build (commit 7 fixes it).
+
+1. the race's hit rate and where interrupts land, plain against --chaos, in
+   20 recordings each (the numbers are printed);
+2. record --chaos --until-output RACE catches it; the trace has the seed and
+   settings and replays exactly, 20 times;
+3. rrvm bisect names commit 8, having skipped the commit that does not
+   build; the kept failing trace replays exactly; the repository is back
+   on its branch with no bisect in progress;
+4. Ctrl-C during rrvm bisect: status 18, the branch back, bisect reset;
+5. bad input: outside a work tree, no condition.
+Prints 'N passed, M failed'; 77 skips without /dev/kvm or gcc.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from checks import check, summary
+from kvmcheck import kvm_status, tool_status
+
+rrvm = sys.argv[1]
+
+KERNEL_LD = """ENTRY(_start)
+SECTIONS
+{
+	. = 0x100000;
+	.text : { *(.text*) }
+	. = ALIGN(4096);
+	.data : { *(.rodata*) *(.data*) }
+	.bss : { *(.bss*) *(COMMON) }
+	/DISCARD/ : { *(.note*) *(.comment) }
+}
+"""
+BUILD_SH = """set -e
+gcc -m64 -c flaky.S -o flaky.o
+ld -m elf_x86_64 --no-warn-rwx-segments -T kernel.ld -o flaky.elf flaky.o
+"""
+
+def kernel(racy, broken=False, ticks=4, spin=300, note=""):
+    window = "" if racy else "\tcli\n"
+    window_end = "" if racy else "\tsti\n"
+    return f"""/* flaky: a tiny multiboot kernel whose main loop reads two device ports
+ * with a flag set in between, while the PIT ticks at 1 kHz. {note} */
+	.text
+	.globl _start
+_start:
+	mov $stack_top, %rsp
+	mov %cs, %bx
+	mov $idt, %edi
+	mov $256, %ecx
+1:	mov $bad_vector, %eax
+	call set_gate
+	add $16, %edi
+	loop 1b
+	mov $idt + 16 * 0x20, %edi
+	mov $irq0, %eax
+	call set_gate
+	lidt idt_desc
+	call pic_init
+	call pit_init
+	sti
+main_loop:
+	mov ${spin}, %ecx
+2:	dec %ecx
+	jnz 2b                 /* the work between two polls: no exits */
+	inb $0x61, %al          /* poll the status */
+{window}	inb $0x61, %al          /* the first read of the pair */
+	movl $1, busy
+	nop
+	nop
+	inb $0x61, %al          /* the second read */
+	movl $0, busy
+{window_end}	cmpl ${ticks}, ticks
+	jb main_loop
+	mov $msg_ok, %rsi
+	call puts
+	movb $0, %al
+	outb %al, $0xf4
+{"	this does not assemble" if broken else ""}
+
+/* A 64-bit interrupt gate at RDI for handler EAX (below 4 GiB), code
+ * selector BX. */
+set_gate:
+	mov %ax, (%rdi)
+	mov %bx, 2(%rdi)
+	movw $0x8e00, 4(%rdi)
+	shr $16, %eax
+	mov %ax, 6(%rdi)
+	movl $0, 8(%rdi)
+	movl $0, 12(%rdi)
+	ret
+
+pic_init:
+	mov $0x11, %al
+	outb %al, $0x20
+	outb %al, $0xa0
+	mov $0x20, %al
+	outb %al, $0x21
+	mov $0x28, %al
+	outb %al, $0xa1
+	mov $0x04, %al
+	outb %al, $0x21
+	mov $0x02, %al
+	outb %al, $0xa1
+	mov $0x01, %al
+	outb %al, $0x21
+	outb %al, $0xa1
+	mov $0xfe, %al          /* IRQ0 only */
+	outb %al, $0x21
+	mov $0xff, %al
+	outb %al, $0xa1
+	ret
+
+pit_init:
+	mov $0x34, %al          /* channel 0, lobyte/hibyte, rate generator */
+	outb %al, $0x43
+	mov $0xa9, %al          /* 1193 = 1193182 Hz / 1 kHz */
+	outb %al, $0x40
+	mov $0x04, %al
+	outb %al, $0x40
+	ret
+
+puts:
+	lodsb
+	test %al, %al
+	jz 1f
+	mov $0x3f8, %dx
+	outb %al, %dx
+	jmp puts
+1:	ret
+
+irq0:
+	push %rax
+	push %rsi
+	push %rdx
+	cmpl $0, busy
+	je 1f
+	mov $msg_race, %rsi     /* the tick landed between the two reads */
+	call puts
+	movb $1, %al
+	outb %al, $0xf4
+1:	incl ticks
+	mov $0x20, %al
+	outb %al, $0x20
+	pop %rdx
+	pop %rsi
+	pop %rax
+	iretq
+
+bad_vector:
+	mov $msg_bad, %rsi
+	call puts
+	movb $2, %al
+	outb %al, $0xf4
+
+	.data
+	.align 8
+idt_desc:
+	.word 256 * 16 - 1
+	.quad idt
+msg_ok:	.asciz "flaky: ok\\n"
+msg_race: .asciz "flaky: RACE: the tick landed between the two reads\\n"
+msg_bad: .asciz "flaky: unexpected exception\\n"
+	.bss
+	.align 8
+busy:	.long 0
+ticks:	.long 0
+idt:	.space 256 * 16
+	.space 4096
+stack_top:
+"""
+
+
+# (subject, racy, broken, note): the history, oldest first.  The culprit is
+# commit 7.
+HISTORY = [
+    ("flaky: a kernel that polls a device while the PIT ticks", False, False, ""),
+    ("flaky: say what the loop polls", False, False, "It polls port 0x61."),
+    ("flaky: document the tick rate", False, False, "1 kHz, 4 ticks."),
+    ("flaky: note the exit statuses", False, False, "Exits 0 when done, 1 on a race."),
+    ("flaky: comment the gates", False, False, "Gates are interrupt gates."),
+    ("flaky: start a refactor (does not build)", False, True, "Refactor."),
+    ("flaky: finish the refactor", False, False, "Refactored."),
+    ("flaky: poll without cli/sti, it is faster", True, False, "No cli: faster."),
+    ("flaky: comment the handler", True, False, "The handler checks busy."),
+    ("flaky: spell out the PIC setup", True, False, "PIC: IRQ0 only."),
+    ("flaky: more notes", True, False, "More notes."),
+    ("flaky: last touches", True, False, "Last touches."),
+]
+CULPRIT = 7  # index in HISTORY; the first midpoint of the bisection, 5, does not build
+BROKEN = 5
+
+
+def run(args, cwd=None, timeout=120, **kw):
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, **kw)
+
+
+def git(repo, *args):
+    p = run(["git", *args], cwd=repo)
+    return p.stdout.strip()
+
+
+def make_repo(repo):
+    os.makedirs(repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "test@rrvm")
+    git(repo, "config", "user.name", "rrvm test")
+    open(os.path.join(repo, "kernel.ld"), "w").write(KERNEL_LD)
+    open(os.path.join(repo, "build.sh"), "w").write(BUILD_SH)
+    open(os.path.join(repo, ".gitignore"), "w").write("*.o\n*.elf\n")
+    shas = []
+    for subject, racy, broken, note in HISTORY:
+        open(os.path.join(repo, "flaky.S"), "w").write(kernel(racy, broken, note=note))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", subject)
+        shas.append(git(repo, "rev-parse", "HEAD"))
+    return shas
+
+
+def build_at(repo, sha, out):
+    """The kernel of commit SHA, built into OUT (a copy)."""
+    git(repo, "checkout", "-q", sha)
+    p = run(["sh", "build.sh"], cwd=repo)
+    git(repo, "checkout", "-q", "main")
+    if p.returncode:
+        return None
+    os.replace(os.path.join(repo, "flaky.elf"), out)
+    return out
+
+
+def inject_rips(trace):
+    """The rip of every interrupt injection in TRACE."""
+    p = run([rrvm, "dump", "--json", trace])
+    rips = []
+    for line in p.stdout.splitlines():
+        ev = json.loads(line)
+        if ev.get("kind") == "irq_inject":
+            rips.append(ev.get("rip"))
+    return rips
+
+
+def hit_rates(tmp, elf):
+    """Race hits and interrupt landing places in 20 plain and 20 chaos
+    recordings."""
+    res = {}
+    for mode in ("plain", "chaos"):
+        hits, places, late = 0, {}, 0
+        for i in range(20):
+            t = os.path.join(tmp, f"{mode}{i}.trace")
+            args = [rrvm, "record", "-o", t, "--serial-in", "none"]
+            if mode == "chaos":
+                args += ["--seed", str(1000 + i)]
+            p = run(args + [elf])
+            hits += "RACE" in p.stdout
+            for r in inject_rips(t):
+                places[r] = places.get(r, 0) + 1
+        top = max(places.values())
+        res[mode] = (hits, places, sum(places.values()) - top)
+        print(f"{mode}: race in {hits}/20 recordings; interrupts landed at {len(places)} "
+              f"places, {sum(places.values()) - top} of {sum(places.values())} away from the "
+              f"commonest")
+    return res
+
+
+def until_and_replay(tmp, bad):
+    trace = os.path.join(tmp, "caught.trace")
+    p = run([rrvm, "record", "--chaos", "--until-output", "RACE", "--tries", "30",
+             "--serial-in", "none", "-o", trace, bad])
+    check(p.returncode == 0 and re.match(r"caught on try \d+ of 30 \(seed 0x[0-9a-f]+\)", p.stdout),
+          "record --chaos --until-output RACE catches the race", p.stdout + p.stderr)
+    check(p.stdout.count("\n") == 1, "on a pipe, --until prints one summary line", p.stdout)
+    tries = open(trace + ".tries").read().splitlines()
+    check(tries and tries[-1].endswith("output matched") and
+          all(re.match(r"try \d+ seed 0x[0-9a-f]+ status \d+ ", t) for t in tries),
+          "TRACE.tries has each try's seed and outcome", "\n".join(tries))
+    info = run([rrvm, "info", trace]).stdout
+    check(re.search(r"^chaos: +seed \d+, interrupts held back up to 8 sync points", info, re.M),
+          "rrvm info shows the chaos seed and settings", info)
+    outs = set()
+    ok = 0
+    for _ in range(20):
+        r = run([rrvm, "replay", trace])
+        ok += r.returncode == 0 and "rrvm: replay matched" in r.stderr
+        outs.add(r.stdout)
+    check(ok == 20 and len(outs) == 1 and "RACE" in outs.pop(),
+          f"the chaos recording replays exactly 20 times ({ok} matched)")
+    # The same seed, the same choices: the clock phase drawn from it.
+    phases = set()
+    for i in range(2):
+        t = os.path.join(tmp, f"seed{i}.trace")
+        run([rrvm, "record", "--seed", "77", "--serial-in", "none", "-o", t, bad])
+        phases.add(re.search(r"clock phase (\d+)", run([rrvm, "info", t]).stdout).group(1))
+    check(len(phases) == 1, "the same seed draws the same clock phase", str(phases))
+    # Not caught: a documented status and one summary line.
+    good = os.path.join(tmp, "good.elf")
+    p = run([rrvm, "record", "--until-output", "RACE", "--tries", "3", "--serial-in", "none",
+             "-o", os.path.join(tmp, "none.trace"), good])
+    check(p.returncode == 30 and p.stdout.startswith("not caught in 3 tries") and
+          not os.path.exists(os.path.join(tmp, "none.trace")),
+          "a good kernel is not caught: status 30, no trace kept", p.stdout + p.stderr)
+    # A hang bound in virtual time ends the recording cleanly.
+    t = os.path.join(tmp, "hang.trace")
+    p = run([rrvm, "record", "--until-timeout", "0.003", "--tries", "1", "--serial-in", "none",
+             "-o", t, good])
+    r = run([rrvm, "replay", "-q", t])
+    check(p.returncode == 0 and r.returncode == 0 and "replay matched" in r.stderr and
+          "signal" in r.stderr, "--until-timeout ends the recording cleanly and it replays",
+          p.stdout + p.stderr + r.stderr)
+    return trace
+
+
+def bisect(repo, tmp, shas):
+    out = os.path.join(tmp, "bisect-out")
+    start = time.monotonic()
+    p = run([rrvm, "bisect", "--good", shas[0], "--bad", shas[-1], "--build", "sh build.sh",
+             "--kernel", "flaky.elf", "--tries", "10", "--chaos", "--seed", "1",
+             "--until-output", "RACE", "-o", out], cwd=repo, timeout=300)
+    print(f"bisect: {time.monotonic() - start:.1f} s wall")
+    print(p.stdout)
+    check(p.returncode == 0, f"rrvm bisect ends with status 0 (got {p.returncode})", p.stderr)
+    m = re.search(r"^first bad commit: ([0-9a-f]{40}) ", p.stdout, re.M)
+    check(m and m.group(1) == shas[CULPRIT], "rrvm bisect names the culprit commit", p.stdout)
+    check(re.search(rf"^step \d+ {shas[BROKEN][:12]} skip: the build failed", p.stdout, re.M),
+          "the commit that does not build is skipped", p.stdout)
+    check(re.search(r"^step \d+ [0-9a-f]{12} good after 10 tries", p.stdout, re.M),
+          "good commits are reported with their confidence", p.stdout)
+    summ = open(os.path.join(out, "summary.txt")).read()
+    check(all(l in summ for l in p.stdout.splitlines()), "DIR/summary.txt has the summary lines",
+          summ)
+    m = re.search(r"^failing recording: (\S+)$", p.stdout, re.M)
+    g = re.search(r"^open it: gdb (\S+) -ex 'target remote \| rrvm gdb --stdio (\S+)'$",
+                  p.stdout, re.M)
+    trace = m.group(1) if m else ""
+    check(m and shas[CULPRIT][:12] in trace and g and g.group(2) == trace and
+          os.path.exists(g.group(1)), "it names the failing recording and the gdb command",
+          p.stdout)
+    r = run([rrvm, "replay", trace]) if trace else None
+    check(r and r.returncode == 0 and "RACE" in r.stdout and "replay matched" in r.stderr,
+          "the kept failing trace replays exactly", r.stderr if r else "")
+    check(git(repo, "symbolic-ref", "--short", "HEAD") == "main" and
+          run(["git", "bisect", "log"], cwd=repo).returncode != 0,
+          "after bisect the repository is on main, bisect reset")
+    return trace
+
+
+def interrupt(repo, tmp, shas):
+    out = os.path.join(tmp, "bisect-int")
+    p = subprocess.Popen([rrvm, "bisect", "--good", shas[0], "--bad", shas[-1], "--build",
+                          "sh build.sh", "--kernel", "flaky.elf", "--tries", "10", "--chaos",
+                          "--until-output", "RACE", "-o", out], cwd=repo,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    summ = os.path.join(out, "summary.txt")
+    while time.monotonic() < deadline:  # a step or two in, mid-way through one
+        if os.path.exists(summ) and open(summ).read().count("\n") >= 1:
+            break
+        time.sleep(0.01)
+    time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    so, se = p.communicate(timeout=60)
+    check(p.returncode == 18, f"Ctrl-C ends rrvm bisect with status 18 (got {p.returncode})",
+          so + se)
+    check(git(repo, "symbolic-ref", "--short", "HEAD") == "main" and
+          run(["git", "bisect", "log"], cwd=repo).returncode != 0 and
+          git(repo, "status", "--porcelain") == "",
+          "after Ctrl-C the repository is on main, bisect reset, clean", se)
+
+
+def bad_input(tmp):
+    p = run([rrvm, "bisect", "--good", "a", "--bad", "b", "--build", "true", "--kernel", "k",
+             "--until-output", "x", "-o", os.path.join(tmp, "o1")], cwd="/")
+    check(p.returncode == 2 and p.stderr.startswith("rrvm: bisect: not inside a git work tree"),
+          "bisect outside a work tree: status 2, one line", p.stderr)
+    p = run([rrvm, "bisect", "--good", "a", "--bad", "b", "--build", "true", "--kernel", "k"])
+    check(p.returncode == 2 and p.stderr.startswith("rrvm: bisect: no condition"),
+          "bisect without a condition: status 2, one line", p.stderr)
+
+
+def main():
+    for st in (kvm_status(), tool_status("gcc"), tool_status("git")):
+        if st is not None:
+            return st
+    with tempfile.TemporaryDirectory(prefix="rrvm-bisect-") as tmp:
+        repo = os.path.join(tmp, "repo")
+        shas = make_repo(repo)
+        bad = build_at(repo, shas[CULPRIT], os.path.join(tmp, "bad.elf"))
+        good = build_at(repo, shas[CULPRIT - 1], os.path.join(tmp, "good.elf"))
+        if not check(bad and good, "the kernels build"):
+            return summary()
+        rates = hit_rates(tmp, bad)
+        (ph, pp, pa), (ch, cp, ca) = rates["plain"], rates["chaos"]
+        check(ph < 10 and ch >= 10 and ch > ph, f"the race shows in under half of plain "
+              f"recordings ({ph}/20) and in most chaos ones ({ch}/20)")
+        pn, cn = sum(pp.values()), sum(cp.values())
+        check(ca / cn > 2 * pa / pn, f"chaos widens where interrupts land: {ca} of {cn} "
+              f"injections away from the commonest place, against {pa} of {pn} without")
+        until_and_replay(tmp, bad)
+        bisect(repo, tmp, shas)
+        interrupt(repo, tmp, shas)
+        bad_input(tmp)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
