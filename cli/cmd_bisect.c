@@ -524,8 +524,12 @@ static int bisect_run(struct bisect *b, const char *orig)
 	bisect_say(b, "failing recording: %s\n", path);
 	{
 		const char *base = strrchr(b->kernel, '/') ? strrchr(b->kernel, '/') + 1 : b->kernel;
-		bisect_say(b, "open it: gdb %s/%s -ex 'target remote | rrvm gdb --stdio %s'\n", dir,
-			   base, path);
+		char self[PATH_MAX] = "rrvm";
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		self[n > 0 ? n : 4] = '\0'; /* this rrvm, wherever PATH points */
+		bisect_say(b, "open it: gdb %s/%s -ex 'target remote | %s gdb --stdio %s'\n", dir,
+			   base, self, path);
 	}
 	return CLI_OK;
 }

@@ -17,10 +17,11 @@ it could.  Commit 6, the first midpoint, does not build (commit 7 fixes it).
    settings and replays exactly, 20 times;
 3. rrvm bisect names commit 8, having skipped the commit that does not
    build; the kept failing trace replays exactly; the repository is back
-   on its branch with no bisect in progress;
+   on its branch with no bisect in progress; the gdb command it prints,
+   scripted, finds the culprit store with a watchpoint and reverse-continue;
 4. Ctrl-C during rrvm bisect: status 18, the branch back, bisect reset;
 5. bad input: outside a work tree, no condition.
-Prints 'N passed, M failed'; 77 skips without /dev/kvm or gcc.
+Prints 'N passed, M failed'; 77 skips without /dev/kvm, gcc, git or gdb.
 """
 import json
 import os
@@ -271,6 +272,10 @@ def hit_rates(tmp, elf):
             hits += "RACE" in p.stdout
             for r in inject_rips(t):
                 places[r] = places.get(r, 0) + 1
+        if i == 19:
+            info = run([rrvm, "info", t]).stdout
+            check(("chaos:        seed 1019," if mode == "chaos" else "chaos:        off") in info,
+                  f"rrvm info of a {mode} recording names its chaos", info)
         top = max(places.values())
         res[mode] = (hits, places, sum(places.values()) - top)
         print(f"{mode}: race in {hits}/20 recordings; interrupts landed at {len(places)} "
@@ -345,19 +350,41 @@ def bisect(repo, tmp, shas):
     check(all(l in summ for l in p.stdout.splitlines()), "DIR/summary.txt has the summary lines",
           summ)
     m = re.search(r"^failing recording: (\S+)$", p.stdout, re.M)
-    g = re.search(r"^open it: gdb (\S+) -ex 'target remote \| rrvm gdb --stdio (\S+)'$",
+    g = re.search(r"^open it: (gdb (\S+) -ex 'target remote \| (\S+) gdb --stdio (\S+)')$",
                   p.stdout, re.M)
     trace = m.group(1) if m else ""
-    check(m and shas[CULPRIT][:12] in trace and g and g.group(2) == trace and
-          os.path.exists(g.group(1)), "it names the failing recording and the gdb command",
-          p.stdout)
+    check(m and shas[CULPRIT][:12] in trace and g and g.group(4) == trace and
+          os.path.exists(g.group(2)) and os.path.samefile(g.group(3), rrvm),
+          "it names the failing recording and the gdb command", p.stdout)
     r = run([rrvm, "replay", trace]) if trace else None
     check(r and r.returncode == 0 and "RACE" in r.stdout and "replay matched" in r.stderr,
           "the kept failing trace replays exactly", r.stderr if r else "")
     check(git(repo, "symbolic-ref", "--short", "HEAD") == "main" and
           run(["git", "bisect", "log"], cwd=repo).returncode != 0,
           "after bisect the repository is on main, bisect reset")
-    return trace
+    if g:
+        gdb_hunt(g.group(1))
+
+
+def gdb_hunt(command):
+    """The printed gdb COMMAND, scripted: from the end of the failing
+    recording, a watchpoint on the flag and reverse-continue stop on the
+    culprit store, the flag set before the second read."""
+    script = ["set pagination off", "continue", "watch -l *(int *)&busy",
+              "reverse-continue", "x/i $pc", "p/x &busy", "monitor when"]
+    args = command.replace("gdb ", "gdb -batch -nx " + " ".join(
+        f"-ex '{c}'" for c in script[:1]) + " ", 1)
+    args += " " + " ".join(f"-ex '{c}'" for c in script[1:])
+    p = subprocess.run(args, shell=True, capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    out = p.stdout + p.stderr
+    store = re.search(r"^=> (0x[0-9a-f]+) <main_loop\+\d+>:\s+movl\s+\$0x1,(0x[0-9a-f]+)", out,
+                      re.M)
+    busy = re.search(r"^\$1 = 0x([0-9a-f]+)", out, re.M)
+    check("Old value = 1" in out and "New value = 0" in out and store and busy and
+          int(store.group(2), 16) == int(busy.group(1), 16),
+          "gdb on the kept trace: watch busy + reverse-continue stops on the culprit store",
+          out)
 
 
 def interrupt(repo, tmp, shas):
@@ -395,7 +422,7 @@ def bad_input(tmp):
 
 
 def main():
-    for st in (kvm_status(), tool_status("gcc"), tool_status("git")):
+    for st in (kvm_status(), tool_status("gcc"), tool_status("git"), tool_status("gdb")):
         if st is not None:
             return st
     with tempfile.TemporaryDirectory(prefix="rrvm-bisect-") as tmp:
