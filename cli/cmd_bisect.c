@@ -62,6 +62,9 @@ static const char cli_bisect_help[] =
 
 #define BISECT_TRIES_DEFAULT 10
 #define BISECT_OUT_MAX 8192
+/* A step folder is DIR/step-K-COMMIT, its files one level below. */
+#define BISECT_DIR_MAX (PATH_MAX + 64)
+#define BISECT_FILE_MAX (BISECT_DIR_MAX + 4096)
 
 enum {
 	OPT_GOOD = 0x200,
@@ -231,7 +234,7 @@ static void bisect_caught_text(const char *log, char *out, size_t len)
 static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *dir, size_t dirlen,
 				     int *status)
 {
-	char path[PATH_MAX + 64], kernel[PATH_MAX + 64], trace[PATH_MAX + 64], buf[BISECT_OUT_MAX];
+	char path[BISECT_FILE_MAX], kernel[BISECT_FILE_MAX], trace[BISECT_FILE_MAX], buf[BISECT_OUT_MAX];
 	const char *argv[32 + 64];
 	const char *base = strrchr(b->kernel, '/') ? strrchr(b->kernel, '/') + 1 : b->kernel;
 	int fd, st, n = 0;
@@ -444,7 +447,7 @@ static int bisect_mark(const char *verdict, char *buf, size_t len, char *first, 
 /* The step folder that holds FIRST's failing trace, from the summary. */
 static bool bisect_find_step(const struct bisect *b, const char *first, char *dir, size_t len)
 {
-	char pat[PATH_MAX + 64];
+	char pat[BISECT_FILE_MAX];
 	struct stat st;
 
 	for (unsigned k = b->step; k > 0; k--) {
@@ -459,7 +462,7 @@ static bool bisect_find_step(const struct bisect *b, const char *first, char *di
 
 static int bisect_run(struct bisect *b, const char *orig)
 {
-	char buf[BISECT_OUT_MAX], sha[64], first[64] = "", dir[PATH_MAX], path[PATH_MAX + 16];
+	char buf[BISECT_OUT_MAX], sha[64], first[64] = "", dir[BISECT_DIR_MAX], path[BISECT_FILE_MAX];
 	enum step_verdict v;
 	int status = CLI_ERR_BISECT, r;
 
@@ -537,7 +540,7 @@ static int bisect_run(struct bisect *b, const char *orig)
 int cli_bisect_main(int argc, char **argv)
 {
 	struct bisect b = { 0 };
-	char buf[BISECT_OUT_MAX], orig[256], path[PATH_MAX + 16];
+	char buf[BISECT_OUT_MAX], orig[256], path[BISECT_FILE_MAX];
 	int status;
 
 	status = bisect_parse(&b, argc, argv);
