@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "cli/record.h"
 #include "util/hostclock.h"
+#include "util/rng.h"
 
 static const char cli_bisect_help[] =
 	"usage: rrvm bisect --good REV --bad REV --build CMD --kernel PATH [options]\n"
@@ -286,8 +287,10 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 	argv[n++] = "--serial-in";
 	argv[n++] = "none";
 	if (b->chaos) {
-		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)(b->step + 1) * 0x9e3779b97f4a7c15ull +
-			 (b->seed ? strtoull(b->seed, NULL, 0) : (unsigned long long)b->t0));
+		/* A step's tries draw their seeds in sequence from this one:
+		 * start each step at an unrelated place of that sequence. */
+		uint64_t x = (b->seed ? strtoull(b->seed, NULL, 0) : b->t0) ^ (uint64_t)b->step << 40;
+		snprintf(seed, sizeof(seed), "%#llx", (unsigned long long)rng_splitmix64(&x));
 		argv[n++] = "--seed";
 		argv[n++] = seed;
 	} else {
@@ -378,7 +381,19 @@ static int bisect_parse(struct bisect *b, int argc, char **argv)
 		case OPT_BUILD: b->build = optarg; break;
 		case OPT_KERNEL: b->kernel = optarg; break;
 		case OPT_CHAOS: b->chaos = true; break;
-		case OPT_SEED: b->seed = optarg; b->chaos = true; break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			(void)strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg || *optarg == '-') {
+				fprintf(stderr, "rrvm: bisect: bad seed '%s' (a number below 2^64)\n",
+					optarg);
+				return CLI_ERR_USAGE;
+			}
+			b->seed = optarg;
+			b->chaos = true;
+			break;
+		}
 		case OPT_KVM: b->kvm = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h':

@@ -117,7 +117,7 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 	fprintf(f, "\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
 	       h->tsc_khz);
 	if (h->chaos.on)
-		fprintf(f, "\nchaos:        seed %" PRIu64 ", interrupts held back up to %u sync points"
+		fprintf(f, "\nchaos:        seed %#" PRIx64 ", interrupts held back up to %u sync points"
 			" or %" PRIu64 " us, clock phase %" PRIu64 " ns, serial gaps up to %u sync points",
 			h->chaos.seed, h->chaos.irq_late_sync, h->chaos.irq_late_ns / 1000,
 			h->chaos.clock_phase_ns, h->chaos.serial_gap_sync);
