@@ -465,7 +465,7 @@ static bool bisect_find_step(const struct bisect *b, const char *first, char *di
 	char pat[BISECT_FILE_MAX];
 	struct stat st;
 
-	for (unsigned k = b->step; k > 0; k--) {
+	for (unsigned k = b->step + 1; k-- > 0;) { /* step 0 is --bad */
 		snprintf(pat, sizeof(pat), "%s/step-%u-%.12s/fail.trace", b->out, k, first);
 		if (stat(pat, &st) == 0) {
 			snprintf(dir, len, "%s/step-%u-%.12s", b->out, k, first);

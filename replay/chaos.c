@@ -41,6 +41,11 @@ bool chaos_irq_now(struct chaos *c, vclock_ns now, bool must)
 	return false;
 }
 
+void chaos_irq_gone(struct chaos *c)
+{
+	c->holding = false;
+}
+
 unsigned chaos_serial_room(const struct chaos *c, sync_seq s, unsigned room)
 {
 	return s < c->serial_next || !room ? 0 : 1;

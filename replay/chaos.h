@@ -47,6 +47,10 @@ void chaos_init(struct chaos *c, uint64_t seed);
  * the guest halted, so the interrupt lands now. */
 bool chaos_irq_now(struct chaos *c, vclock_ns now, bool must);
 
+/* The interrupt being held back is no longer pending (the guest masked
+ * it, or a level-triggered line dropped): the next one is chosen afresh. */
+void chaos_irq_gone(struct chaos *c);
+
 /* How many serial bytes (of ROOM) the guest may receive at sync point S:
  * 0 or 1.  chaos_serial_taken after a byte was taken at S. */
 unsigned chaos_serial_room(const struct chaos *c, sync_seq s, unsigned room);

@@ -162,6 +162,10 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 		r->timed_out = true; /* ends cleanly here, like a Ctrl-C */
 		machine_request_stop(&r->s->m);
 	}
+	/* Only the guest's own port writes change what the PIC has pending,
+	 * and each is an exit: here is where a held interrupt can vanish. */
+	if (r->chaos_on && x->is_sync && !pic_intr_pending(&r->s->m.pic))
+		chaos_irq_gone(&r->chaos);
 	if (x->is_sync && x->sync % r->reg_every == 0) {
 		ev = rec_event(r, TRACE_EV_REG_CHECKPOINT, x->sync);
 		ev.u.reg_checkpoint.reg_hash = rr_reg_hash(r->s);

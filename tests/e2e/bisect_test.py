@@ -19,8 +19,10 @@ it could.  Commit 6, the first midpoint, does not build (commit 7 fixes it).
    build; the kept failing trace replays exactly; the repository is back
    on its branch with no bisect in progress; the gdb command it prints,
    scripted, finds the culprit store with a watchpoint and reverse-continue;
-4. Ctrl-C during rrvm bisect: status 18, the branch back, bisect reset;
-5. bad input: outside a work tree, no condition.
+4. on a terminal, --until and bisect draw progress lines (stdout keeps only
+   the summary); with --good the parent of --bad, bisect names --bad;
+5. Ctrl-C during rrvm bisect: status 18, the branch back, bisect reset;
+6. bad input: outside a work tree, no condition.
 Prints 'N passed, M failed'; 77 skips without /dev/kvm, gcc, git or gdb.
 """
 import json
@@ -74,6 +76,43 @@ def hit_rates(tmp, elf):
               f"places, {sum(places.values()) - top} of {sum(places.values())} away from the "
               f"commonest")
     return res
+
+
+def tty_stderr(args, cwd=None):
+    """Runs ARGS with stderr on a pseudo-terminal: (stdout, what the
+    terminal got)."""
+    master, slave = os.openpty()
+    p = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=slave, text=True,
+                       stdin=subprocess.DEVNULL, timeout=300)
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    os.close(master)
+    return p.stdout, got.decode(errors="replace")
+
+
+def progress(tmp, repo, shas):
+    good = os.path.join(tmp, "good.elf")
+    out, tty = tty_stderr([rrvm, "record", "--until-output", "RACE", "--tries", "3",
+                           "--serial-in", "none", "-o", os.path.join(tmp, "p.trace"), good])
+    check(re.search(r"rrvm: try 3 of 3, \d+\.\d s, seed 0x[0-9a-f]+", tty) and
+          out.startswith("not caught in 3 tries"),
+          "on a terminal, --until draws a progress line (try, time, seed)", tty + out)
+    out, tty = tty_stderr([rrvm, "bisect", "--good", shas[CULPRIT - 1], "--bad", shas[CULPRIT],
+                           "--build", "sh build.sh", "--kernel", "flaky.elf", "--chaos",
+                           "--until-output", "RACE", "-o", os.path.join(tmp, "bisect-tty")],
+                          cwd=repo)
+    check(re.search(r"rrvm: bisect step 0, [0-9a-f]{10}: recording", tty) and
+          "first bad commit: " + shas[CULPRIT] in out,
+          "on a terminal, bisect draws a progress line; adjacent good/bad name --bad",
+          tty + out)
 
 
 def until_and_replay(tmp, bad):
@@ -233,6 +272,7 @@ def main():
               f"injections away from the commonest place, against {pa} of {pn} without")
         until_and_replay(tmp, bad)
         bisect(repo, tmp, shas)
+        progress(tmp, repo, shas)
         interrupt(repo, tmp, shas)
         bad_input(tmp)
     return summary()

@@ -89,6 +89,29 @@ static void test_irq_time_bound_and_halt(void **state)
 	assert_true(held > 100);
 }
 
+/* A held interrupt that vanished leaves nothing behind: the next one is
+ * held for a fresh, in-bound number of sync points, timed from its own
+ * start. */
+static void test_irq_gone(void **state)
+{
+	struct chaos c;
+	unsigned fresh = 0;
+
+	(void)state;
+	chaos_init(&c, 9);
+	for (int irq = 0; irq < 500; irq++) {
+		vclock_ns t = (vclock_ns)irq * 10 * CHAOS_IRQ_LATE_NS;
+		if (chaos_irq_now(&c, t, false))
+			continue; /* not held: nothing to vanish */
+		chaos_irq_gone(&c);
+		/* Long after: without the reset this would land at once. */
+		fresh += !chaos_irq_now(&c, t + 5 * CHAOS_IRQ_LATE_NS, false);
+		while (!chaos_irq_now(&c, t + 5 * CHAOS_IRQ_LATE_NS, false))
+			;
+	}
+	assert_true(fresh > 300);
+}
+
 static void test_serial_gaps(void **state)
 {
 	struct chaos c;
@@ -120,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_same_seed_same_phase),
 		cmocka_unit_test(test_irq_bounds),
 		cmocka_unit_test(test_irq_time_bound_and_halt),
+		cmocka_unit_test(test_irq_gone),
 		cmocka_unit_test(test_serial_gaps),
 	};
 
