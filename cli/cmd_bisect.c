@@ -100,7 +100,7 @@ static void bisect_on_signal(int sig)
 {
 	bisect_sigs++;
 	if (bisect_child > 0)
-		kill(bisect_child, sig); /* the child ends cleanly, then so do we */
+		kill(-bisect_child, sig); /* the child ends cleanly, then so do we */
 }
 
 static void bisect_signals(bool on)
@@ -113,9 +113,12 @@ static void bisect_signals(bool on)
 }
 
 /* Runs ARGV (PATH search), stdout and stderr into FD (-1: into BUF, at most
- * LEN - 1 bytes, NUL-terminated).  Returns the exit status, 128 + signal,
- * or -1 if it could not start. */
-static int bisect_spawn(const char *const argv[], int fd, char *buf, size_t len)
+ * LEN - 1 bytes, NUL-terminated), in a process group of its own, so that a
+ * Ctrl-C on the terminal reaches rrvm alone.  FORWARD: our SIGINT and
+ * SIGTERM are passed on to that group (a build or a recording; never git,
+ * which is left to finish what it does).  Returns the exit status, 128 +
+ * signal, or -1 if it could not start. */
+static int bisect_spawn(const char *const argv[], int fd, char *buf, size_t len, bool forward)
 {
 	union { const char *const *c; char *const *m; } args = { argv }; /* execvp's type */
 	int p[2] = { -1, -1 }, st;
@@ -126,12 +129,13 @@ static int bisect_spawn(const char *const argv[], int fd, char *buf, size_t len)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		int o = fd < 0 ? p[1] : fd;
+		int o = fd < 0 ? p[1] : fd, nul = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		dup2(o, STDOUT_FILENO);
 		dup2(o, STDERR_FILENO);
-		int nul = open("/dev/null", O_RDONLY);
 		if (nul >= 0)
 			dup2(nul, STDIN_FILENO);
 		execvp(argv[0], args.m);
@@ -139,23 +143,25 @@ static int bisect_spawn(const char *const argv[], int fd, char *buf, size_t len)
 	}
 	if (pid < 0)
 		return -1;
-	bisect_child = pid;
+	setpgid(pid, pid); /* also here: no signal may find it in ours */
+	if (forward)
+		bisect_child = pid;
+	if (bisect_sigs && forward)
+		kill(-pid, SIGINT); /* it came before the child was known */
 	if (fd < 0) {
 		close(p[1]);
-		for (ssize_t n;; got += (size_t)n) {
-			n = read(p[0], buf + got, got + 1 < len ? len - 1 - got : 0);
-			if (n < 0 && errno == EINTR) {
-				n = 0;
+		for (;;) {
+			char sink[512]; /* what does not fit in BUF is read and dropped */
+			bool full = got + 1 >= len;
+			ssize_t n = full ? read(p[0], sink, sizeof(sink))
+					 : read(p[0], buf + got, len - 1 - got);
+
+			if (n < 0 && errno == EINTR)
 				continue;
-			}
-			if (n <= 0) {
-				char sink[512]; /* drain what does not fit */
-				if (n == 0 && got + 1 >= len && read(p[0], sink, sizeof(sink)) > 0) {
-					n = 0;
-					continue;
-				}
+			if (n <= 0)
 				break;
-			}
+			if (!full)
+				got += (size_t)n;
 		}
 		buf[got] = '\0';
 		close(p[0]);
@@ -175,7 +181,7 @@ static int bisect_git(char *buf, size_t len, const char *a0, const char *a1, con
 {
 	const char *argv[] = { "git", a0, a1, a2, a3, NULL };
 
-	return bisect_spawn(argv, -1, buf, len);
+	return bisect_spawn(argv, -1, buf, len, false);
 }
 
 static void bisect_chomp(char *s)
@@ -215,20 +221,18 @@ static void bisect_say(struct bisect *b, const char *fmt, ...)
 
 enum step_verdict { STEP_GOOD, STEP_BAD, STEP_SKIP, STEP_ABORT };
 
-/* The try line of record's summary ("caught on try K of N (seed S)"). */
+/* What record's summary says of the caught try: "caught on try K of N"
+ * and, with chaos, " (seed S)". */
 static void bisect_caught_text(const char *log, char *out, size_t len)
 {
-	const char *p = strstr(log, "caught on try ");
-	size_t n;
+	const char *p = strstr(log, "caught on try "), *end;
 
 	if (!p) {
 		snprintf(out, len, "caught");
 		return;
 	}
-	n = strcspn(p, "\n");
-	if ((p = memchr(p, ')', n)) || (p = NULL))
-		n = (size_t)(p - strstr(log, "caught on try ") + 1);
-	snprintf(out, len, "%.*s", (int)n, strstr(log, "caught on try "));
+	end = strstr(p, " after ");
+	snprintf(out, len, "%.*s", end ? (int)(end - p) : (int)strcspn(p, "\n"), p);
 }
 
 /* Builds, records and judges the checked-out commit SHA in DIR. */
@@ -256,7 +260,7 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 	}
 	{
 		const char *sh[] = { "sh", "-c", b->build, NULL };
-		st = bisect_spawn(sh, fd, NULL, 0);
+		st = bisect_spawn(sh, fd, NULL, 0, true);
 	}
 	close(fd);
 	if (bisect_sigs)
@@ -271,7 +275,7 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 	snprintf(kernel, sizeof(kernel), "%s/%s", dir, base);
 	{
 		const char *cp[] = { "cp", b->kernel, kernel, NULL };
-		if (bisect_spawn(cp, -1, buf, sizeof(buf)) != 0) {
+		if (bisect_spawn(cp, -1, buf, sizeof(buf), false) != 0) {
 			bisect_say(b, "step %u %.12s skip: the build made no %s\n", b->step, sha,
 				   b->kernel);
 			return STEP_SKIP;
@@ -315,7 +319,7 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 		*status = CLI_ERR_IO;
 		return STEP_ABORT;
 	}
-	st = bisect_spawn(argv, fd, NULL, 0);
+	st = bisect_spawn(argv, fd, NULL, 0, true);
 	lseek(fd, 0, SEEK_SET);
 	buf[read(fd, buf, sizeof(buf) - 1) > 0 ? strnlen(buf, sizeof(buf) - 1) : 0] = '\0';
 	close(fd);
