@@ -210,8 +210,10 @@ int cli_record_once(struct cli_machine_opts *o, const struct rec_options *ro, co
 	if (werr) {
 		fprintf(stderr, "rrvm: %s: %s\n", out, msg);
 		status = CLI_ERR_IO;
-	} else if (w && (w->quiet_stop || rec.timed_out) && res->why == MACHINE_STOP_SIGNAL) {
-		status = CLI_ERR_INTERRUPTED; /* a stop of our own: no line */
+	} else if (w) {
+		/* One try of many: how it ended goes to the tries log. */
+		snprintf(w->detail, sizeof(w->detail), "%s", res->detail);
+		status = cli_stop_code(res);
 	} else {
 		status = cli_stop_status(res);
 	}

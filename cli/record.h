@@ -40,9 +40,9 @@ struct cli_until {
  * sink can stop it), and how it ended. */
 struct cli_record_watch {
 	struct machine *volatile m;
-	bool quiet_stop;         /* a stop request of ours ends it without a line */
 	bool timed_out;
 	int why;                 /* enum machine_stop */
+	char detail[192];        /* how the guest stopped, one line */
 };
 
 /* Parses one --until-* or --tries option: 1 if it was one, 0 if not, -1 on

@@ -85,7 +85,6 @@ static void sink_match_line(struct until_sink *k)
 	if (!k->re || k->matched || regexec(k->re, k->line, 0, NULL, 0))
 		return;
 	k->matched = true;
-	k->w->quiet_stop = true;
 	if (k->w->m)
 		machine_request_stop(k->w->m); /* at the next sync point: a clean end */
 }
@@ -195,16 +194,20 @@ static int until_try(struct until_run *r, unsigned k, uint64_t seed)
 		return -CLI_ERR_INTERRUPTED;
 	}
 	if (r->ro->chaos)
-		fprintf(r->log, "try %u seed %#llx status %d %s\n", k, (unsigned long long)seed,
-			status, why ? why : "passed");
+		fprintf(r->log, "try %u seed %#llx ", k, (unsigned long long)seed);
 	else
-		fprintf(r->log, "try %u status %d %s\n", k, status, why ? why : "passed");
+		fprintf(r->log, "try %u ", k);
+	fprintf(r->log, "status %d %s%s%s%s\n", status, why ? why : "passed",
+		w.detail[0] ? " (" : "", w.detail, w.detail[0] ? ")" : "");
 	fflush(r->log);
 	if (why && r->guest_out && sink.len)
 		fwrite(sink.out, 1, sink.len, r->guest_out);
 	free(sink.out);
-	if (!why && until_fatal(status))
+	if (!why && until_fatal(status)) {
+		if (w.detail[0])
+			fprintf(stderr, "rrvm: %s\n", w.detail);
 		return -status;
+	}
 	return why != NULL;
 }
 
