@@ -14,18 +14,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/record.h"
+#include "cli/spawn.h"
 #include "util/hostclock.h"
 #include "util/rng.h"
 
@@ -93,95 +92,13 @@ struct bisect {
 	unsigned step;
 };
 
-static volatile sig_atomic_t bisect_sigs;
-static volatile pid_t bisect_child;
-
-static void bisect_on_signal(int sig)
-{
-	bisect_sigs++;
-	if (bisect_child > 0)
-		kill(-bisect_child, sig); /* the child ends cleanly, then so do we */
-}
-
-static void bisect_signals(bool on)
-{
-	struct sigaction sa = { .sa_handler = on ? bisect_on_signal : SIG_DFL };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* Runs ARGV (PATH search), stdout and stderr into FD (-1: into BUF, at most
- * LEN - 1 bytes, NUL-terminated), in a process group of its own, so that a
- * Ctrl-C on the terminal reaches rrvm alone.  FORWARD: our SIGINT and
- * SIGTERM are passed on to that group (a build or a recording; never git,
- * which is left to finish what it does).  Returns the exit status, 128 +
- * signal, or -1 if it could not start. */
-static int bisect_spawn(const char *const argv[], int fd, char *buf, size_t len, bool forward)
-{
-	union { const char *const *c; char *const *m; } args = { argv }; /* execvp's type */
-	int p[2] = { -1, -1 }, st;
-	size_t got = 0;
-	pid_t pid;
-
-	if (fd < 0 && pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int o = fd < 0 ? p[1] : fd, nul = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		dup2(o, STDOUT_FILENO);
-		dup2(o, STDERR_FILENO);
-		if (nul >= 0)
-			dup2(nul, STDIN_FILENO);
-		execvp(argv[0], args.m);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	setpgid(pid, pid); /* also here: no signal may find it in ours */
-	if (forward)
-		bisect_child = pid;
-	if (bisect_sigs && forward)
-		kill(-pid, SIGINT); /* it came before the child was known */
-	if (fd < 0) {
-		close(p[1]);
-		for (;;) {
-			char sink[512]; /* what does not fit in BUF is read and dropped */
-			bool full = got + 1 >= len;
-			ssize_t n = full ? read(p[0], sink, sizeof(sink))
-					 : read(p[0], buf + got, len - 1 - got);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (!full)
-				got += (size_t)n;
-		}
-		buf[got] = '\0';
-		close(p[0]);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			bisect_child = 0;
-			return -1;
-		}
-	bisect_child = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* git ARGS..., output in BUF; the status. */
 static int bisect_git(char *buf, size_t len, const char *a0, const char *a1, const char *a2,
 		      const char *a3)
 {
 	const char *argv[] = { "git", a0, a1, a2, a3, NULL };
 
-	return bisect_spawn(argv, -1, buf, len, false);
+	return cli_spawn(argv, -1, buf, len, false);
 }
 
 static void bisect_chomp(char *s)
@@ -260,10 +177,10 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 	}
 	{
 		const char *sh[] = { "sh", "-c", b->build, NULL };
-		st = bisect_spawn(sh, fd, NULL, 0, true);
+		st = cli_spawn(sh, fd, NULL, 0, true);
 	}
 	close(fd);
-	if (bisect_sigs)
+	if (cli_spawn_signals())
 		return STEP_ABORT;
 	if (st != 0) {
 		bisect_say(b, "step %u %.12s skip: the build failed (status %d, %s)\n", b->step, sha,
@@ -275,7 +192,7 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 	snprintf(kernel, sizeof(kernel), "%s/%s", dir, base);
 	{
 		const char *cp[] = { "cp", b->kernel, kernel, NULL };
-		if (bisect_spawn(cp, -1, buf, sizeof(buf), false) != 0) {
+		if (cli_spawn(cp, -1, buf, sizeof(buf), false) != 0) {
 			bisect_say(b, "step %u %.12s skip: the build made no %s\n", b->step, sha,
 				   b->kernel);
 			return STEP_SKIP;
@@ -319,11 +236,11 @@ static enum step_verdict bisect_step(struct bisect *b, const char *sha, char *di
 		*status = CLI_ERR_IO;
 		return STEP_ABORT;
 	}
-	st = bisect_spawn(argv, fd, NULL, 0, true);
+	st = cli_spawn(argv, fd, NULL, 0, true);
 	lseek(fd, 0, SEEK_SET);
 	buf[read(fd, buf, sizeof(buf) - 1) > 0 ? strnlen(buf, sizeof(buf) - 1) : 0] = '\0';
 	close(fd);
-	if (bisect_sigs || st == CLI_ERR_INTERRUPTED) {
+	if (cli_spawn_signals() || st == CLI_ERR_INTERRUPTED) {
 		*status = CLI_ERR_INTERRUPTED;
 		return STEP_ABORT;
 	}
@@ -591,7 +508,7 @@ int cli_bisect_main(int argc, char **argv)
 	}
 	b.tty = isatty(STDERR_FILENO);
 	b.t0 = host_now();
-	bisect_signals(true);
+	cli_spawn_catch(true);
 	status = bisect_run(&b, orig);
 	if (b.tty)
 		fputs("\r\033[K", stderr);
@@ -599,11 +516,11 @@ int cli_bisect_main(int argc, char **argv)
 	 * must not stop it half done. */
 	bisect_git(buf, sizeof(buf), "bisect", "reset", orig, NULL);
 	bisect_git(buf, sizeof(buf), "checkout", "-q", orig, NULL);
-	if (bisect_sigs) {
+	if (cli_spawn_signals()) {
 		fprintf(stderr, "rrvm: bisect: interrupted; the repository is back on %s\n", orig);
 		status = CLI_ERR_INTERRUPTED;
 	}
-	bisect_signals(false);
+	cli_spawn_catch(false);
 	fprintf(b.summary, "%.1f s\n", (double)(host_now() - b.t0) / 1e9);
 	fclose(b.summary);
 	return status;
