@@ -151,6 +151,14 @@ def until_and_replay(tmp, bad):
     check(p.returncode == 30 and p.stdout.startswith("not caught in 3 tries") and
           not os.path.exists(os.path.join(tmp, "none.trace")),
           "a good kernel is not caught: status 30, no trace kept", p.stdout + p.stderr)
+    # The race's exit status (isa-debug-exit 1: status 3) as the condition.
+    t = os.path.join(tmp, "status.trace")
+    p = run([rrvm, "record", "--until-status", "3", "--tries", "30", "--serial-in", "none",
+             "-o", t, bad])
+    check(p.returncode == 0 and open(t + ".tries").read().splitlines()[-1].endswith(
+          "exit status matched (guest exited with status 3)") and
+          run([rrvm, "replay", "-q", t]).returncode == 0,
+          "--until-status 3 catches the race's exit and it replays", p.stdout + p.stderr)
     # A hang bound in virtual time ends the recording cleanly.
     t = os.path.join(tmp, "hang.trace")
     p = run([rrvm, "record", "--until-timeout", "0.003", "--tries", "1", "--serial-in", "none",
