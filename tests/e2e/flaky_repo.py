@@ -2,7 +2,7 @@
 bisect benchmark: written and built here with the host gcc.
 
 The kernel (a plain ELF64, entered in long mode) ticks the PIT at 1 kHz
-and, for 4 ticks, polls a device: two reads of port 0x61 with a flag set in
+and, for 6 ticks, polls a device: two reads of port 0x61 with a flag set in
 between.  Good commits keep interrupts off around the pair (cli/sti); the
 culprit drops them, so a tick that lands at the second read finds the flag
 set and the kernel prints RACE and exits with status 3.  One commit does
@@ -27,7 +27,7 @@ gcc -m64 -c flaky.S -o flaky.o
 ld -m elf_x86_64 --no-warn-rwx-segments -T kernel.ld -o flaky.elf flaky.o
 """
 
-def kernel(racy, broken=False, ticks=4, spin=300, note=""):
+def kernel(racy, broken=False, ticks=6, spin=300, note=""):
     window = "" if racy else "\tcli\n"
     window_end = "" if racy else "\tsti\n"
     return f"""/* flaky: a tiny multiboot kernel whose main loop reads two device ports
@@ -167,7 +167,7 @@ stack_top:
 HISTORY = [
     ("flaky: a kernel that polls a device while the PIT ticks", False, False, ""),
     ("flaky: say what the loop polls", False, False, "It polls port 0x61."),
-    ("flaky: document the tick rate", False, False, "1 kHz, 4 ticks."),
+    ("flaky: document the tick rate", False, False, "1 kHz, 6 ticks."),
     ("flaky: note the exit statuses", False, False, "Exits 0 when done, 1 on a race."),
     ("flaky: comment the gates", False, False, "Gates are interrupt gates."),
     ("flaky: start a refactor (does not build)", False, True, "Refactor."),
