@@ -26,6 +26,8 @@ enum cli_status {
 	CLI_ERR_DIVERGED = 24,    /* replay diverged from the trace */
 	CLI_ERR_MISMATCH = 26,    /* trace recorded with another kernel, RAM size or CPU */
 	CLI_ERR_COMMAND = 28,     /* console: a command of a script failed */
+	CLI_ERR_NOT_CAUGHT = 30,  /* record --until-*: no try met the condition */
+	CLI_ERR_BISECT = 32,      /* bisect: no first bad commit could be named */
 	CLI_ERR_INTERNAL = 126,   /* a bug in rrvm */
 };
 
@@ -41,6 +43,7 @@ int cli_gdb_main(int argc, char **argv);
 int cli_info_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
 int cli_console_main(int argc, char **argv);
+int cli_bisect_main(int argc, char **argv);
 
 /* What `rrvm info PATH` prints, to OUT (also `monitor info trace` in
  * `rrvm gdb`).  Opens a reader of its own, so a trace being replayed is

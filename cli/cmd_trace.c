@@ -120,6 +120,13 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 		", fw_cfg" : "", h->irq_window ? " and interrupt windows" : "",
 		*h->cpuid_rewritten ? "leaves rewritten by KVM: " : "as rrvm's table");
 	put_safe(f, h->cpuid_rewritten, 0);
+	if (h->chaos.on)
+		fprintf(f, "\nchaos:        seed %#" PRIx64 ", interrupts held back up to %u sync points"
+			" or %" PRIu64 " us, clock phase %" PRIu64 " ns, serial gaps up to %u sync points",
+			h->chaos.seed, h->chaos.irq_late_sync, h->chaos.irq_late_ns / 1000,
+			h->chaos.clock_phase_ns, h->chaos.serial_gap_sync);
+	else
+		fprintf(f, "\nchaos:        off");
 	fprintf(f, "\nhost probe:  ");
 	for (uint32_t i = 0; i < h->nhost_probe; i++) {
 		fputc(' ', f);

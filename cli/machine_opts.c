@@ -181,6 +181,13 @@ int cli_init_status(enum machine_init_error kind)
 
 int cli_stop_status(const struct machine_result *r)
 {
+	if (r->why != MACHINE_STOP_DEBUG_EXIT)
+		fprintf(stderr, "rrvm: %s\n", r->detail);
+	return cli_stop_code(r);
+}
+
+int cli_stop_code(const struct machine_result *r)
+{
 	static const int status[] = {
 		[MACHINE_STOP_TRIPLE_FAULT] = CLI_ERR_TRIPLE_FAULT,
 		[MACHINE_STOP_EMULATION] = CLI_ERR_EMULATION,
@@ -193,7 +200,6 @@ int cli_stop_status(const struct machine_result *r)
 
 	if (r->why == MACHINE_STOP_DEBUG_EXIT)
 		return r->status & 0xff;
-	fprintf(stderr, "rrvm: %s\n", r->detail);
 	if ((unsigned)r->why < sizeof(status) / sizeof(status[0]) && status[r->why])
 		return status[r->why];
 	return CLI_ERR_INTERNAL;

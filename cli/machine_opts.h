@@ -67,6 +67,8 @@ int cli_init_status(enum machine_init_error kind);
 /* Maps how the guest stopped to the CLI exit status and prints one line on
  * stderr unless the guest exited through isa-debug-exit. */
 int cli_stop_status(const struct machine_result *r);
+/* The same status, printing nothing. */
+int cli_stop_code(const struct machine_result *r);
 
 /* Parses "64M", "1G", "4096K" or a plain byte count. */
 int cli_parse_size(const char *s, uint64_t *out);

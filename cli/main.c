@@ -25,6 +25,7 @@ static const struct cli_command {
 	{ "dump", cli_dump_main, "print the events of a trace file" },
 	{ "console", cli_console_main, "look around a recording: goto, step, break, watch" },
 	{ "doctor", cli_doctor_main, "probe what this host's KVM can do" },
+	{ "bisect", cli_bisect_main, "git bisect a flaky kernel failure, with recordings" },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))

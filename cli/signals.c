@@ -9,6 +9,7 @@ static struct machine *volatile cli_sig_machine;
 /* Signals that arrived before there was a machine to stop. */
 static volatile sig_atomic_t cli_sig_early;
 static volatile sig_atomic_t cli_sig_first;
+static volatile sig_atomic_t cli_sig_count;
 
 static void cli_sig_handler(int sig)
 {
@@ -16,6 +17,7 @@ static void cli_sig_handler(int sig)
 
 	if (!cli_sig_first)
 		cli_sig_first = sig;
+	cli_sig_count++;
 	if (m)
 		machine_request_stop(m);
 	else
@@ -50,4 +52,9 @@ void cli_signals_release(void)
 {
 	cli_sig_install(SIG_DFL);
 	cli_sig_machine = NULL;
+}
+
+int cli_signals_count(void)
+{
+	return cli_sig_count;
 }

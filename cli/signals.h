@@ -10,5 +10,7 @@ void cli_signals_catch(struct machine *m);
 void cli_signals_release(void);
 /* The first SIGINT or SIGTERM caught (its number), or 0. */
 int cli_signals_first(void);
+/* SIGINT and SIGTERM caught since the process started. */
+int cli_signals_count(void);
 
 #endif

@@ -35,11 +35,18 @@ static struct trace_event rec_event(struct recorder *r, enum trace_event_kind ki
 
 /* ---- input sources: live, with what the guest used logged ---- */
 
+/* The live virtual time, shifted by the chaos clock phase. */
+static bool rec_live_clock(struct recorder *r, sync_seq s, vclock_ns *t)
+{
+	bool ok = r->live.clock(r->live.ctx, s, t);
+
+	*t += r->chaos.set.clock_phase_ns;
+	return ok;
+}
+
 static bool rec_clock(void *ctx, sync_seq s, vclock_ns *t)
 {
-	struct recorder *r = ctx;
-
-	return r->live.clock(r->live.ctx, s, t);
+	return rec_live_clock(ctx, s, t);
 }
 
 static void rec_clock_used(void *ctx, sync_seq s, vclock_ns t)
@@ -60,9 +67,14 @@ static void rec_clock_used(void *ctx, sync_seq s, vclock_ns t)
 static unsigned rec_serial(void *ctx, sync_seq s, uint8_t *buf, unsigned room)
 {
 	struct recorder *r = ctx;
-	unsigned n = r->live.serial(r->live.ctx, s, buf, room);
+	unsigned n;
 	struct trace_event ev;
 
+	if (r->chaos_on)
+		room = chaos_serial_room(&r->chaos, s, room);
+	n = room ? r->live.serial(r->live.ctx, s, buf, room) : 0;
+	if (n && r->chaos_on)
+		chaos_serial_taken(&r->chaos, s);
 	if (n) {
 		ev = rec_event(r, TRACE_EV_SERIAL_INPUT, s);
 		ev.u.serial_input.bytes = (struct trace_bytes){ buf, n };
@@ -78,7 +90,18 @@ static int rec_idle(void *ctx, sync_seq s, vclock_ns due)
 	/* A guest that idles still gets its last inputs onto disk. */
 	if (!r->err && trace_writer_poll(r->w) < 0)
 		r->err = -EIO;
+	if (due != VCLOCK_NEVER)
+		due = due > r->chaos.set.clock_phase_ns ? due - r->chaos.set.clock_phase_ns : 0;
 	return r->live.idle(r->live.ctx, s, due);
+}
+
+static bool rec_irq_now(void *ctx, sync_seq s, bool must)
+{
+	struct recorder *r = ctx;
+	vclock_ns now = 0;
+
+	rec_live_clock(r, s, &now);
+	return chaos_irq_now(&r->chaos, now, must);
 }
 
 /* ---- exit hooks ---- */
@@ -90,7 +113,7 @@ static void rec_tsc_trap(struct recorder *r, const struct vmm_exit *x, int kind)
 	struct trace_event ev = rec_event(r, TRACE_EV_TSC_READ, x->sync);
 	int e;
 
-	r->live.clock(r->live.ctx, x->sync, &now);
+	rec_live_clock(r, x->sync, &now);
 	ev.u.tsc_read.value = rr_vtsc(r->s, now);
 	ev.u.tsc_read.source = kind == TSC_INSN_RDTSCP ? TRACE_TSC_RDTSCP : TRACE_TSC_RDTSC;
 	ev.u.tsc_read.aux = 0;
@@ -107,7 +130,7 @@ static void rec_rdmsr(struct recorder *r, struct vmm_exit *x)
 
 	if (x->addr != X86_MSR_TSC)
 		return;
-	r->live.clock(r->live.ctx, x->sync, &now);
+	rec_live_clock(r, x->sync, &now);
 	x->data = rr_vtsc(r->s, now);
 	x->claimed = true;
 	ev.u.tsc_read.value = x->data;
@@ -153,11 +176,21 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 	struct recorder *r = ctx;
 	struct trace_event ev;
 	int kind;
+	vclock_ns now;
 
 	if (x->is_sync) { /* where a cut recording's trace ends (rec_run) */
 		r->sync_rip = rr_rip(r->s);
 		r->sync_reg_hash = rr_reg_hash(r->s);
 	}
+	if (x->is_sync && r->stop_after && !r->timed_out && rec_live_clock(r, x->sync, &now) &&
+	    now - r->chaos.set.clock_phase_ns >= r->stop_after) {
+		r->timed_out = true; /* ends cleanly here, like a Ctrl-C */
+		machine_request_stop(&r->s->m);
+	}
+	/* Only the guest's own port writes change what the PIC has pending,
+	 * and each is an exit: here is where a held interrupt can vanish. */
+	if (r->chaos_on && x->is_sync && !pic_intr_pending(&r->s->m.pic))
+		chaos_irq_gone(&r->chaos);
 	if (x->kind == VMM_EXIT_LANDMARK)
 		rec_landmark(r, x);
 	if (x->is_sync && x->sync % r->reg_every == 0) {
@@ -245,6 +278,10 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	memset(r, 0, sizeof(*r));
 	r->s = s;
 	s->warn_tsc = true;
+	r->chaos_on = o->chaos;
+	r->stop_after = o->stop_after;
+	if (o->chaos)
+		chaos_init(&r->chaos, o->chaos_seed);
 	r->reg_every = o->reg_check_every ? o->reg_check_every : RR_REG_CHECK_DEFAULT;
 	for (unsigned i = 0; i < s->m.cpuid.n; i++) {
 		const struct cpuid_entry *c = &s->m.cpuid.e[i];
@@ -274,6 +311,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		.irq_window = s->m.cfg.irq_window,
 		.cpuid_rewritten = s->m.cpuid_rewritten,
 		.fw_cfg = s->m.cfg.fw_cfg,
+		.chaos = r->chaos.set,
 	};
 	e = trace_writer_open(&r->w, path, &h, &o->writer, &err);
 	if (e < 0) {
@@ -281,7 +319,8 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		return e;
 	}
 	r->live = s->m.in;
-	in = (struct vmm_inputs){ r, rec_clock, rec_clock_used, rec_serial, rec_idle };
+	in = (struct vmm_inputs){ r, rec_clock, rec_clock_used, rec_serial, rec_idle,
+				  o->chaos ? rec_irq_now : NULL };
 	s->m.in = in;
 	r->hooks = (struct vmm_hooks){ r, rec_on_exit, rec_on_inject };
 	r->start = host_now();

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "replay/chaos.h"
 #include "replay/session.h"
 #include "trace-format/trace.h"
 #include "vmm/exit.h"
@@ -19,6 +20,10 @@ struct rec_options {
 	const char *rrvm_version;
 	unsigned reg_check_every;  /* register-hash checkpoint period, sync points */
 	const char *host_summary;  /* "key=value key=value" (probe_summary) or NULL */
+	bool chaos;                /* vary inputs within what hardware allows */
+	uint64_t chaos_seed;       /* ... from this seed (replay/chaos.h) */
+	vclock_ns stop_after;      /* end the recording at the first sync point this
+				    * long after the guest started; 0: never */
 	struct trace_writer_opts writer;
 	/* The signal that stopped the recording (machine_request_stop), for
 	 * the end record; NULL or 0: unknown. */
@@ -39,6 +44,10 @@ struct recorder {
 	int (*stop_signal)(void);
 	uint64_t sync_rip;      /* RIP and register hash at the last sync exit */
 	uint64_t sync_reg_hash;
+	bool chaos_on;
+	struct chaos chaos;
+	vclock_ns stop_after;
+	bool timed_out;         /* stop_after was reached */
 };
 
 /* Opens PATH and writes the header for S.  0 or -errno with MSG filled in. */

@@ -176,6 +176,12 @@ static int rpl_idle(void *ctx, sync_seq s, vclock_ns due)
 	return 0;
 }
 
+/* A chaos recording held interrupts back: inject where the trace did. */
+static bool rpl_irq_now(void *ctx, sync_seq s, bool must)
+{
+	return rpl_peek(ctx, TRACE_EV_IRQ_INJECT, s) != NULL;
+}
+
 /* ---- exit hooks: check, then substitute ---- */
 
 static void rpl_read(struct replayer *p, struct vmm_exit *x, enum trace_event_kind kind)
@@ -433,7 +439,10 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 	p->end_sync = end ? end->total_sync : 0;
 	p->sync_rip = rr_rip(s); /* the boot state, for an end at sync point 0 */
 	p->sync_reg_hash = rr_reg_hash(s);
-	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle };
+	/* Without chaos an interrupt lands at the first sync point it can,
+	 * and replay checks that it did; with chaos the trace says where. */
+	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle,
+				       trace_reader_header(rd)->chaos.on ? rpl_irq_now : NULL };
 	p->hooks = (struct vmm_hooks){ p, rpl_on_exit, rpl_on_inject };
 	/* Where the recording was stopped (a signal, an error of rrvm's), replay
 	 * stops too; where the guest ran into an instruction KVM cannot run,

@@ -29,9 +29,11 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	Rrvmtrace__FileHash *files = NULL, **filep = NULL;
 	Rrvmtrace__CpuidEntry *cpuid = NULL, **cpuidp = NULL;
 	Rrvmtrace__KeyValue *kv = NULL, **kvp = NULL;
+	Rrvmtrace__Chaos chaos;
 	int ret = -ENOMEM;
 
 	rrvmtrace__header__init(&m);
+	rrvmtrace__chaos__init(&chaos);
 	if (h->nfiles > TRACE_LIST_MAX || h->ncpuid > TRACE_LIST_MAX ||
 	    h->nhost_probe > TRACE_LIST_MAX || !h->guest_mem_bytes ||
 	    !str_ok(h->rrvm_version) || !str_ok(h->cmdline) || !str_ok(h->irq_policy) ||
@@ -60,6 +62,14 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	m.irq_window = h->irq_window;
 	m.cpuid_rewritten = str_or_empty(h->cpuid_rewritten);
 	m.fw_cfg = h->fw_cfg;
+	if (h->chaos.on) {
+		chaos.seed = h->chaos.seed;
+		chaos.irq_late_sync = h->chaos.irq_late_sync;
+		chaos.irq_late_ns = h->chaos.irq_late_ns;
+		chaos.clock_phase_ns = h->chaos.clock_phase_ns;
+		chaos.serial_gap_sync = h->chaos.serial_gap_sync;
+		m.chaos = &chaos;
+	}
 	ret = -EINVAL;
 	for (uint32_t i = 0; i < h->nfiles; i++) {
 		rrvmtrace__file_hash__init(&files[i]);
@@ -214,6 +224,13 @@ static const char *header_convert(struct trace_header_store *s)
 	h->fw_cfg = m->fw_cfg;
 	if (m->format_minor == 0)
 		meta_v10_facts(h);
+	if (m->chaos) {
+		if (m->chaos->clock_phase_ns >= 1000000000u)
+			return "header chaos clock phase of a second or more";
+		h->chaos = (struct trace_chaos){ true, m->chaos->seed, m->chaos->irq_late_sync,
+						 m->chaos->irq_late_ns, m->chaos->clock_phase_ns,
+						 m->chaos->serial_gap_sync };
+	}
 	return NULL;
 }
 

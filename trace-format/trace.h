@@ -62,7 +62,8 @@
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
 #define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 1 /* 1.1: typed header facts, registers in RegCheckpoint, End.place, landmarks, interrupt lateness */
+#define TRACE_FORMAT_MINOR 1 /* 1.1: typed header facts, registers in RegCheckpoint, End.place,
+			      * landmarks, interrupt lateness, the chaos settings */
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -154,6 +155,16 @@ struct trace_kv {
 	const char *key, *value;
 };
 
+/* How `rrvm record --chaos` varied the inputs (trace.proto, message Chaos). */
+struct trace_chaos {
+	bool on;                  /* false: no chaos (and the rest is 0) */
+	uint64_t seed;
+	uint32_t irq_late_sync;   /* most sync points an interrupt was held back */
+	vclock_ns irq_late_ns;    /* ... and most virtual time */
+	vclock_ns clock_phase_ns; /* where the virtual clock started */
+	uint32_t serial_gap_sync; /* most sync points between two input bytes */
+};
+
 /* Strings may be NULL on write (stored empty); on read they are never NULL.
  * The format fields are ignored on write and filled in on read. */
 struct trace_header {
@@ -177,6 +188,7 @@ struct trace_header {
 	bool irq_window;        /* interrupt-window exits were sync points */
 	const char *cpuid_rewritten; /* leaves KVM rewrote, "" for none */
 	bool fw_cfg;            /* the fw_cfg device was there */
+	struct trace_chaos chaos;
 };
 
 enum trace_end_reason {

@@ -32,6 +32,12 @@ struct vmm_inputs {
 	 * inputs end in this HLT (replay of a recording stopped while the
 	 * guest idled here): the machine stops in it. */
 	int (*idle)(void *ctx, sync_seq s, vclock_ns due);
+	/* May be NULL (always true).  An interrupt is pending at S and the
+	 * guest could take it here: true to inject it now, false to let it
+	 * wait for a later sync point.  MUST: the guest halted (it lands now
+	 * or the guest never wakes).  Where an interrupt lands is an input
+	 * like any other: chaos recording chooses, replay follows the trace. */
+	bool (*irq_now)(void *ctx, sync_seq s, bool must);
 };
 
 /* The live host source: the host's monotonic clock from START, and

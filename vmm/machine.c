@@ -118,6 +118,11 @@ static void machine_deliver(struct machine *m)
 		run->request_interrupt_window = m->cfg.irq_window;
 		return;
 	}
+	if (m->in.irq_now &&
+	    !m->in.irq_now(m->in.ctx, m->sync, run->exit_reason == KVM_EXIT_HLT)) {
+		run->request_interrupt_window = 0; /* it waits for a later exit */
+		return;
+	}
 	irq.irq = pic_intack(&m->pic);
 	machine_note_lateness(m);
 	if (m->hooks && m->hooks->on_inject &&

@@ -26,6 +26,8 @@
   rr_test.py cpuid    RRVM TRACE_EDIT KERNEL replay of a trace from another CPU is refused
   rr_test.py serial   RRVM KERNEL INPUT      serial input is recorded and replayed
                                              without the input file
+  rr_test.py serial-chaos RRVM KERNEL INPUT  with --chaos the same input arrives a
+                                             byte at a time, and replays
 
 Prints 'N passed, M failed'; exit 0 when all passed, 77 to skip without
 /dev/kvm (unless RRVM_REQUIRE_KVM=1).
@@ -270,6 +272,23 @@ def t_serial(rrvm, kernel, infile, d):
           f"replay without input: {p.returncode} {p.stdout} {p.stderr}")
 
 
+def t_serial_chaos(rrvm, kernel, infile, d):
+    trace = os.path.join(d, "c.trace")
+    rec = run([rrvm, "record", "--chaos", "--seed", "3", "--serial-in", infile, "-o", trace,
+               kernel])
+    check(rec.returncode == 1 and rec.stdout == b"HELLO, RRVM\n",
+          f"chaos recording with input: {rec.returncode} {rec.stdout}")
+    dump = run([rrvm, "dump", trace]).stdout.decode()
+    data = re.findall(r"^ *(\d+) .*serial_input data=([0-9a-f]+)$", dump, re.M)
+    syncs = [int(s) for s, _ in data]
+    check(len(data) == len("hello, rrvm\n") and all(len(b) == 2 for _, b in data) and
+          all(b > a for a, b in zip(syncs, syncs[1:])),
+          f"with chaos serial input comes one byte per event, at growing sync points: {data}")
+    p = replay(rrvm, trace)
+    check(p.returncode == 0 and p.stdout == rec.stdout,
+          f"chaos replay without input: {p.returncode} {p.stdout} {p.stderr}")
+
+
 def main():
     if (status := kvm_status()) is not None:
         return status
@@ -278,7 +297,7 @@ def main():
              "diverge_landmark": t_diverge_landmark, "late": t_late,
              "sigkill": t_sigkill,
              "sigint": t_sigint, "mismatch": t_mismatch, "cpuid": t_cpuid,
-             "serial": t_serial}
+             "serial": t_serial, "serial-chaos": t_serial_chaos}
     with tempfile.TemporaryDirectory() as d:
         tests[sys.argv[1]](*sys.argv[2:], d)
     print(f"{results['passed']} passed, {results['failed']} failed")

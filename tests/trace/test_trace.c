@@ -89,6 +89,11 @@ static void test_roundtrip_every_kind(void **state)
 	assert_string_equal(h->irq_policy, g->irq_policy);
 	assert_true(h->rtc_epoch_sec == g->rtc_epoch_sec);
 	assert_int_equal(h->tsc_khz, g->tsc_khz);
+	assert_true(h->chaos.on && h->chaos.seed == g->chaos.seed);
+	assert_int_equal(h->chaos.irq_late_sync, g->chaos.irq_late_sync);
+	assert_true(h->chaos.irq_late_ns == g->chaos.irq_late_ns);
+	assert_true(h->chaos.clock_phase_ns == g->chaos.clock_phase_ns);
+	assert_int_equal(h->chaos.serial_gap_sync, g->chaos.serial_gap_sync);
 
 	inf = trace_reader_info(r);
 	assert_true(inf->has_index);
