@@ -178,13 +178,15 @@ void machine_lm_before_run(struct machine *m)
 }
 
 /* At a kick: should this place become a landmark?  For an interrupt whose
- * deadline passed (and that the guest would take: IF=1), or for a stretch
- * that has run a whole check period without a sync point. */
+ * deadline passed (and that the guest would take: IF=1), for a stretch
+ * that has run a whole check period without a sync point, or for a stop
+ * request (Ctrl-C, SIGTERM): the recording then ends at a sync point,
+ * state and all, rather than after one with the stretch left out. */
 bool machine_lm_kick(struct machine *m)
 {
 	host_ns now = host_now();
 	vclock_ns due = machine_next_deadline(m), vnow = now - m->host_in.origin;
-	bool irq, stretch = false;
+	bool irq, stretch = false, stop = atomic_load(&m->stop_requested) > 0;
 	unsigned cpl = 0;
 
 	if (!m->cfg.landmark_rings || m->result.why != MACHINE_RUNNING)
@@ -196,7 +198,7 @@ bool machine_lm_kick(struct machine *m)
 		m->lm.check_next = now + lm_stretch_bound(m);
 	}
 	irq = pic_intr_pending(&m->pic) || (due != VCLOCK_NEVER && vnow >= due);
-	if (!irq && !stretch)
+	if (!irq && !stretch && !stop)
 		return false;
 	m->lm.last_kick = now;
 	m->lm.retry_at = now + (LM_RETRY_NS > lm_irq_bound(m) ? LM_RETRY_NS : lm_irq_bound(m));
@@ -211,7 +213,7 @@ bool machine_lm_kick(struct machine *m)
 		}
 		return false;
 	}
-	if (irq && !stretch && !(machine_regs(m)->rflags & (1u << 9)))
+	if (irq && !stretch && !stop && !(machine_regs(m)->rflags & (1u << 9)))
 		return false; /* IF=0: it could not be taken here anyway */
 	m->lm.check_sync = m->sync + 1;
 	machine_landmark(m);

@@ -41,12 +41,15 @@ from kvmcheck import kvm_status, tool_status
 rrvm = sys.argv[1]
 
 def inject_rips(trace):
-    """The rip of every interrupt injection in TRACE."""
+    """The rip of every interrupt injected at an exit in TRACE: where chaos
+    chooses among the sync points an interrupt could land at.  (At a
+    landmark, the place is where the host's kick stopped the vCPU, which
+    varies with host timing with chaos or without.)"""
     p = run([rrvm, "dump", "--json", trace])
     rips = []
     for line in p.stdout.splitlines():
         ev = json.loads(line)
-        if ev.get("kind") == "irq_inject":
+        if ev.get("kind") == "irq_inject" and not ev.get("at_landmark"):
             rips.append(ev.get("rip"))
     return rips
 
