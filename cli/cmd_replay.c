@@ -110,6 +110,14 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 	enum machine_init_error kind;
 	char msg[400];
 
+	/* The interrupt controller the guest had ("" before format 1.1). */
+	if (strcmp(h->irq_controller, "apic") && strcmp(h->irq_controller, "pic") &&
+	    *h->irq_controller) {
+		fprintf(stderr, "rrvm: %s: recorded with interrupt controller '%s', which this "
+			"rrvm does not have\n", o->trace, h->irq_controller);
+		return CLI_ERR_MISMATCH;
+	}
+	cfg.apic = !strcmp(h->irq_controller, "apic");
 	/* Interrupts must reach the guest the way they did while recording. */
 	cfg.irq_window = win && !strcmp(win, "1");
 	if (cfg.irq_window && !probe_irq_window_precise(o->kvm)) {

@@ -242,6 +242,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		.nhost_probe = rec_split_kv(summary, kv, REC_MAX_KV),
 		.start_unix_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
 		.irq_policy = "exact",
+		.irq_controller = machine_irq_controller(&s->m),
 		.rtc_epoch_sec = s->m.cfg.rtc_epoch,
 		.tsc_khz = s->tsc_khz,
 	};

@@ -62,7 +62,7 @@
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
 #define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 0
+#define TRACE_FORMAT_MINOR 1
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -152,6 +152,7 @@ struct trace_header {
 	const char *irq_policy;
 	int64_t rtc_epoch_sec;  /* guest RTC at start, s since 1970 */
 	uint32_t tsc_khz;       /* virtual TSC rate */
+	const char *irq_controller; /* "pic" or "apic"; "" in 1.0 traces means "pic" */
 };
 
 enum trace_end_reason {

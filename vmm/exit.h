@@ -26,6 +26,7 @@ enum vmm_exit_kind {
 	VMM_EXIT_KICK,        /* KVM_RUN interrupted by a host signal: not a sync point */
 	VMM_EXIT_SHUTDOWN,    /* triple fault */
 	VMM_EXIT_ERROR,       /* internal error, emulation failure, failed entry */
+	VMM_EXIT_WRMSR,       /* sync point: addr = MSR index, data = the value */
 	VMM_EXIT_KIND_COUNT,
 };
 

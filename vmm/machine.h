@@ -13,6 +13,8 @@
 #include "vmm/cpuid.h"
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/debugexit.h"
+#include "vmm/devices/ioapic.h"
+#include "vmm/devices/lapic.h"
 #include "vmm/devices/pic8259.h"
 #include "vmm/devices/pit8254.h"
 #include "vmm/devices/serial16550.h"
@@ -21,12 +23,14 @@
 #include "vmm/kvm.h"
 #include "vmm/loader.h"
 #include "vmm/memory.h"
+#include "vmm/mmiobus.h"
 #include "vmm/portbus.h"
 #include "vmm/vcpu.h"
 
 #define MACHINE_DEFAULT_RAM (64ull << 20)
 #define MACHINE_MIN_RAM (2ull << 20)
 #define MACHINE_MAX_RAM (3ull << 30) /* below the 32-bit PCI hole */
+#define MACHINE_MAX_MSR_TRAPS 8
 
 struct machine_config {
 	const char *kernel_path;
@@ -34,6 +38,8 @@ struct machine_config {
 	bool cmdline_verbatim; /* pass cmdline as it is, without the path (replay) */
 	uint64_t ram_size;
 	bool strict_io;
+	bool apic;             /* a local APIC and an IOAPIC (and CPUID's APIC bit,
+				* an MP table); else the 8259 pair alone */
 	bool irq_window;       /* ask KVM for interrupt-window exits: only where
 				* they are precise (probe_irq_window_precise) */
 	FILE *serial_out;      /* guest COM1 output */
@@ -90,13 +96,20 @@ struct machine {
 	size_t kernel_len;
 	char cmdline[BOOT_INFO_SIZE]; /* the command line the kernel got */
 	struct portbus bus;
+	struct mmiobus mmio;
+	/* Every device of the table in its order, which is the checkpoint
+	 * order (vmm/snapshot.c), port and MMIO devices alike. */
+	struct portbus_slot devs[PORTBUS_MAX_DEVICES + MMIOBUS_MAX_DEVICES];
+	unsigned ndevs;
 
-	/* Devices, in device-table order (vmm/machine.c). */
+	/* Devices, in device-table order (vmm/machine_init.c). */
 	struct serial16550 com1;
 	struct pic_pair pic;
 	struct pit8254 pit;
 	struct cmos_rtc rtc;
 	struct debugexit dbgexit;
+	struct lapic lapic;   /* with cfg.apic only */
+	struct ioapic ioapic; /* with cfg.apic only */
 
 	struct vmm_inputs in;
 	struct host_inputs host_in;
@@ -110,6 +123,8 @@ struct machine {
 	sync_seq stop_after_sync;  /* stop once this sync point is handled; 0: never */
 	bool irq_queued;           /* an interrupt waits for the next KVM_RUN */
 	uint8_t irq_vector;        /* ... and its vector */
+	uint32_t rdmsr_traps[MACHINE_MAX_MSR_TRAPS]; /* MSRs whose reads exit */
+	unsigned nrdmsr_traps;
 	const uint64_t *hlt_traps; /* patched HLT breakpoints (guest-physical) */
 	unsigned nhlt_traps;
 	struct machine_result result;
@@ -160,8 +175,13 @@ int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4],
 void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n);
 
 /* Makes RDMSR of INDEX exit to the hooks (VMM_EXIT_RDMSR).  -ENOTSUP when
- * KVM has no MSR filter. */
+ * KVM has no MSR filter.  (With cfg.apic, IA32_APIC_BASE is in the filter
+ * too, answered by the machine itself.) */
 int machine_trap_rdmsr(struct machine *m, uint32_t index);
+
+/* The interrupt controller the guest has: "apic" or "pic", as the trace
+ * header, `rrvm info` and `rrvm doctor` name it. */
+const char *machine_irq_controller(const struct machine *m);
 
 /* Async-signal-safe: makes machine_run return MACHINE_STOP_SIGNAL promptly. */
 void machine_request_stop(struct machine *m);
