@@ -59,9 +59,12 @@ def matched_line(p):
     return lines[-1] if lines else ""
 
 
-def t_repeat(rrvm, kernel, n, d):
+def t_repeat(rrvm, kernel, n, *rest):
+    """Record KERNEL (with the record options in REST before the temporary
+    directory), then replay it N times: every replay matches exactly."""
+    d, extra = rest[-1], rest[:-1]
     trace = os.path.join(d, "t.trace")
-    rec = record(rrvm, trace, kernel)
+    rec = record(rrvm, trace, kernel, *extra)
     if not check(rec.returncode % 2 == 1, f"recording exited {rec.returncode}: {rec.stderr}"):
         return
     verdicts = set()
