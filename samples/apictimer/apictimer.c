@@ -71,19 +71,34 @@ static bool wait_change(volatile uint32_t *v, uint32_t old)
 	return false;
 }
 
-/* Spins until the periodic count has wrapped N times (the timer keeps
- * counting whether or not its interrupt is let through). */
-static void wait_periods(unsigned n)
+/* Spins on port I/O until the periodic count has wrapped N times (the
+ * timer keeps counting whether or not its interrupt is let through); false
+ * when it never did. */
+static bool wait_periods(unsigned n)
 {
 	uint32_t last = lapic_read(LAPIC_TIMER_CUR);
 
-	for (unsigned i = 0; i < WAIT_SPINS && n; i++) {
+	for (unsigned i = 0; i < 10 * WAIT_SPINS && n; i++) {
 		uint32_t c = lapic_read(LAPIC_TIMER_CUR);
 
 		if (c > last)
 			n--;
 		last = c;
+		io_wait();
 	}
+	return n == 0;
+}
+
+/* Spins on port I/O until VEC is requested in IRR (QEMU runs its timer
+ * callbacks in another thread, so the request may trail the count). */
+static bool wait_irr(unsigned vec)
+{
+	for (unsigned i = 0; i < WAIT_SPINS; i++) {
+		if (lapic_irr(vec))
+			return true;
+		io_wait();
+	}
+	return false;
 }
 
 static void set_cr8(uint64_t v)
@@ -118,9 +133,9 @@ static void test_tpr(void)
 
 	lapic_write(LAPIC_TPR, VEC_TIMER & 0xf0);
 	t0 = ticks;
-	wait_periods(3);
-	report(ticks == t0, "TPR 0x%x holds the timer vector back", VEC_TIMER & 0xf0);
-	report(lapic_irr(VEC_TIMER), "... where it waits in IRR");
+	report(wait_periods(3) && ticks == t0, "TPR 0x%x holds the timer vector back",
+	       VEC_TIMER & 0xf0);
+	report(wait_irr(VEC_TIMER) && ticks == t0, "... where it waits in IRR");
 	lapic_write(LAPIC_TPR, 0);
 	report(wait_change(&ticks, t0), "TPR 0: the held-back tick arrives");
 
@@ -130,8 +145,8 @@ static void test_tpr(void)
 	report(get_cr8() == 1, "CR8 reads TPR[7:4]");
 	set_cr8(VEC_TIMER >> 4);
 	t0 = ticks;
-	wait_periods(2);
-	report(ticks == t0, "CR8 %u holds the timer vector back too", VEC_TIMER >> 4);
+	report(wait_periods(2) && ticks == t0, "CR8 %u holds the timer vector back too",
+	       VEC_TIMER >> 4);
 	set_cr8(0);
 	report(wait_change(&ticks, t0), "CR8 0: ticks again");
 }
