@@ -132,6 +132,13 @@ static void machine_deliver(struct machine *m)
 	if (m->result.why != MACHINE_RUNNING)
 		return;
 	machine_update_inputs(m);
+	/* An NMI (self-IPI, IOAPIC NMI pin) follows from device state alone,
+	 * so replay raises it at the same sync point without a trace event;
+	 * IF does not block it, and KVM holds it while NMIs are blocked. */
+	if (m->cfg.apic && lapic_nmi_take(&m->lapic) && ioctl(m->vcpu.fd, KVM_NMI) < 0) {
+		machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_NMI: %s", strerror(errno));
+		return;
+	}
 	if (!machine_irq_pending(m)) {
 		run->request_interrupt_window = 0;
 		return;

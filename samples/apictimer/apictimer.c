@@ -4,7 +4,8 @@
  * 1 GHz APIC bus, which is what rrvm and QEMU give), the main loop idles with
  * STI;HLT and counts the ticks, each handler ends with an EOI.  Then: a TPR that
  * holds the timer's vector back in IRR until it is lowered again, CR8 as the
- * TPR's upper half, a self-IPI, one-shot mode, and a disarmed timer.
+ * TPR's upper half, a self-IPI (fixed and NMI), one-shot mode, and a disarmed
+ * timer.
  *
  * Vectors stay in 0x20-0x2f (the runtime's stubs): one priority class, 2, so a
  * TPR of 0x20 blocks all of them.  Waits that must not depend on the timer spin on
@@ -24,7 +25,7 @@
 #define DIV_1        0xb
 #define WAIT_SPINS   200000     /* bound on any wait: a failure, not a hang */
 
-static volatile uint32_t ticks, oneshots, selfs, spurious;
+static volatile uint32_t ticks, oneshots, selfs, spurious, nmis;
 static volatile bool in_service_seen;
 static volatile uint32_t ppr_in_handler;
 
@@ -48,6 +49,11 @@ static void self_irq(struct regs *r)
 {
 	selfs++;
 	lapic_eoi();
+}
+
+static void nmi_handler(struct regs *r)
+{
+	nmis++; /* an NMI takes no EOI */
 }
 
 static void spurious_irq(struct regs *r)
@@ -161,6 +167,13 @@ static void test_self_ipi(void)
 	report(selfs == 0 && lapic_irr(VEC_SELF), "a self-IPI below TPR waits in IRR");
 	lapic_write(LAPIC_TPR, 0);
 	report(wait_change(&selfs, 0) && selfs == 1, "and is delivered once TPR allows");
+	/* Delivery mode NMI: vector 2, whatever TPR and IF say. */
+	irq_disable();
+	lapic_write(LAPIC_TPR, 0xf0);
+	lapic_write(LAPIC_ICR_LO, (1u << 18) | (4u << 8));
+	report(wait_change(&nmis, 0) && nmis == 1, "a self-IPI NMI arrives with IF=0 and TPR 0xf0");
+	lapic_write(LAPIC_TPR, 0);
+	irq_enable();
 }
 
 static void test_one_shot(void)
@@ -205,6 +218,7 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	idt_set_handler(VEC_ONESHOT, oneshot_irq);
 	idt_set_handler(VEC_SELF, self_irq);
 	idt_set_handler(VEC_SPURIOUS, spurious_irq);
+	idt_set_handler(2, nmi_handler);
 	lapic_write(LAPIC_SVR, LAPIC_SW_ENABLE | VEC_SPURIOUS);
 	lapic_write(LAPIC_LVT_LINT0, LAPIC_MASKED);
 	lapic_write(LAPIC_LVT_LINT1, LAPIC_MASKED);
