@@ -102,6 +102,12 @@ static void doctor_print(const struct host_caps *c)
 	doctor_row("dirty ring (KVM_CAP_DIRTY_LOG_RING)", c->dirty_ring ? "yes" : "no");
 	doctor_row("TSC scaling (KVM_CAP_TSC_CONTROL)", c->tsc_control ? "yes" : "no");
 	doctor_row("MSR filter (KVM_CAP_X86_MSR_FILTER)", c->msr_filter ? "yes" : "no");
+	/* rrvm's own devices, never KVM's in-kernel irqchip; --apic on needs
+	 * the filter for IA32_APIC_BASE. */
+	doctor_row("interrupt controller",
+		   c->msr_filter ? "8259 pair (default); --apic on: local APIC (xAPIC) + IOAPIC, "
+				   "in userspace"
+				 : "8259 pair only (--apic on needs the MSR filter)");
 	if (c->pmu)
 		snprintf(buf, sizeof(buf), "version %u, %u counters", c->pmu_version,
 			 c->pmu_counters);

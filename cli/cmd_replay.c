@@ -102,7 +102,6 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	return cli_trace_arg("replay", argc, argv, o);
 }
 
-/* The header's host_probe value for KEY, or NULL. */
 int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out)
 {
@@ -122,6 +121,14 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 	enum machine_init_error kind;
 	char msg[400];
 
+	/* The interrupt controller the guest had ("" before format 1.1). */
+	if (strcmp(h->irq_controller, "apic") && strcmp(h->irq_controller, "pic") &&
+	    *h->irq_controller) {
+		fprintf(stderr, "rrvm: %s: recorded with interrupt controller '%s', which this "
+			"rrvm does not have\n", o->trace, h->irq_controller);
+		return CLI_ERR_MISMATCH;
+	}
+	cfg.apic = !strcmp(h->irq_controller, "apic");
 	if (cfg.irq_window && !probe_irq_window_precise(o->kvm)) {
 		fprintf(stderr, "rrvm: %s: recorded with precise interrupt-window exits, which "
 			"this host's KVM does not give\n", o->trace);

@@ -114,6 +114,11 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 	put_safe(f, h->cmdline, 0);
 	fprintf(f, "\"\ncpuid:        %u entries\nirq policy:   ", h->ncpuid);
 	put_safe(f, h->irq_policy, 0);
+	fprintf(f, "\ninterrupts:   ");
+	put_safe(f, *h->irq_controller ? h->irq_controller : "pic", 0);
+	fprintf(f, !strcmp(h->irq_controller, "apic")
+			   ? " (local APIC at 0xfee00000, IOAPIC at 0xfec00000, 8259 pair behind them)"
+			   : " (8259 pair, no local APIC)");
 	fprintf(f, "\nguest clocks: RTC from %" PRId64 " s since 1970, TSC at %u kHz", h->rtc_epoch_sec,
 	       h->tsc_khz);
 	fprintf(f, "\nmachine:      ISA PC%s; interrupts at guest exits%s; CPUID %s", h->fw_cfg ?

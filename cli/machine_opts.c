@@ -73,6 +73,13 @@ int cli_machine_opt(struct cli_machine_opts *o, int opt, const char *arg)
 	case CLI_OPT_KVM:
 		o->cfg.kvm_path = arg;
 		return 1;
+	case CLI_OPT_APIC:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			fprintf(stderr, "rrvm: bad --apic '%s' (on or off)\n", arg);
+			return -1;
+		}
+		o->cfg.apic = !strcmp(arg, "on");
+		return 1;
 	case CLI_OPT_RTC_TIME:
 		errno = 0;
 		o->cfg.rtc_epoch = strtoll(arg, &end, 10);

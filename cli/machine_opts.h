@@ -5,6 +5,7 @@
  *   --serial-out FILE     guest COM1 output (default stdout)
  *   --serial-in FILE      guest COM1 input (default stdin; "none" for none)
  *   --rtc-time SECONDS    wall clock at guest start (default: now)
+ *   --apic on|off         a local APIC and IOAPIC (default off)
  *   --kvm PATH            the KVM device (default /dev/kvm)
  *   KERNEL [-- CMDLINE...]
  */
@@ -30,6 +31,7 @@ struct cli_machine_opts {
 	{ "serial-out", required_argument, NULL, CLI_OPT_SERIAL_OUT }, \
 	{ "serial-in", required_argument, NULL, CLI_OPT_SERIAL_IN },   \
 	{ "rtc-time", required_argument, NULL, CLI_OPT_RTC_TIME },      \
+	{ "apic", required_argument, NULL, CLI_OPT_APIC },              \
 	{ "kvm", required_argument, NULL, CLI_OPT_KVM }
 
 #define CLI_MACHINE_HELP                                                          \
@@ -41,6 +43,8 @@ struct cli_machine_opts {
 	"                        'none' for no input)\n"                              \
 	"      --rtc-time SECS   guest wall clock at start, seconds since 1970\n"     \
 	"                        (default: now)\n"                                   \
+	"      --apic on|off     a local APIC and IOAPIC, CPUID's APIC bit and an MP\n" \
+	"                        table (default off: the 8259 pair alone)\n"          \
 	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"
 
 enum {
@@ -50,6 +54,7 @@ enum {
 	CLI_OPT_RTC_TIME,
 	CLI_OPT_KVM,
 	CLI_OPT_NO_FW_CFG,
+	CLI_OPT_APIC,
 	CLI_OPT_FIRST_FREE, /* subcommands number their own options from here */
 };
 

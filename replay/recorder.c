@@ -189,7 +189,7 @@ static int rec_on_exit(void *ctx, struct vmm_exit *x)
 	}
 	/* Only the guest's own port writes change what the PIC has pending,
 	 * and each is an exit: here is where a held interrupt can vanish. */
-	if (r->chaos_on && x->is_sync && !pic_intr_pending(&r->s->m.pic))
+	if (r->chaos_on && x->is_sync && !machine_irq_pending(&r->s->m))
 		chaos_irq_gone(&r->chaos);
 	if (x->kind == VMM_EXIT_LANDMARK)
 		rec_landmark(r, x);
@@ -305,6 +305,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		.nhost_probe = rec_split_kv(summary, kv, REC_MAX_KV),
 		.start_unix_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
 		.irq_policy = "exact",
+		.irq_controller = machine_irq_controller(&s->m),
 		.rtc_epoch_sec = s->m.cfg.rtc_epoch,
 		.tsc_khz = s->tsc_khz,
 		/* How interrupts were delivered: replay must do the same. */

@@ -37,7 +37,7 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	if (h->nfiles > TRACE_LIST_MAX || h->ncpuid > TRACE_LIST_MAX ||
 	    h->nhost_probe > TRACE_LIST_MAX || !h->guest_mem_bytes ||
 	    !str_ok(h->rrvm_version) || !str_ok(h->cmdline) || !str_ok(h->irq_policy) ||
-	    !str_ok(h->cpuid_rewritten)) {
+	    !str_ok(h->cpuid_rewritten) || !str_ok(h->irq_controller)) {
 		snprintf(err->msg, sizeof(err->msg), "header: list too long, string too long or no memory size");
 		return -EINVAL;
 	}
@@ -57,6 +57,7 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	m.cmdline = str_or_empty(h->cmdline);
 	m.start_unix_ns = h->start_unix_ns;
 	m.irq_policy = str_or_empty(h->irq_policy);
+	m.irq_controller = str_or_empty(h->irq_controller);
 	m.rtc_epoch_sec = h->rtc_epoch_sec;
 	m.tsc_khz = h->tsc_khz;
 	m.irq_window = h->irq_window;
@@ -175,7 +176,7 @@ static const char *header_convert(struct trace_header_store *s)
 	    m->n_host_probe > TRACE_LIST_MAX)
 		return "header list too long";
 	if (str_bad(m->rrvm_version) || str_bad(m->cmdline) || str_bad(m->irq_policy) ||
-	    str_bad(m->cpuid_rewritten))
+	    str_bad(m->cpuid_rewritten) || str_bad(m->irq_controller))
 		return "header string too long";
 	if (!m->guest_mem_bytes)
 		return "header has no guest memory size";
@@ -217,6 +218,7 @@ static const char *header_convert(struct trace_header_store *s)
 	h->nhost_probe = (uint32_t)m->n_host_probe;
 	h->start_unix_ns = m->start_unix_ns;
 	h->irq_policy = nonnull(m->irq_policy);
+	h->irq_controller = nonnull(m->irq_controller);
 	h->rtc_epoch_sec = m->rtc_epoch_sec;
 	h->tsc_khz = m->tsc_khz;
 	h->irq_window = m->irq_window;

@@ -189,6 +189,7 @@ struct trace_header {
 	const char *cpuid_rewritten; /* leaves KVM rewrote, "" for none */
 	bool fw_cfg;            /* the fw_cfg device was there */
 	struct trace_chaos chaos;
+	const char *irq_controller; /* "pic" or "apic"; "" in 1.0 traces means "pic" */
 };
 
 enum trace_end_reason {

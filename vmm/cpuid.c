@@ -14,8 +14,9 @@
 #define BIT(n) (1u << (n))
 
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 SEP PGE CMOV PAT PSE36
- * CLFSH MMX FXSR SSE SSE2.  No APIC: rrvm has no local APIC (the interrupt
- * controller is the userspace 8259 pair).  No MTRR/MCA: nothing backs them. */
+ * CLFSH MMX FXSR SSE SSE2.  APIC (bit 9) only with --apic on
+ * (L1_EDX_APIC): by default the interrupt controller is the userspace 8259
+ * pair alone.  No MTRR/MCA: nothing backs them. */
 #define L1_EDX                                                                 \
 	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | \
 	 BIT(8) | BIT(11) | BIT(13) | BIT(15) | BIT(16) | BIT(17) | BIT(19) |     \
@@ -24,7 +25,9 @@
  * "running under a hypervisor".  Deliberately absent: CX16 (KVM's emulator
  * fails on LOCK CMPXCHG16B in ring 0 on software backends, HOST.md), XSAVE,
  * OSXSAVE and AVX (XRSTOR fails there too), RDRAND (nondeterministic),
- * TSC-deadline and x2APIC (no local APIC), MONITOR, VMX, PCID. */
+ * TSC-deadline and x2APIC (rrvm's local APIC has neither: KVM handles the
+ * x2APIC MSRs only with its in-kernel APIC), MONITOR, VMX, PCID. */
+#define L1_EDX_APIC BIT(9)
 #define L1_ECX (BIT(0) | BIT(1) | BIT(9) | BIT(19) | BIT(20) | BIT(23) | BIT(31))
 /* Leaf 7.0 EBX: FSGSBASE BMI1 BMI2 ERMS.  No RDSEED (nondeterministic), no
  * SMEP/SMAP (guest-visible policy, kept simple), no RDPID in ECX. */
@@ -60,7 +63,7 @@ static void cpuid_add(struct cpuid_table *t, uint32_t fn, uint32_t idx, uint32_t
 	e->edx = d;
 }
 
-static void cpuid_fixed(struct cpuid_table *t, const char vendor[12])
+static void cpuid_fixed(struct cpuid_table *t, const char vendor[12], bool apic)
 {
 	static const char brand[48] = "rrvm deterministic virtual CPU";
 	struct cpuid_entry *e;
@@ -70,7 +73,7 @@ static void cpuid_fixed(struct cpuid_table *t, const char vendor[12])
 	e = &t->e[0];
 	cpuid_put_str((uint32_t *[]){ &e->ebx, &e->edx, &e->ecx }, vendor, 3);
 	/* EBX: CLFLUSH line size 8 (x 8 bytes = 64), one logical processor. */
-	cpuid_add(t, 1, 0, CPU_SIGNATURE, 0x00010800, L1_ECX, L1_EDX);
+	cpuid_add(t, 1, 0, CPU_SIGNATURE, 0x00010800, L1_ECX, L1_EDX | (apic ? L1_EDX_APIC : 0));
 	cpuid_add(t, 7, 0, 0, L7_EBX, 0, 0);
 	cpuid_add(t, 0x80000000, 0, 0x80000008, 0, 0, 0);
 	cpuid_add(t, 0x80000001, 0, 0, 0, X1_ECX, X1_EDX);
@@ -86,7 +89,7 @@ static void cpuid_fixed(struct cpuid_table *t, const char vendor[12])
 	cpuid_add(t, 0x80000008, 0, 0x3027, 0, 0, 0);
 }
 
-int cpuid_build(struct cpuid_table *t, const struct kvm *k)
+int cpuid_build(struct cpuid_table *t, const struct kvm *k, bool apic)
 {
 	const int max = 256;
 	struct kvm_cpuid2 *sup;
@@ -110,7 +113,7 @@ int cpuid_build(struct cpuid_table *t, const struct kvm *k)
 			memcpy(vendor + 8, &sup->entries[i].ecx, 4);
 		}
 	}
-	cpuid_fixed(t, vendor);
+	cpuid_fixed(t, vendor, apic);
 	for (unsigned i = 0; i < t->n; i++) {
 		struct cpuid_entry *e = &t->e[i];
 		const struct kvm_cpuid_entry2 *s = NULL;

@@ -4,6 +4,7 @@
 #ifndef RRVM_VMM_CPUID_H
 #define RRVM_VMM_CPUID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,10 +22,11 @@ struct cpuid_table {
 	struct cpuid_entry e[CPUID_MAX_ENTRIES];
 };
 
-/* Fills T with rrvm's fixed table.  Feature bits the host KVM cannot offer
- * are cleared (and logged), so the result is the fixed table on any modern
- * host.  Returns 0 or -errno. */
-int cpuid_build(struct cpuid_table *t, const struct kvm *k);
+/* Fills T with rrvm's fixed table, with leaf 1's APIC bit when APIC (the
+ * machine has a local APIC; never x2APIC nor TSC-deadline).  Feature bits
+ * the host KVM cannot offer are cleared (and logged), so the result is the
+ * fixed table on any modern host.  Returns 0 or -errno. */
+int cpuid_build(struct cpuid_table *t, const struct kvm *k, bool apic);
 
 /* KVM_SET_CPUID2 on VCPU_FD. */
 int cpuid_apply(const struct cpuid_table *t, int vcpu_fd);

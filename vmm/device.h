@@ -8,7 +8,8 @@
  *   - output sinks (serial bytes, exit requests).
  *
  * One device per file in vmm/devices/, each exporting a const vmm_device_ops.
- * Handlers get an offset from io_base, never the absolute port.  The machine's
+ * Handlers get an offset from io_base (or mmio_base), never the absolute
+ * port or address.  The machine's
  * ordered, const device table (vmm/machine.c) decides the port map and the
  * checkpoint order. */
 #ifndef RRVM_VMM_DEVICE_H
@@ -27,8 +28,13 @@ typedef vclock_ns (*vmm_clock_fn)(void *opaque);
 
 struct vmm_device_ops {
 	const char *name;
+	/* A port device has io_len ports from io_base; an MMIO device has
+	 * mmio_len bytes of guest-physical space from mmio_base instead (and
+	 * io_len 0).  Offsets then count bytes from mmio_base. */
 	uint16_t io_base;
 	uint16_t io_len;
+	uint64_t mmio_base;
+	uint32_t mmio_len;
 	/* SIZE is 1, 2 or 4.  Reads of a device return its answer; the bus
 	 * fills unanswered bytes with ones. */
 	uint32_t (*io_read)(void *dev, uint16_t offset, unsigned size);

@@ -28,6 +28,7 @@ enum vmm_exit_kind {
 			       * (replay) at a place the guest did not exit */
 	VMM_EXIT_SHUTDOWN,    /* triple fault */
 	VMM_EXIT_ERROR,       /* internal error, emulation failure, failed entry */
+	VMM_EXIT_WRMSR,       /* sync point: addr = MSR index, data = the value */
 	VMM_EXIT_KIND_COUNT,
 };
 

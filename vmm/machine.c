@@ -59,8 +59,10 @@ vclock_ns machine_clock_cb(void *opaque)
 vclock_ns machine_next_deadline(const struct machine *m)
 {
 	vclock_ns a = pit_next_deadline(&m->pit), b = rtc_next_deadline(&m->rtc);
+	vclock_ns c = m->cfg.apic ? lapic_next_deadline(&m->lapic) : VCLOCK_NEVER;
 
-	return a < b ? a : b;
+	a = a < b ? a : b;
+	return a < c ? a : c;
 }
 
 /* Fires the timers that are due and takes serial input, in an order that
@@ -77,13 +79,15 @@ static void machine_update_inputs(struct machine *m)
 			pit_update(&m->pit);
 		if (rtc_next_deadline(&m->rtc) <= now)
 			rtc_update(&m->rtc);
-		if (m->irq_rose == VCLOCK_NEVER && pic_intr_pending(&m->pic))
+		if (m->cfg.apic && lapic_next_deadline(&m->lapic) <= now)
+			lapic_update(&m->lapic);
+		if (m->irq_rose == VCLOCK_NEVER && machine_irq_pending(m))
 			m->irq_rose = due; /* the line rose at the deadline */
 	}
 	n = m->in.serial(m->in.ctx, m->sync, buf, serial_rx_space(&m->com1));
 	for (unsigned i = 0; i < n; i++)
 		serial_rx_push(&m->com1, buf[i]);
-	if (m->irq_rose == VCLOCK_NEVER && pic_intr_pending(&m->pic) && m->now_valid)
+	if (m->irq_rose == VCLOCK_NEVER && machine_irq_pending(m) && m->now_valid)
 		m->irq_rose = m->now;
 }
 
@@ -97,9 +101,43 @@ static void machine_note_lateness(struct machine *m)
 	m->irq_rose = VCLOCK_NEVER;
 }
 
-/* Exact policy (DESIGN.md): called only at sync points.  Injects the PIC's
- * interrupt when the guest can take it, else asks KVM to exit as soon as it
- * can (interrupt window), which is again a sync point. */
+/* The CPU's interrupt input.  PIC mode: the 8259's INTR.  APIC mode: the
+ * local APIC's highest deliverable vector, else the 8259 as ExtINT when
+ * LINT0 or IOAPIC pin 0 routes it (APIC first, as QEMU does).  The TPR is
+ * CR8, which KVM keeps in kvm_run: a MOV to CR8 causes no exit here, so
+ * the APIC takes it from there first. */
+static bool machine_irq_extint(const struct machine *m)
+{
+	return pic_intr_pending(&m->pic) &&
+	       (lapic_lint0_extint(&m->lapic) || ioapic_extint(&m->ioapic, 0));
+}
+
+static void machine_tpr_pull(struct machine *m)
+{
+	if (m->cfg.apic && m->vcpu.run->cr8 != lapic_get_cr8(&m->lapic))
+		lapic_set_cr8(&m->lapic, (uint8_t)m->vcpu.run->cr8);
+}
+
+bool machine_irq_pending(struct machine *m)
+{
+	if (!m->cfg.apic)
+		return pic_intr_pending(&m->pic);
+	machine_tpr_pull(m);
+	return lapic_pending(&m->lapic) >= 0 || machine_irq_extint(m);
+}
+
+/* The interrupt acknowledge cycle of what machine_irq_pending() saw. */
+static uint8_t machine_irq_ack(struct machine *m)
+{
+	if (m->cfg.apic && lapic_pending(&m->lapic) >= 0)
+		return lapic_intack(&m->lapic);
+	return pic_intack(&m->pic);
+}
+
+/* Exact policy (DESIGN.md): called only at sync points.  Injects the
+ * interrupt controller's interrupt when the guest can take it, else asks
+ * KVM to exit as soon as it can (interrupt window), which is again a sync
+ * point. */
 static void machine_deliver(struct machine *m)
 {
 	struct kvm_run *run = m->vcpu.run;
@@ -108,7 +146,14 @@ static void machine_deliver(struct machine *m)
 	if (m->result.why != MACHINE_RUNNING)
 		return;
 	machine_update_inputs(m);
-	if (!pic_intr_pending(&m->pic)) {
+	/* An NMI (self-IPI, IOAPIC NMI pin) follows from device state alone,
+	 * so replay raises it at the same sync point without a trace event;
+	 * IF does not block it, and KVM holds it while NMIs are blocked. */
+	if (m->cfg.apic && lapic_nmi_take(&m->lapic) && ioctl(m->vcpu.fd, KVM_NMI) < 0) {
+		machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_NMI: %s", strerror(errno));
+		return;
+	}
+	if (!machine_irq_pending(m)) {
 		run->request_interrupt_window = 0;
 		return;
 	}
@@ -123,7 +168,7 @@ static void machine_deliver(struct machine *m)
 		run->request_interrupt_window = 0; /* it waits for a later exit */
 		return;
 	}
-	irq.irq = pic_intack(&m->pic);
+	irq.irq = machine_irq_ack(m);
 	machine_note_lateness(m);
 	if (m->hooks && m->hooks->on_inject &&
 	    m->hooks->on_inject(m->hooks->ctx, m->sync, (uint8_t)irq.irq) < 0) {
@@ -151,7 +196,7 @@ static void machine_idle(struct machine *m)
 		machine_stop(m, MACHINE_STOP_HALTED, "guest halted with interrupts disabled");
 		return;
 	}
-	while (!pic_intr_pending(&m->pic) && !m->stop_requested &&
+	while (!machine_irq_pending(m) && !m->stop_requested &&
 	       m->result.why == MACHINE_RUNNING) {
 		int r = m->in.idle(m->in.ctx, m->sync, machine_next_deadline(m));
 
@@ -169,7 +214,7 @@ static void machine_idle(struct machine *m)
 		m->now_valid = false; /* time moves on while the guest idles */
 		machine_update_inputs(m);
 	}
-	if (m->stop_requested && !pic_intr_pending(&m->pic) && m->result.why == MACHINE_RUNNING) {
+	if (m->stop_requested && !machine_irq_pending(m) && m->result.why == MACHINE_RUNNING) {
 		machine_stop(m, MACHINE_STOP_SIGNAL, "stopped on request in HLT at sync point %llu",
 			     (unsigned long long)m->sync);
 		m->result.in_hlt = true;
@@ -273,9 +318,12 @@ static void machine_exit_mmio(struct machine *m)
 		.size = run->mmio.len,
 	};
 
-	/* No MMIO devices yet: reads float high like an empty bus.  A write
-	 * that lands in RAM hit a read-only (code) range: it is applied, and
-	 * the hooks learn of it (x.claimed) to rescan that code. */
+	machine_tpr_pull(m);
+	/* The MMIO devices answer their ranges (reads are device reads like
+	 * port reads: the hooks log and check them); elsewhere reads float
+	 * high like an empty bus.  A write that lands in RAM hit a read-only
+	 * (code) range: it is applied, and the hooks learn of it (x.claimed)
+	 * to rescan that code. */
 	if (run->mmio.is_write) {
 		uint8_t *ram = gmem_ptr(&m->mem, x.addr, run->mmio.len);
 
@@ -284,10 +332,10 @@ static void machine_exit_mmio(struct machine *m)
 			memcpy(ram, run->mmio.data, run->mmio.len);
 			dirty_mark(&m->dirty, x.addr, run->mmio.len);
 			x.claimed = true;
-		} else {
+		} else if (!mmiobus_write(&m->mmio, x.addr, x.size, x.data)) {
 			m->bus.unassigned_writes++;
 		}
-	} else {
+	} else if (!mmiobus_read(&m->mmio, x.addr, x.size, &x.data)) {
 		x.data = UINT64_MAX;
 		m->bus.unassigned_reads++;
 		machine_unassigned_read(m, "guest-physical address", x.addr);
@@ -296,6 +344,8 @@ static void machine_exit_mmio(struct machine *m)
 		return;
 	if (!run->mmio.is_write)
 		memcpy(run->mmio.data, &x.data, run->mmio.len < 8 ? run->mmio.len : 8);
+	if (m->cfg.apic) /* a TPR write is a CR8 write: KVM takes run->cr8 on entry */
+		run->cr8 = lapic_get_cr8(&m->lapic);
 	machine_deliver(m);
 }
 
@@ -308,11 +358,55 @@ static void machine_exit_rdmsr(struct machine *m)
 		.kind = VMM_EXIT_RDMSR, .is_sync = true, .addr = run->msr.index, .size = 8,
 	};
 
+	if (m->cfg.apic && x.addr == LAPIC_MSR_APIC_BASE) {
+		x.data = lapic_get_base(&m->lapic);
+		x.claimed = true;
+	}
 	if (machine_hook_exit(m, &x) < 0)
 		return;
 	run->msr.data = x.data;
 	run->msr.error = !x.claimed; /* no one answered: #GP, as for a missing MSR */
 	machine_deliver(m);
+}
+
+/* WRMSR of IA32_APIC_BASE (the only MSR whose writes the filter sends
+ * here).  KVM's own copy follows, for CPUID's APIC bit.  Reserved bits and
+ * x2APIC get #GP as on hardware; a new base address stops the machine,
+ * since rrvm's APIC cannot move. */
+static void machine_exit_wrmsr(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	struct vmm_exit x = {
+		.kind = VMM_EXIT_WRMSR, .is_sync = true, .addr = run->msr.index, .size = 8,
+		.data = run->msr.data,
+	};
+	int r = -EINVAL;
+
+	if (m->cfg.apic && x.addr == LAPIC_MSR_APIC_BASE) {
+		r = lapic_set_base(&m->lapic, x.data);
+		x.claimed = r == 0;
+		if (r == 0)
+			r = vcpu_set_msr(&m->vcpu, LAPIC_MSR_APIC_BASE, lapic_get_base(&m->lapic));
+	}
+	if (machine_hook_exit(m, &x) < 0)
+		return;
+	if (r == -EOPNOTSUPP) {
+		machine_stop(m, MACHINE_STOP_EMULATION,
+			     "the guest moves the local APIC to %#llx (WRMSR IA32_APIC_BASE): rrvm "
+			     "keeps it at %#x and cannot relocate it",
+			     (unsigned long long)(x.data & ~0xfffull), LAPIC_DEFAULT_BASE);
+		return;
+	}
+	run->msr.error = r != 0;
+	machine_deliver(m);
+}
+
+/* KVM_EXIT_SET_TPR: VT-x without an in-kernel APIC exits when the guest
+ * lowers CR8.  Not a sync point (other hosts do not exit there); the APIC
+ * reads CR8 from kvm_run at the next one. */
+static void machine_exit_set_tpr(struct machine *m)
+{
+	(void)m;
 }
 
 static void machine_exit_hlt(struct machine *m)
@@ -326,7 +420,7 @@ static void machine_exit_hlt(struct machine *m)
 		return;
 	}
 	machine_update_inputs(m);
-	if (pic_intr_pending(&m->pic))
+	if (machine_irq_pending(m))
 		machine_deliver(m);
 	else
 		machine_idle(m);
@@ -446,6 +540,8 @@ static const machine_exit_fn machine_exit_table[] = {
 	[KVM_EXIT_DEBUG] = machine_exit_debug,
 	[KVM_EXIT_SHUTDOWN] = machine_exit_shutdown,
 	[KVM_EXIT_X86_RDMSR] = machine_exit_rdmsr,
+	[KVM_EXIT_X86_WRMSR] = machine_exit_wrmsr,
+	[KVM_EXIT_SET_TPR] = machine_exit_set_tpr,
 	[KVM_EXIT_INTERNAL_ERROR] = machine_exit_internal,
 	[KVM_EXIT_FAIL_ENTRY] = machine_exit_internal,
 };
@@ -495,7 +591,8 @@ static void machine_dispatch(struct machine *m, int rc)
 		return;
 	}
 	if (reason == KVM_EXIT_IO || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_HLT ||
-	    reason == KVM_EXIT_IRQ_WINDOW_OPEN || reason == KVM_EXIT_X86_RDMSR) {
+	    reason == KVM_EXIT_IRQ_WINDOW_OPEN || reason == KVM_EXIT_X86_RDMSR ||
+	    reason == KVM_EXIT_X86_WRMSR) {
 		m->sync++;
 		m->now_valid = false;
 		m->at_sync = true;
@@ -551,6 +648,7 @@ const char *vmm_exit_kind_name(enum vmm_exit_kind k)
 		[VMM_EXIT_DEBUG] = "debug",	  [VMM_EXIT_WATCH] = "watch",	  [VMM_EXIT_KICK] = "kick",
 		[VMM_EXIT_LANDMARK] = "landmark",
 		[VMM_EXIT_SHUTDOWN] = "shutdown",  [VMM_EXIT_ERROR] = "error",
+		[VMM_EXIT_WRMSR] = "wrmsr",
 	};
 
 	return (unsigned)k < VMM_EXIT_KIND_COUNT ? names[k] : "?";

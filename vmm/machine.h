@@ -14,6 +14,8 @@
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/debugexit.h"
 #include "vmm/devices/fwcfg.h"
+#include "vmm/devices/ioapic.h"
+#include "vmm/devices/lapic.h"
 #include "vmm/devices/pic8259.h"
 #include "vmm/devices/pit8254.h"
 #include "vmm/devices/serial16550.h"
@@ -25,6 +27,7 @@
 #include "vmm/landmark.h"
 #include "vmm/loader.h"
 #include "vmm/memory.h"
+#include "vmm/mmiobus.h"
 #include "vmm/portbus.h"
 #include "vmm/vcpu.h"
 
@@ -32,6 +35,7 @@
 #define MACHINE_MIN_RAM (2ull << 20)
 #define MACHINE_MAX_RAM (3ull << 30) /* below the 32-bit PCI hole */
 #define MACHINE_NO_SYNC_LIMIT UINT64_MAX /* stop_after_sync: run on */
+#define MACHINE_MAX_MSR_TRAPS 8
 
 struct machine_config {
 	const char *kernel_path;
@@ -40,6 +44,8 @@ struct machine_config {
 	uint64_t ram_size;
 	bool strict_io;
 	bool fw_cfg;           /* QEMU's fw_cfg ports (vmm/devices/fwcfg.h) */
+	bool apic;             /* a local APIC and an IOAPIC (and CPUID's APIC bit,
+				* an MP table); else the 8259 pair alone */
 	bool irq_window;       /* ask KVM for interrupt-window exits: only where
 				* they are precise (probe_irq_window_precise) */
 	FILE *serial_out;      /* guest COM1 output */
@@ -143,14 +149,21 @@ struct machine {
 	size_t kernel_len;
 	char cmdline[BOOT_INFO_SIZE]; /* the command line the kernel got */
 	struct portbus bus;
+	struct mmiobus mmio;
+	/* Every device of the table in its order, which is the checkpoint
+	 * order (vmm/snapshot.c), port and MMIO devices alike. */
+	struct portbus_slot devs[PORTBUS_MAX_DEVICES + MMIOBUS_MAX_DEVICES];
+	unsigned ndevs;
 
-	/* Devices, in device-table order (vmm/machine.c). */
+	/* Devices, in device-table order (vmm/machine_init.c). */
 	struct serial16550 com1;
 	struct pic_pair pic;
 	struct pit8254 pit;
 	struct cmos_rtc rtc;
 	struct debugexit dbgexit;
 	struct fwcfg fwcfg;        /* on the bus only with cfg.fw_cfg */
+	struct lapic lapic;   /* with cfg.apic only */
+	struct ioapic ioapic; /* with cfg.apic only */
 
 	struct vmm_inputs in;
 	struct host_inputs host_in;
@@ -164,6 +177,8 @@ struct machine {
 				    * first instruction); MACHINE_NO_SYNC_LIMIT: never */
 	bool irq_queued;           /* an interrupt waits for the next KVM_RUN */
 	uint8_t irq_vector;        /* ... and its vector */
+	uint32_t rdmsr_traps[MACHINE_MAX_MSR_TRAPS]; /* MSRs whose reads exit */
+	unsigned nrdmsr_traps;
 	const uint64_t *hlt_traps; /* patched HLT breakpoints (guest-physical) */
 	unsigned nhlt_traps;
 	struct machine_result result;
@@ -223,8 +238,17 @@ int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4],
 void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n);
 
 /* Makes RDMSR of INDEX exit to the hooks (VMM_EXIT_RDMSR).  -ENOTSUP when
- * KVM has no MSR filter. */
+ * KVM has no MSR filter.  (With cfg.apic, IA32_APIC_BASE is in the filter
+ * too, answered by the machine itself.) */
 int machine_trap_rdmsr(struct machine *m, uint32_t index);
+
+/* An interrupt waits for the CPU: the 8259's INTR, or with the APIC its
+ * highest deliverable vector (the TPR as the guest's CR8 left it). */
+bool machine_irq_pending(struct machine *m);
+
+/* The interrupt controller the guest has: "apic" or "pic", as the trace
+ * header, `rrvm info` and `rrvm doctor` name it. */
+const char *machine_irq_controller(const struct machine *m);
 
 /* Replay: the next sync point is landmark LM (NULL: it is not), to be
  * found by a breakpoint at its RIP and a full comparison at each hit. */

@@ -13,11 +13,13 @@
 #include "vmm/device.h"
 #include "vmm/machine_int.h"
 #include "vmm/mapfile.h"
+#include "vmm/mptable.h"
 
 /* ISA interrupt lines of the PC devices. */
 #define IRQ_COM1 4
 
-/* The ordered device table: the port map and, later, the checkpoint order. */
+/* The ordered device table: the port and MMIO maps, and the checkpoint
+ * order. */
 static const struct machine_device {
 	const struct vmm_device_ops *ops;
 	size_t offset; /* of the device state inside struct machine */
@@ -33,13 +35,42 @@ static const struct machine_device {
 	{ .ops = &debugexit_ops, .offset = offsetof(struct machine, dbgexit) },
 	{ .ops = &fwcfg_ops, .offset = offsetof(struct machine, fwcfg),
 	  .enabled = offsetof(struct machine_config, fw_cfg) },
+	{ .ops = &lapic_ops, .offset = offsetof(struct machine, lapic),
+	  .enabled = offsetof(struct machine_config, apic) },
+	{ .ops = &ioapic_ops, .offset = offsetof(struct machine, ioapic),
+	  .enabled = offsetof(struct machine_config, apic) },
 };
+
+/* An ISA interrupt line goes to the 8259 and, as on a PC, to the IOAPIC. */
+static int machine_msr_filter(struct machine *m);
 
 static void machine_irq_cb(void *opaque, unsigned line, bool level)
 {
 	struct machine *m = opaque;
 
 	pic_set_irq(&m->pic, line, level);
+	if (m->cfg.apic)
+		ioapic_set_irq(&m->ioapic, ioapic_isa_pin(line), level);
+}
+
+/* An IOAPIC message reaches the one local APIC if addressed to it. */
+static void machine_apic_msg(void *opaque, const struct ioapic_msg *msg)
+{
+	struct machine *m = opaque;
+
+	if (!lapic_match(&m->lapic, msg->dest, msg->logical))
+		return;
+	if (msg->mode == LAPIC_DM_FIXED || msg->mode == LAPIC_DM_LOWEST)
+		lapic_accept(&m->lapic, msg->vector, msg->level);
+	else if (msg->mode == LAPIC_DM_NMI)
+		lapic_nmi(&m->lapic);
+}
+
+static void machine_apic_eoi(void *opaque, uint8_t vector)
+{
+	struct machine *m = opaque;
+
+	ioapic_eoi(&m->ioapic, vector);
 }
 
 static void machine_serial_tx(void *opaque, uint8_t byte)
@@ -99,6 +130,22 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 	return r;
 }
 
+/* What a PC BIOS leaves for the OS, since rrvm boots kernels without one:
+ * the local APIC in virtual wire mode, the IOAPIC's ID as the MP table
+ * gives it, and the MP table itself. */
+static void machine_apic_firmware(struct machine *m)
+{
+	const struct cpuid_entry *leaf1 = cpuid_find(&m->cpuid, 1, 0);
+	uint8_t *ram = gmem_ptr(&m->mem, MPTABLE_GPA, MPTABLE_MAX);
+
+	lapic_bios_handoff(&m->lapic);
+	ioapic_ops.io_write(&m->ioapic, 0x00, 1, 0x00); /* IOREGSEL: ID */
+	ioapic_ops.io_write(&m->ioapic, 0x10, 4, MPTABLE_IOAPIC_ID << 24);
+	if (ram)
+		mptable_build(ram, MPTABLE_MAX, MPTABLE_GPA, leaf1 ? leaf1->eax : 0,
+			      leaf1 ? leaf1->edx : 0);
+}
+
 static int machine_init_devices(struct machine *m)
 {
 	serial_init(&m->com1, machine_irq_cb, m, IRQ_COM1, machine_serial_tx, m);
@@ -108,16 +155,26 @@ static int machine_init_devices(struct machine *m)
 		 machine_irq_cb, m);
 	debugexit_init(&m->dbgexit, machine_debug_exit, m);
 	fwcfg_init(&m->fwcfg, m->cfg.ram_size, 1, m->cmdline);
+	lapic_init(&m->lapic, machine_clock_cb, m, machine_apic_eoi, m);
+	ioapic_init(&m->ioapic, machine_apic_msg, m);
 	portbus_init(&m->bus);
+	mmiobus_init(&m->mmio);
+	m->ndevs = 0;
 	for (size_t i = 0; i < sizeof(machine_devices) / sizeof(machine_devices[0]); i++) {
 		const struct machine_device *d = &machine_devices[i];
+		void *dev = (char *)m + d->offset;
 		int r;
 
 		if (d->enabled && !*(const bool *)((const char *)&m->cfg + d->enabled))
 			continue;
-		if ((r = portbus_add(&m->bus, d->ops, (char *)m + d->offset)) < 0)
+		r = d->ops->mmio_len ? mmiobus_add(&m->mmio, d->ops, dev)
+				     : portbus_add(&m->bus, d->ops, dev);
+		if (r < 0)
 			return r;
+		m->devs[m->ndevs++] = (struct portbus_slot){ d->ops, dev };
 	}
+	if (m->cfg.apic)
+		machine_apic_firmware(m);
 	return 0;
 }
 
@@ -126,10 +183,17 @@ static int machine_init_devices(struct machine *m)
 static int machine_init_cpu(struct machine *m)
 {
 	struct cpuid_table fixed;
-	int r = cpuid_build(&fixed, &m->kvm);
+	int r = cpuid_build(&fixed, &m->kvm, m->cfg.apic);
 
 	if (r == 0)
 		r = vcpu_init(&m->vcpu, &m->kvm, &fixed);
+	/* KVM shows CPUID's APIC bit only while its copy of IA32_APIC_BASE
+	 * has the enable bit (as hardware does); without an in-kernel APIC
+	 * that copy starts at 0.  The guest's own accesses go to rrvm's APIC
+	 * through the MSR filter; this copy follows them. */
+	if (r == 0 && m->cfg.apic)
+		r = vcpu_set_msr(&m->vcpu, LAPIC_MSR_APIC_BASE,
+				 LAPIC_DEFAULT_BASE | LAPIC_BASE_BSP | LAPIC_BASE_ENABLE);
 	if (r == 0)
 		r = cpuid_read(&m->cpuid, m->vcpu.fd);
 	if (r < 0)
@@ -207,6 +271,12 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 		snprintf(msg, msglen, "cannot track written guest pages: %s", strerror(-r));
 		goto fail;
 	}
+	r = m->cfg.apic ? machine_msr_filter(m) : 0;
+	if (r < 0) {
+		snprintf(msg, msglen, "--apic on needs KVM's MSR filter for IA32_APIC_BASE: %s",
+			 strerror(-r));
+		goto fail;
+	}
 	return 0;
 fail:
 	machine_free(m);
@@ -230,26 +300,50 @@ void machine_request_stop(struct machine *m)
 	kick_now(&m->kick);
 }
 
-int machine_trap_rdmsr(struct machine *m, uint32_t index)
+/* The MSR filter: one deny range of one MSR per trapped MSR, whose
+ * accesses then exit as KVM_EXIT_X86_RDMSR/WRMSR (KVM_MSR_EXIT_REASON_FILTER);
+ * every other MSR stays with KVM.  KVM_X86_SET_MSR_FILTER replaces the
+ * whole filter, so it is rebuilt from the machine's list each time. */
+static int machine_msr_filter(struct machine *m)
 {
-	/* One deny-read range of one MSR: its reads exit as KVM_EXIT_X86_RDMSR
-	 * (KVM_MSR_EXIT_REASON_FILTER); every other MSR stays with KVM. */
 	static uint8_t deny[1];
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_X86_USER_SPACE_MSR,
 		.args = { KVM_MSR_EXIT_REASON_FILTER },
 	};
-	struct kvm_msr_filter f = {
-		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
-		.ranges[0] = { .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = index,
-			       .bitmap = deny },
-	};
+	struct kvm_msr_filter f = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+	unsigned n = 0;
 
 	if (!kvm_cap(&m->kvm, KVM_CAP_X86_MSR_FILTER))
 		return -ENOTSUP;
+	for (unsigned i = 0; i < m->nrdmsr_traps; i++)
+		f.ranges[n++] = (struct kvm_msr_filter_range){
+			.flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = m->rdmsr_traps[i],
+			.bitmap = deny,
+		};
+	if (m->cfg.apic)
+		f.ranges[n++] = (struct kvm_msr_filter_range){
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1,
+			.base = LAPIC_MSR_APIC_BASE, .bitmap = deny,
+		};
+	if (!n)
+		return 0;
 	if (ioctl(m->kvm.vm_fd, KVM_ENABLE_CAP, &cap) < 0 ||
 	    ioctl(m->kvm.vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
 		return -errno;
 	return 0;
+}
+
+int machine_trap_rdmsr(struct machine *m, uint32_t index)
+{
+	if (m->nrdmsr_traps == MACHINE_MAX_MSR_TRAPS)
+		return -ENOSPC;
+	m->rdmsr_traps[m->nrdmsr_traps++] = index;
+	return machine_msr_filter(m);
+}
+
+const char *machine_irq_controller(const struct machine *m)
+{
+	return m->cfg.apic ? "apic" : "pic";
 }
 

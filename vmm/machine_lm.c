@@ -166,7 +166,7 @@ void machine_lm_before_run(struct machine *m)
 		return;
 	}
 	want = m->lm.check_next;
-	due = pic_intr_pending(&m->pic) ? 0 : machine_next_deadline(m);
+	due = machine_irq_pending(m) ? 0 : machine_next_deadline(m);
 	if (due != VCLOCK_NEVER) {
 		at = m->host_in.origin + due + lm_irq_bound(m);
 		if (at <= m->lm.last_kick) /* that kick found no landmark */
@@ -197,7 +197,7 @@ bool machine_lm_kick(struct machine *m)
 		m->lm.check_sync = m->sync;
 		m->lm.check_next = now + lm_stretch_bound(m);
 	}
-	irq = pic_intr_pending(&m->pic) || (due != VCLOCK_NEVER && vnow >= due);
+	irq = machine_irq_pending(m) || (due != VCLOCK_NEVER && vnow >= due);
 	if (!irq && !stretch && !stop)
 		return false;
 	m->lm.last_kick = now;

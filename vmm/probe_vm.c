@@ -76,7 +76,7 @@ int probe_vm_open(struct probe_vm *p, const char *kvm_path, int ring, const uint
 	if (err < 0)
 		return err;
 	if ((err = gmem_init(&p->mem, &p->kvm, PROBE_RAM)) < 0 ||
-	    (err = cpuid_build(&p->cpuid, &p->kvm)) < 0 ||
+	    (err = cpuid_build(&p->cpuid, &p->kvm, false)) < 0 ||
 	    (err = vcpu_init(&p->vcpu, &p->kvm, &p->cpuid)) < 0 ||
 	    (err = vcpu_boot_long(&p->vcpu, &p->mem, PROBE_CODE, true)) < 0)
 		goto fail;

@@ -125,8 +125,8 @@ int snap_ctx_init(struct snap_ctx *c, struct machine *m)
 	c->dirty_user = r;
 	c->dirty = dirty_bits(&m->dirty, r);
 	snap_probe_xsave(c);
-	for (unsigned i = 0; i < m->bus.n; i++)
-		c->dev_size += m->bus.slots[i].ops->state_size;
+	for (unsigned i = 0; i < m->ndevs; i++)
+		c->dev_size += m->devs[i].ops->state_size;
 	return 0;
 }
 
@@ -279,8 +279,8 @@ static void snap_get_machine(struct snap_ctx *c, struct snap_state *st)
 	struct machine *m = c->m;
 	size_t at = 0;
 
-	for (unsigned i = 0; i < m->bus.n; i++) {
-		const struct portbus_slot *d = &m->bus.slots[i];
+	for (unsigned i = 0; i < m->ndevs; i++) {
+		const struct portbus_slot *d = &m->devs[i];
 
 		d->ops->save(d->dev, st->dev + at);
 		at += d->ops->state_size;
@@ -308,8 +308,8 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 	struct machine *m = c->m;
 	size_t at = 0;
 
-	for (unsigned i = 0; i < m->bus.n; i++) {
-		const struct portbus_slot *d = &m->bus.slots[i];
+	for (unsigned i = 0; i < m->ndevs; i++) {
+		const struct portbus_slot *d = &m->devs[i];
 		int r = d->ops->restore(d->dev, st->dev + at);
 
 		if (r < 0) {
@@ -367,5 +367,8 @@ int snap_restore(struct snap_ctx *c, const struct snap_state *st)
 	 * drop any edit still queued for KVM. */
 	run->s.regs.regs = st->regs;
 	run->kvm_dirty_regs = 0;
+	/* Without an in-kernel APIC, KVM_RUN loads CR8 from kvm_run on entry,
+	 * which would undo the restored sregs.cr8. */
+	run->cr8 = st->sregs.cr8;
 	return snap_set_machine(c, st);
 }

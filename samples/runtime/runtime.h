@@ -162,4 +162,50 @@ struct rtc_time {
 void rtc_read(struct rtc_time *t); /* waits for UIP to clear; binary 24-hour values */
 bool rtc_valid(const struct rtc_time *t);
 
+/* ---- local APIC and IOAPIC (apic.c) ---- */
+#define LAPIC_BASE  0xfee00000u
+#define IOAPIC_BASE 0xfec00000u
+#define MSR_APIC_BASE 0x1b
+/* Local APIC register offsets (Intel SDM vol. 3, "Local APIC Register Address Map"). */
+#define LAPIC_ID       0x020
+#define LAPIC_VERSION  0x030
+#define LAPIC_TPR      0x080
+#define LAPIC_PPR      0x0a0
+#define LAPIC_EOI      0x0b0
+#define LAPIC_SVR      0x0f0
+#define LAPIC_ISR      0x100
+#define LAPIC_IRR      0x200
+#define LAPIC_ESR      0x280
+#define LAPIC_ICR_LO   0x300
+#define LAPIC_ICR_HI   0x310
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR  0x390
+#define LAPIC_TIMER_DIV  0x3e0
+#define LAPIC_MASKED   (1u << 16)
+#define LAPIC_PERIODIC (1u << 17)
+#define LAPIC_SW_ENABLE (1u << 8)
+
+struct mp_info {
+	uint32_t lapic, ioapic;   /* MMIO addresses */
+	uint8_t ioapic_id;
+	unsigned cpus;
+	int irq0_pin;             /* the IOAPIC pin of ISA IRQ0, or -1 */
+};
+
+void apic_map(void);               /* maps both MMIO pages, uncached (3..4 GiB PD) */
+bool apic_present(void);           /* CPUID.1:EDX.APIC */
+uint64_t rdmsr(uint32_t msr);
+uint32_t lapic_read(unsigned reg);
+void lapic_write(unsigned reg, uint32_t v);
+void lapic_eoi(void);
+bool lapic_irr(unsigned vec);
+bool lapic_isr(unsigned vec);
+uint32_t ioapic_read(unsigned reg);
+void ioapic_write(unsigned reg, uint32_t v);
+bool mp_find(struct mp_info *mi);  /* the MP floating pointer and configuration table */
+
 #endif

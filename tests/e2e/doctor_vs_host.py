@@ -35,6 +35,7 @@ EXPECT = {
         "TSC scaling (KVM_CAP_TSC_CONTROL)": "no",
         "performance counters (PMU)": "none",
         "KVM API version": "12",
+        "interrupt controller": r"--apic on: local APIC \(xAPIC\) \+ IOAPIC",
     },
     "vtx_or_svm": {
         "KVM_GUESTDBG_SINGLESTEP, ring 0": "works",

@@ -3,11 +3,12 @@
 samples/manifest.txt.
 
     run_sample.py --manifest M --checker C --kernel K --name N [--rrvm RRVM]
-                  [--runs R] [--expect-vary] [--out-dir D]
+                  [--runs R] [--expect-vary] [--out-dir D] [--apic]
 
 Each run: qemu-system-x86_64 -machine pc -accel tcg -kernel K -append <manifest
 append>, COM1 to a file, isa-debug-exit at 0xf4, the manifest's timeout; or,
-with --rrvm, `RRVM run --serial-out FILE K -- <append>`.  The exit status and
+with --rrvm, `RRVM run --serial-out FILE K -- <append>` (with --apic:
+`RRVM run --apic on ...`; QEMU's pc machine always has its APIC and IOAPIC).  The exit status and
 output are checked by check_output.py.  With --expect-vary (and R >= 2) the
 run-dependent values ('?' lines) must differ between every pair of runs.
 
@@ -30,7 +31,7 @@ from kvmcheck import kvm_status, tool_status  # noqa: E402
 def run_once(args, qemu, append, timeout, out_path):
     if args.rrvm:
         cmd = [args.rrvm, "run", "--serial-in", "none", "--serial-out", out_path,
-               args.kernel, "--", *append.split()]
+               *(["--apic", "on"] if args.apic else []), args.kernel, "--", *append.split()]
     else:
             cmd = [qemu, "-machine", "pc", "-accel", "tcg", "-cpu", "max", "-m", "64",
                "-kernel", args.kernel, "-append", append,
@@ -66,6 +67,7 @@ def main():
     ap.add_argument("--expect-vary", action="store_true")
     ap.add_argument("--out-dir")
     ap.add_argument("--rrvm", help="run under this rrvm binary instead of QEMU")
+    ap.add_argument("--apic", action="store_true", help="rrvm run --apic on")
     args = ap.parse_args()
 
     qemu = shutil.which("qemu-system-x86_64")

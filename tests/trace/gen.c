@@ -32,6 +32,7 @@ static const struct trace_header gen_hdr = {
 	.nhost_probe = 3,
 	.start_unix_ns = 1700000000123456789ull,
 	.irq_policy = "exact-sync",
+	.irq_controller = "apic",
 	.rtc_epoch_sec = -12345,
 	.tsc_khz = 2400000,
 	.chaos = { true, 0xfedcba9876543210ull, 8, 2000000, 999999999, 64 },

@@ -87,6 +87,7 @@ static void test_roundtrip_every_kind(void **state)
 	}
 	assert_true(h->start_unix_ns == g->start_unix_ns);
 	assert_string_equal(h->irq_policy, g->irq_policy);
+	assert_string_equal(h->irq_controller, g->irq_controller);
 	assert_true(h->rtc_epoch_sec == g->rtc_epoch_sec);
 	assert_int_equal(h->tsc_khz, g->tsc_khz);
 	assert_true(h->chaos.on && h->chaos.seed == g->chaos.seed);

@@ -27,6 +27,7 @@ _start:
 	check 9, 1, 0, %edx, (1<<4), (1<<4)     /* TSC present */
 	check 10, 0x80000001, 0, %edx, (1<<29), (1<<29) /* long mode */
 	check 11, 0x80000002, 0, %eax, 0xffffffff, 0x6d767272 /* brand "rrvm" */
+	check 12, 1, 0, %ecx, (1<<21), 0          /* no x2APIC (rrvm has none) */
 	debug_exit 0
 fail:
 	movb %bl, %al
