@@ -53,7 +53,7 @@ def replayable(info_out):
 def t_exitfree(d):
     trace = os.path.join(d, "compute.trace")
     p = start(os.path.join(kdir, "compute.elf"), trace)
-    time.sleep(1.0)  # well inside its ~6 s loop without an exit
+    time.sleep(1.0)  # inside its ~2 s loop without an exit
     t0 = time.monotonic()
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=60)

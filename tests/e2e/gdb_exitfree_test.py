@@ -61,7 +61,7 @@ def main():
         t0 = time.monotonic()
         gdb.send_signal(signal.SIGINT)
         try:
-            gdb.wait(timeout=120)
+            gdb.wait(timeout=400)
         except subprocess.TimeoutExpired:
             gdb.kill()
         th.join()

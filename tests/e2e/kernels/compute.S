@@ -3,10 +3,13 @@
  * runs COMPUTE_ROUNDS rounds of a linear congruential generator, prints
  * the result and exits with value 0 (status 1).  In ring 0, which the
  * development host emulates at ~1.3 M instructions/s (HOST.md), the loop
- * takes ~6 s there: long enough to interrupt a recording or a gdb
- * continue in the middle of a stretch with no sync point. */
+ * takes ~2 s there when recorded: long enough to interrupt a recording in
+ * the middle of a stretch with no exit.  Its replay finds ~400 landmarks
+ * (stretch bounds, none with an interrupt), each after ~1600 breakpoint
+ * hits in this tight loop, and takes ~10x longer: long enough to interrupt
+ * a gdb continue there too. */
 #include "multiboot.h"
-#define COMPUTE_ROUNDS 2000000 /* 4 instructions a round */
+#define COMPUTE_ROUNDS 600000 /* 4 instructions a round */
 	multiboot_header
 	.globl _start
 	.type _start, @function
