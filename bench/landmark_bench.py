@@ -15,7 +15,8 @@ due by its TSC) and tests/e2e/kernels/spin.elf (exit-heavy: clock reads).
 2. cost: guest work per host second, record against run, on both guests,
    and record with landmarks against record without (RRVM_LANDMARKS=0);
 3. the stretch bound (RRVM_STRETCH_BOUND_US): record throughput against
-   the step-back latency it buys (bench/tt_bench on a recording of each).
+   the step-back latency it buys (bench/tt_bench on a recording of each),
+   on busywait "bench quiet" (timer masked: only the bound ends stretches).
 """
 import os
 import re
@@ -94,8 +95,8 @@ def spin_rate(args, env=None):
 def tt_step_back(d, stretch_us):
     trace = os.path.join(d, f"s{stretch_us}.trace")
     env = {"RRVM_STRETCH_BOUND_US": str(stretch_us)}
-    out, t = timed_run(["record", "--serial-in", "none", "-o", trace, busywait, "--", "bench"],
-                       env)
+    out, t = timed_run(["record", "--serial-in", "none", "-o", trace, busywait, "--", "bench",
+                        "quiet"], env)
     rate = rounds(out)[2] / t
     tt = subprocess.run([os.path.join(build, "bench", "tt_bench"), busywait, trace, "10"],
                         capture_output=True, text=True, timeout=1800).stdout

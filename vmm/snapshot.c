@@ -126,7 +126,9 @@ int snap_ctx_init(struct snap_ctx *c, struct machine *m)
 
 void snap_ctx_free(struct snap_ctx *c)
 {
-	c->dirty = NULL; /* the machine's tracker owns the bitmap */
+	if (c->dirty)
+		dirty_remove_user(&c->m->dirty, c->dirty_user);
+	c->dirty = NULL;
 }
 
 int snap_state_alloc(const struct snap_ctx *c, struct snap_state *st)
