@@ -335,6 +335,7 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 		       m->dirty.words * sizeof(uint64_t));
 	}
 	m->lm.stepover = false;
+	m->lm.start_checked = 0; /* the stretch starts again */
 	return 0;
 }
 
