@@ -3,7 +3,8 @@
 landmarks cost, and the measurements behind the two bounds.  Figures of one
 run on this machine (optimized build: RelWithDebInfo).
 
-  bench/landmark_bench.py [BUILD_DIR] [SECONDS]      (default build, 10)
+  bench/landmark_bench.py [BUILD_DIR] [SECONDS] [PARTS]
+      (default build, 10, fidelity,cost,stretch)
 
 Guests: samples/busywait with "bench" (an exit-free ring-0 compute loop at a
 1 kHz PIT, printing per round the ticks it received and the ticks that fell
@@ -14,7 +15,8 @@ due by its TSC) and tests/e2e/kernels/spin.elf (exit-heavy: clock reads).
 2. cost: guest work per host second, record against run, on both guests,
    and record with landmarks against record without (RRVM_LANDMARKS=0);
 3. the stretch bound (RRVM_STRETCH_BOUND_US): record throughput against
-   the step-back latency it buys (bench/tt_bench on a recording of each).
+   the step-back latency it buys (bench/tt_bench on a recording of each),
+   on busywait "bench quiet" (timer masked: only the bound ends stretches).
 """
 import os
 import re
@@ -27,6 +29,7 @@ import time
 
 build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "build")
 secs = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+parts = (sys.argv[3] if len(sys.argv) > 3 else "fidelity,cost,stretch").split(",")
 rrvm = os.path.join(build, "rrvm")
 busywait = os.path.join(build, "samples", "busywait.elf")
 spin = os.path.join(build, "tests", "e2e", "kernels", "spin.elf")
@@ -92,13 +95,28 @@ def spin_rate(args, env=None):
 def tt_step_back(d, stretch_us):
     trace = os.path.join(d, f"s{stretch_us}.trace")
     env = {"RRVM_STRETCH_BOUND_US": str(stretch_us)}
-    out, t = timed_run(["record", "--serial-in", "none", "-o", trace, busywait, "--", "bench"],
-                       env)
+    out, t = timed_run(["record", "--serial-in", "none", "-o", trace, busywait, "--", "bench",
+                        "quiet"], env)
     rate = rounds(out)[2] / t
     tt = subprocess.run([os.path.join(build, "bench", "tt_bench"), busywait, trace, "10"],
                         capture_output=True, text=True, timeout=1800).stdout
     m = re.search(r"^step back +median +([\d.]+) ms, p95 +([\d.]+) ms", tt, re.M)
     return rate, m.groups() if m else ("?", "?")
+
+
+def cost(d):
+    print("cost (guest work per host second, one run each):")
+    run = busywait_rate(["run", "--serial-in", "none"])
+    rec = busywait_rate(["record", "--serial-in", "none", "-o", os.path.join(d, "c.trace")])
+    print(f"  busywait (exit-free): run {run:.0f}, record {rec:.0f} iterations/s: "
+          f"record/run {run / rec if rec else 0:.3f}")
+    sr = spin_rate(["run", "--serial-in", "none"])
+    sl = spin_rate(["record", "--serial-in", "none", "-o", os.path.join(d, "s.trace")])
+    s0 = spin_rate(["record", "--serial-in", "none", "-o", os.path.join(d, "s0.trace")],
+                   {"RRVM_LANDMARKS": "0"})
+    print(f"  spin (exit-heavy): run {sr:.0f}, record {sl:.0f}, record without landmarks "
+          f"{s0:.0f} rounds/s: record/run {sr / sl if sl else 0:.3f}, landmarks cost "
+          f"{s0 / sl if sl else 0:.3f}x")
 
 
 def main():
@@ -107,27 +125,19 @@ def main():
           f"{build_type()}, {os.cpu_count()} cores, {os.uname().release}, load average "
           f"{load:.1f} at start")
     with tempfile.TemporaryDirectory() as d:
-        print(f"fidelity (busywait bench, {secs:.0f} s recordings):")
-        fidelity(d)
-        for b in (50, 500, 1000):
-            fidelity(d, b)
-        print("cost (guest work per host second, one run each):")
-        run = busywait_rate(["run", "--serial-in", "none"])
-        rec = busywait_rate(["record", "--serial-in", "none", "-o", os.path.join(d, "c.trace")])
-        print(f"  busywait (exit-free): run {run:.0f}, record {rec:.0f} iterations/s: "
-              f"record/run {run / rec if rec else 0:.3f}")
-        sr = spin_rate(["run", "--serial-in", "none"])
-        sl = spin_rate(["record", "--serial-in", "none", "-o", os.path.join(d, "s.trace")])
-        s0 = spin_rate(["record", "--serial-in", "none", "-o", os.path.join(d, "s0.trace")],
-                       {"RRVM_LANDMARKS": "0"})
-        print(f"  spin (exit-heavy): run {sr:.0f}, record {sl:.0f}, record without landmarks "
-              f"{s0:.0f} rounds/s: record/run {sr / sl if sl else 0:.3f}, landmarks cost "
-              f"{s0 / sl if sl else 0:.3f}x")
-        print("stretch bound: record throughput against step-back latency:")
-        for us in (1000, 5000, 20000):
-            rate, (med, p95) = tt_step_back(d, us)
-            print(f"  {us / 1000:5.0f} ms: record {rate:.0f} iterations/s, step back median "
-                  f"{med} ms, p95 {p95} ms")
+        if "fidelity" in parts:
+            print(f"fidelity (busywait bench, {secs:.0f} s recordings):")
+            fidelity(d)
+            for b in (50, 500, 1000):
+                fidelity(d, b)
+        if "cost" in parts:
+            cost(d)
+        if "stretch" in parts:
+            print("stretch bound: record throughput against step-back latency:")
+            for us in (1000, 5000, 20000):
+                rate, (med, p95) = tt_step_back(d, us)
+                print(f"  {us / 1000:5.0f} ms: record {rate:.0f} iterations/s, step back "
+                      f"median {med} ms, p95 {p95} ms")
 
 
 if __name__ == "__main__":

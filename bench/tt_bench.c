@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		return 1;
 	t0 = host_now();
 	if (tl_goto(&t, (struct tl_pos){ t.end_sync, 0 }) < 0) {
-		fprintf(stderr, "tt_bench: %s\n", t.err);
+		fprintf(stderr, "tt_bench: %s (stop reason %d)\n", t.err, (int)st.why);
 		return 1;
 	}
 	replay_rate = t.end_sync / ((host_now() - t0) / 1e9);
@@ -150,6 +150,6 @@ int main(int argc, char **argv)
 	       scan_rate, scan_rate / replay_rate);
 	return 0;
 fail:
-	fprintf(stderr, "tt_bench: %s\n", t.err);
+	fprintf(stderr, "tt_bench: %s (stop reason %d)\n", t.err, (int)st.why);
 	return 1;
 }

@@ -12,8 +12,10 @@ guest=${3:-spin}
 . "$root/bench/common.sh"
 bench_build "$build" tt_bench rrvm test_kernels samples
 trace=${TMPDIR:-/tmp}/rrvm-tt-bench-$guest.trace
+samples=40
 if [ "$guest" = busywait ]; then
 	kernel=$build/samples/busywait.elf
+	samples=10 # it calls dot() once a second or so: fewer hits to go back to
 	set -- -- bench
 else
 	kernel=$build/tests/e2e/kernels/spin.elf
@@ -26,4 +28,4 @@ sleep "$secs"
 kill -INT $pid
 wait $pid || true
 echo "recording: $secs s, $(du -h "$trace" | cut -f1)"
-"$build/bench/tt_bench" "$kernel" "$trace"
+"$build/bench/tt_bench" "$kernel" "$trace" "$samples"

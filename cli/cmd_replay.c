@@ -121,7 +121,7 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 	enum machine_init_error kind;
 	char msg[400];
 
-	/* The interrupt controller the guest had ("" before format 1.1). */
+	/* The interrupt controller the guest had ("" before format 2.0). */
 	if (strcmp(h->irq_controller, "apic") && strcmp(h->irq_controller, "pic") &&
 	    *h->irq_controller) {
 		fprintf(stderr, "rrvm: %s: recorded with interrupt controller '%s', which this "

@@ -476,7 +476,7 @@ static enum trace_end_reason rpl_end_reason(enum machine_stop why)
 	}
 }
 
-/* " SIGINT" for a SIGNAL end record's status ("" when 0: rrvm before 1.1). */
+/* " SIGINT" for a SIGNAL end record's status ("" when 0: rrvm before 2.0). */
 static const char *rpl_signal_name(int sig)
 {
 	return sig == SIGINT ? " SIGINT" : sig == SIGTERM ? " SIGTERM" : sig ? " (another signal)" : "";

@@ -17,8 +17,11 @@
 #include "vmm/probe.h"
 #include "vmm/x86.h"
 
-/* Free runs stop this often (in sync points) to take checkpoints. */
-#define TL_RUN_CHUNK 256
+/* Free runs stop this often (in sync points) to ask whether a checkpoint
+ * is due (by host time).  32, not more: a landmark costs its breakpoint
+ * hits, so in exit-free code 256 sync points could take seconds to replay,
+ * and a step back replays from the checkpoint before it. */
+#define TL_RUN_CHUNK 32
 
 /* ---- positions ---- */
 

@@ -148,7 +148,7 @@ static const char *nonnull(const char *s)
 	return s ? s : "";
 }
 
-/* A 1.0 trace kept the typed facts of 1.1 as probe text: "irq_window=1",
+/* A 1.x trace kept the typed facts of 2.0 as probe text: "irq_window=1",
  * "cpuid_rewritten=0x1,0x7" (or "none"). */
 static void meta_v10_facts(struct trace_header *h)
 {
@@ -224,7 +224,7 @@ static const char *header_convert(struct trace_header_store *s)
 	h->irq_window = m->irq_window;
 	h->cpuid_rewritten = nonnull(m->cpuid_rewritten);
 	h->fw_cfg = m->fw_cfg;
-	if (m->format_minor == 0)
+	if (m->format_major == 1)
 		meta_v10_facts(h);
 	if (m->chaos) {
 		if (m->chaos->clock_phase_ns >= 1000000000u)

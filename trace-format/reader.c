@@ -373,7 +373,7 @@ static int read_preamble(struct trace_reader *r, struct trace_error *err)
 		return open_err(err, -EPROTONOSUPPORT,
 				"trace format %u.%u is newer than this rrvm reads (%u.x): upgrade rrvm",
 				major, minor, TRACE_FORMAT_MAJOR);
-	if (major < TRACE_FORMAT_MAJOR)
+	if (major < TRACE_FORMAT_MAJOR_OLDEST)
 		return open_err(err, -EPROTONOSUPPORT, "trace format %u.%u is not supported (%u.x)",
 				major, minor, TRACE_FORMAT_MAJOR);
 	hlen = (uint32_t)trace_get_le(pre + 12, 4);

@@ -61,9 +61,14 @@
 
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
-#define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 1 /* 1.1: typed header facts, registers in RegCheckpoint, End.place,
-			      * landmarks, interrupt lateness, the chaos settings */
+#define TRACE_FORMAT_MAJOR 2 /* 2.0: landmarks (a sync point an older replayer
+			      * would skip), interrupt lateness, typed header facts,
+			      * registers in RegCheckpoint, End.place, the chaos
+			      * settings, the interrupt controller */
+#define TRACE_FORMAT_MINOR 0
+/* The oldest major this reader still reads: 1.x traces have no landmarks
+ * and no lateness (read as 0), and keep the typed facts as probe text. */
+#define TRACE_FORMAT_MAJOR_OLDEST 1
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -89,8 +94,7 @@ enum trace_event_kind {
 	TRACE_EV_CODE_WRITE = 9,
 	TRACE_EV_REG_CHECKPOINT = 10,
 	TRACE_EV_CLOCK = 11,
-	TRACE_EV_LANDMARK = 12, /* 1.1; an older replayer skips it and then
-				 * reports a divergence there, never a wrong replay */
+	TRACE_EV_LANDMARK = 12, /* 2.0: a sync point, so a major version */
 	TRACE_EV__MAX = 13 /* array size for per-kind counters */
 };
 
@@ -120,8 +124,8 @@ struct trace_event {
 		struct { uint64_t gpa; uint8_t size; uint64_t value; } mmio_read;
 		struct {
 			uint8_t vector;
-			vclock_ns lateness; /* since the line rose (1.1; 0 before) */
-			bool at_landmark;   /* injected at a landmark (1.1) */
+			vclock_ns lateness; /* since the line rose (2.0; 0 before) */
+			bool at_landmark;   /* injected at a landmark (2.0) */
 		} irq_inject;
 		struct { vtsc value; enum trace_tsc_source source; uint32_t aux; } tsc_read;
 		struct { uint32_t index; uint64_t value; } msr_read;
@@ -183,7 +187,7 @@ struct trace_header {
 	const char *irq_policy;
 	int64_t rtc_epoch_sec;  /* guest RTC at start, s since 1970 */
 	uint32_t tsc_khz;       /* virtual TSC rate */
-	/* Since 1.1 (trace_header_fill reads them from a 1.0 trace's probe
+	/* Since 2.0 (trace_header_fill reads them from a 1.x trace's probe
 	 * text where it had them): */
 	bool irq_window;        /* interrupt-window exits were sync points */
 	const char *cpuid_rewritten; /* leaves KVM rewrote, "" for none */

@@ -41,7 +41,18 @@ static void dirty_mark_user(struct dirty_tracker *d, struct dirty_user *u, uint6
 void dirty_mark(struct dirty_tracker *d, uint64_t gpa, uint64_t len)
 {
 	for (unsigned i = 0; d && i < d->nusers; i++)
-		dirty_mark_user(d, &d->user[i], gpa, len);
+		if (d->user[i].bits)
+			dirty_mark_user(d, &d->user[i], gpa, len);
+}
+
+void dirty_remove_user(struct dirty_tracker *d, int user)
+{
+	if (user < 0 || (unsigned)user >= d->nusers)
+		return;
+	free(d->user[user].bits);
+	d->user[user].bits = NULL;
+	while (d->nusers && !d->user[d->nusers - 1].bits)
+		d->nusers--;
 }
 
 void dirty_clear(struct dirty_tracker *d, int user)
@@ -82,24 +93,28 @@ int dirty_add_user(struct dirty_tracker *d, bool all_dirty, bool read_only_too)
 	struct dirty_user *u;
 	int r;
 
-	if (d->nusers == DIRTY_MAX_USERS)
+	unsigned i = 0;
+
+	while (i < d->nusers && d->user[i].bits)
+		i++;
+	if (i == DIRTY_MAX_USERS)
 		return -ENOSPC;
 	if (d->logging && (r = dirty_collect(d)) < 0) /* the others keep their bits */
 		return r;
-	u = &d->user[d->nusers];
+	u = &d->user[i];
 	u->bits = calloc(d->words ? d->words : 1, sizeof(uint64_t));
 	if (!u->bits)
 		return -ENOMEM;
 	u->read_only_too = read_only_too;
-	d->nusers++;
+	if (i == d->nusers)
+		d->nusers++;
 	if (!d->logging && (r = dirty_enable(d, false)) < 0) {
-		free(u->bits);
-		d->nusers--;
+		dirty_remove_user(d, (int)i);
 		return r;
 	}
 	if (all_dirty)
 		dirty_mark_user(d, u, 0, d->mem->size);
-	return (int)(d->nusers - 1);
+	return (int)i;
 }
 
 static int dirty_collect_slot(struct dirty_tracker *d, const struct gmem_slot *s)
@@ -115,7 +130,8 @@ static int dirty_collect_slot(struct dirty_tracker *d, const struct gmem_slot *s
 			uint64_t p = base + w * 64 + (uint64_t)__builtin_ctzll(bits);
 
 			for (unsigned i = 0; i < d->nusers; i++)
-				d->user[i].bits[p / 64] |= 1ull << (p % 64);
+				if (d->user[i].bits)
+					d->user[i].bits[p / 64] |= 1ull << (p % 64);
 		}
 	return 0;
 }
@@ -137,7 +153,7 @@ int dirty_collect(struct dirty_tracker *d)
 			continue;
 		}
 		for (unsigned u = 0; u < d->nusers; u++)
-			if (d->user[u].read_only_too)
+			if (d->user[u].bits && d->user[u].read_only_too)
 				dirty_mark_user(d, &d->user[u], sl[i].gpa, sl[i].len);
 	}
 	if (r == -ENOENT) /* a slot lost its logging flag behind our back */

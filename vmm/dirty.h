@@ -50,6 +50,9 @@ void dirty_free(struct dirty_tracker *d);
  * index or -errno. */
 int dirty_add_user(struct dirty_tracker *d, bool all_dirty, bool read_only_too);
 
+/* Drops a user (its slot is reused by the next add). */
+void dirty_remove_user(struct dirty_tracker *d, int user);
+
 /* ORs what KVM logged since the last collect into every user's bitmap.  A
  * memslot layout changed behind the tracker's back marks all of RAM. */
 int dirty_collect(struct dirty_tracker *d);

@@ -623,6 +623,8 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 				     (unsigned long long)m->sync);
 			break;
 		}
+		if (machine_lm_at_start(m))
+			continue;
 		machine_lm_before_run(m);
 		if ((e = machine_debug_apply(m)) < 0) {
 			machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_SET_GUEST_DEBUG: %s",

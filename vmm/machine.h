@@ -132,6 +132,7 @@ struct machine_lm {
 	struct landmark target;
 	struct landmark_miss miss;
 	bool stepover;          /* the next run steps off a non-matching hit */
+	sync_seq start_checked; /* the target compared where its stretch starts */
 	/* Debug state: as the debugger set it, and as KVM has it now. */
 	struct machine_debug user, applied;
 	bool applied_valid;

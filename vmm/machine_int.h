@@ -31,6 +31,9 @@ bool machine_lm_kick(struct machine *m);
 /* At a debug exit at PC: true when it was the landmark machinery's own
  * (a landmark found, or a hit stepped over), not the debugger's. */
 bool machine_lm_debug(struct machine *m, uint64_t pc);
+/* Replay, before entering the guest: true when the landmark sought is
+ * where the stretch starts (and the machine made it the sync point). */
+bool machine_lm_at_start(struct machine *m);
 /* Hands the debugger's and the landmark's debug registers to KVM, when
  * they changed.  0 or -errno. */
 int machine_debug_apply(struct machine *m);

@@ -89,6 +89,7 @@ void machine_seek_landmark(struct machine *m, const struct landmark *lm)
 		return;
 	}
 	if (!m->lm.seek || m->lm.target.sync != lm->sync) {
+		m->lm.start_checked = 0;
 		memset(&m->lm.miss, 0, sizeof(m->lm.miss));
 		m->lm.miss.best_diff = LANDMARK_NREGS + 2;
 		m->lm.seek_since = host_now();
@@ -139,6 +140,36 @@ bool machine_lm_debug(struct machine *m, uint64_t pc)
 bool machine_landmark_overdue(const struct machine *m)
 {
 	return lm_eligible(m) && host_now() - m->lm.seek_since >= MACHINE_SEEK_LIMIT;
+}
+
+/* A landmark where its stretch starts: the recorder's kick came before the
+ * guest ran an instruction past the last exit.  A breakpoint on that first
+ * instruction does not fire on every path here (kvm_pvm: not after the
+ * exit's I/O was completed by a KVM_RUN of its own, as a checkpoint or a
+ * settled time-travel position does), so compare before entering the
+ * guest, once what KVM owes for the last exit is done. */
+bool machine_lm_at_start(struct machine *m)
+{
+	struct kvm_run *run = m->vcpu.run;
+	uint8_t was = run->immediate_exit;
+
+	if (!lm_eligible(m) || m->lm.stepover || !m->at_sync ||
+	    m->lm.start_checked == m->lm.target.sync)
+		return false;
+	m->lm.start_checked = m->lm.target.sync;
+	if (run->kvm_dirty_regs & KVM_SYNC_X86_REGS)
+		vcpu_set_regs(&m->vcpu, machine_regs(m));
+	run->kvm_dirty_regs = 0;
+	run->immediate_exit = 1;
+	ioctl(m->vcpu.fd, KVM_RUN, 0); /* completes the I/O, enters nothing */
+	run->immediate_exit = was;
+	if (vcpu_get_regs(&m->vcpu, machine_regs(m)) < 0 || machine_regs(m)->rip != m->lm.target.rip)
+		return false;
+	m->stats.landmark_hits++;
+	if (!landmark_match(m, &m->lm.target, &m->lm.miss))
+		return false;
+	machine_landmark(m);
+	return true;
 }
 
 /* ---- kicks ---- */

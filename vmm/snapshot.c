@@ -132,7 +132,9 @@ int snap_ctx_init(struct snap_ctx *c, struct machine *m)
 
 void snap_ctx_free(struct snap_ctx *c)
 {
-	c->dirty = NULL; /* the machine's tracker owns the bitmap */
+	if (c->dirty)
+		dirty_remove_user(&c->m->dirty, c->dirty_user);
+	c->dirty = NULL;
 }
 
 int snap_state_alloc(const struct snap_ctx *c, struct snap_state *st)
@@ -339,6 +341,7 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 		       m->dirty.words * sizeof(uint64_t));
 	}
 	m->lm.stepover = false;
+	m->lm.start_checked = 0; /* the stretch starts again */
 	return 0;
 }
 

@@ -155,7 +155,7 @@ static void test_encoder_matches_protobuf_c(void **state)
 	}
 }
 
-/* 1.1's typed facts: written and read back; and from a 1.0 header, read
+/* 2.0's typed facts: written and read back; and from a 1.0 header, read
  * from the probe text where 1.0 kept them. */
 static void test_header_typed_facts(void **state)
 {
@@ -442,6 +442,41 @@ static void test_newer_major_refused(void **state)
 	free(buf);
 }
 
+/* A 1.x trace (no landmarks, no lateness) still reads: the same file with
+ * the preamble's and the header's major set to 1 and the checksum redone. */
+static void test_older_major_read(void **state)
+{
+	size_t len;
+	uint8_t *buf;
+	struct trace_reader *r;
+	struct trace_error err;
+	struct trace_event ev;
+	XXH64_state_t *st = XXH64_createState();
+	uint32_t hlen;
+
+	(void)state;
+	assert_int_equal(gen_trace(tpath("v1.trace"), 50, 0, 1), 0);
+	buf = gen_slurp(tpath("v1.trace"), &len);
+	hlen = (uint32_t)trace_get_le(buf + 12, 4);
+	assert_int_equal(buf[24], 0x08); /* Header field 1 (format_major), varint */
+	assert_int_equal(buf[25], TRACE_FORMAT_MAJOR);
+	trace_put_le(buf + 8, 1, 2);
+	buf[25] = 1;
+	XXH64_reset(st, 0);
+	XXH64_update(st, buf, 16);
+	XXH64_update(st, buf + 24, hlen);
+	trace_put_le(buf + 16, XXH64_digest(st), 8);
+	XXH64_freeState(st);
+	assert_int_equal(trace_reader_open_mem(&r, buf, len, &err), 0);
+	assert_int_equal(trace_reader_header(r)->format_major, 1);
+	assert_int_equal(trace_reader_next(r, &ev), 1);
+	trace_reader_close(r);
+	/* Older than the oldest is refused. */
+	trace_put_le(buf + 8, 0, 2);
+	assert_int_equal(trace_reader_open_mem(&r, buf, len, &err), -EPROTONOSUPPORT);
+	free(buf);
+}
+
 static void test_bounds_before_alloc(void **state)
 {
 	size_t len;
@@ -625,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_truncate_every_offset),
 		cmocka_unit_test(test_flip_every_byte),
 		cmocka_unit_test(test_newer_major_refused),
+		cmocka_unit_test(test_older_major_read),
 		cmocka_unit_test(test_bounds_before_alloc),
 		cmocka_unit_test(test_unknown_kind_skipped),
 		cmocka_unit_test(test_time_threshold_flush),
