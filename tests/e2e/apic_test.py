@@ -12,16 +12,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
+from checks import check, summary  # noqa: E402
 from kvmcheck import kvm_status  # noqa: E402
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    if not cond:
-        print("FAIL:", what)
-    return cond
 
 
 def run(*cmd, stdin=None):
@@ -61,8 +54,7 @@ def main():
         check("diverge" not in con.stdout + con.stderr, f"no divergence: {con.stderr}")
         m = re.findall(r"^position (\d+):0 \(sync point (\d+) of (\d+)\)$", con.stdout, re.M)
         check(m and m[-1][0] == m[-1][2], f"reached the end: {con.stdout[-300:]}")
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

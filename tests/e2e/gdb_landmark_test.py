@@ -19,20 +19,14 @@ import subprocess
 import sys
 import tempfile
 
-from gdb_util import check, skip_status, summary
+from gdb_util import check, gdb_batch, skip_status, summary
 from recording import record
 
 rrvm, elf, elf64 = sys.argv[1:4]
 
 
 def gdb(trace, *cmds):
-    args = ["gdb", "-batch", "-nx", "-ex", "set pagination off",
-            "-ex", f"target remote | {rrvm} gdb --stdio {trace}"]
-    for c in cmds:
-        args += ["-ex", c]
-    p = subprocess.run(args + [elf64], capture_output=True, text=True, timeout=600,
-                       stdin=subprocess.DEVNULL)
-    return p.stdout + p.stderr
+    return gdb_batch(rrvm, trace, elf64, *cmds, timeout=600)
 
 
 def symbol_range(name):

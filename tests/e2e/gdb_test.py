@@ -30,21 +30,14 @@ import sys
 import tempfile
 import time
 
-from gdb_util import check, skip_status, summary
+from gdb_util import check, gdb_batch, skip_status, summary
 from recording import record
 
 rrvm, elf, elf64 = sys.argv[1:4]
 
 
 def gdb(trace, *cmds):
-    args = ["gdb", "-batch", "-nx", "-ex", "set pagination off",
-            # Checkpoints by sync point: the same in every run of the test.
-            "-ex", f"target remote | {rrvm} gdb --stdio --checkpoint-every 256 {trace}"]
-    for c in cmds:
-        args += ["-ex", c]
-    p = subprocess.run(args + [elf64], capture_output=True, text=True, timeout=300,
-                       stdin=subprocess.DEVNULL)
-    return p.stdout + p.stderr
+    return gdb_batch(rrvm, trace, elf64, *cmds)
 
 
 def registers(trace):

@@ -40,16 +40,9 @@ import sys
 import tempfile
 import time
 
+from checks import check, summary
 from kvmcheck import kvm_status
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    if not cond:
-        print("FAIL:", what)
-    return cond
 
 
 def run(cmd, timeout=120, **kw):
@@ -300,8 +293,7 @@ def main():
              "serial": t_serial, "serial-chaos": t_serial_chaos}
     with tempfile.TemporaryDirectory() as d:
         tests[sys.argv[1]](*sys.argv[2:], d)
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

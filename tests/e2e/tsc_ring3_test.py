@@ -22,16 +22,9 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
 from kvmcheck import kvm_status
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    if not cond:
-        print("FAIL:", what)
-    return cond
 
 
 def run(cmd, timeout=120, **kw):
@@ -129,8 +122,7 @@ def main():
     tests = {"repeat": t_repeat, "console": t_console, "unpatched": t_unpatched}
     with tempfile.TemporaryDirectory() as d:
         tests[sys.argv[1]](*sys.argv[2:], d)
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -66,5 +66,5 @@ print_hex32:
 	.size print_hex32, .-print_hex32
 
 	.section .rodata
-start_msg:	.asciz "compute: 2000000 rounds without I/O\n"
+start_msg:	.asciz "compute: 600000 rounds without I/O\n"
 done_msg:	.asciz "compute: done, "
