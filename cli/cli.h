@@ -26,6 +26,7 @@ enum cli_status {
 	CLI_ERR_DIVERGED = 24,    /* replay diverged from the trace */
 	CLI_ERR_MISMATCH = 26,    /* trace recorded with another kernel, RAM size or CPU */
 	CLI_ERR_COMMAND = 28,     /* console: a command of a script failed */
+	CLI_ERR_GUEST_RESET = 30, /* the guest reset the machine (i8042 reset line) */
 	CLI_ERR_INTERNAL = 126,   /* a bug in rrvm */
 };
 

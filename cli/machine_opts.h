@@ -5,6 +5,7 @@
  *   --serial-in FILE      guest COM1 input (default stdin; "none" for none)
  *   --rtc-time SECONDS    wall clock at guest start (default: now)
  *   --kvm PATH            the KVM device (default /dev/kvm)
+ *   --initrd FILE         Linux's initial RAM disk
  *   KERNEL [-- CMDLINE...]
  */
 #ifndef RRVM_CLI_MACHINE_OPTS_H
@@ -28,7 +29,8 @@ struct cli_machine_opts {
 	{ "serial-out", required_argument, NULL, CLI_OPT_SERIAL_OUT }, \
 	{ "serial-in", required_argument, NULL, CLI_OPT_SERIAL_IN },   \
 	{ "rtc-time", required_argument, NULL, CLI_OPT_RTC_TIME },      \
-	{ "kvm", required_argument, NULL, CLI_OPT_KVM }
+	{ "kvm", required_argument, NULL, CLI_OPT_KVM },               \
+	{ "initrd", required_argument, NULL, CLI_OPT_INITRD }
 
 #define CLI_MACHINE_HELP                                                          \
 	"  -m, --mem SIZE        guest RAM, e.g. 64M or 1G (default 64M)\n"          \
@@ -38,7 +40,9 @@ struct cli_machine_opts {
 	"                        'none' for no input)\n"                              \
 	"      --rtc-time SECS   guest wall clock at start, seconds since 1970\n"     \
 	"                        (default: now)\n"                                   \
-	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"
+	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"     \
+	"      --initrd FILE     Linux's initial RAM disk (a bzImage or vmlinux\n"    \
+	"                        KERNEL gets the command line alone)\n"
 
 enum {
 	CLI_OPT_STRICT_IO = 0x100,
@@ -46,6 +50,7 @@ enum {
 	CLI_OPT_SERIAL_IN,
 	CLI_OPT_RTC_TIME,
 	CLI_OPT_KVM,
+	CLI_OPT_INITRD,
 	CLI_OPT_FIRST_FREE, /* subcommands number their own options from here */
 };
 

@@ -265,6 +265,7 @@ static enum trace_end_reason rec_end_reason(enum machine_stop why)
 	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
 	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
 	case MACHINE_STOP_SIGNAL: return TRACE_END_SIGNAL;
+	case MACHINE_STOP_RESET: return TRACE_END_RESET;
 	default: return TRACE_END_ERROR;
 	}
 }

@@ -366,6 +366,7 @@ static enum trace_end_reason rpl_end_reason(enum machine_stop why)
 	case MACHINE_STOP_DEBUG_EXIT: return TRACE_END_DEBUG_EXIT;
 	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
 	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
+	case MACHINE_STOP_RESET: return TRACE_END_RESET;
 	default: return 0;
 	}
 }

@@ -235,7 +235,7 @@ int trace_end_pack(const struct trace_end *e, uint8_t **out, size_t *len)
 	Rrvmtrace__End m;
 
 	rrvmtrace__end__init(&m);
-	if (e->reason < TRACE_END_DEBUG_EXIT || e->reason > TRACE_END_ERROR ||
+	if (e->reason < TRACE_END_DEBUG_EXIT || e->reason > TRACE_END_LAST ||
 	    !str_ok(e->message))
 		return -EINVAL;
 	m.reason = (Rrvmtrace__EndReason)e->reason;
@@ -264,7 +264,7 @@ const char *trace_end_unpack(const uint8_t *buf, size_t len, struct trace_end *e
 	if (!m)
 		return "end record does not decode";
 	if (m->reason < RRVMTRACE__END_REASON__END_REASON_DEBUG_EXIT ||
-	    m->reason > RRVMTRACE__END_REASON__END_REASON_ERROR) {
+	    m->reason > RRVMTRACE__END_REASON__END_REASON_RESET) {
 		why = "end record reason invalid";
 	} else {
 		e->reason = (enum trace_end_reason)m->reason;

@@ -160,6 +160,8 @@ enum trace_end_reason {
 	TRACE_END_HALT = 3,         /* HLT with interrupts disabled */
 	TRACE_END_SIGNAL = 4,       /* status: signal number */
 	TRACE_END_ERROR = 5,        /* message says which */
+	TRACE_END_RESET = 6,        /* the guest pulled the i8042 reset line */
+	TRACE_END_LAST = TRACE_END_RESET,
 };
 
 struct trace_end {
