@@ -108,6 +108,11 @@ bool machine_complete(struct machine *m, const uint8_t *code, size_t len)
 			     complete_name(k), (unsigned long long)r->rip, strerror(-e));
 		return true;
 	}
+	if (k == COMPLETE_CLAC) {
+		uint64_t f[6] = { 0 };
+		mc_read(&mem, r->rsp, f, sizeof(f));
+		log_debug("clac frame: err %#llx rip %#llx cs %#llx fl %#llx rsp %#llx ss %#llx cr2 %#llx rcx %#llx r11 %#llx rax %#llx", (unsigned long long)f[0], (unsigned long long)f[1], (unsigned long long)f[2], (unsigned long long)f[3], (unsigned long long)f[4], (unsigned long long)f[5], (unsigned long long)s.cr2, (unsigned long long)r->rcx, (unsigned long long)r->r11, (unsigned long long)r->rax);
+	}
 	log_debug("completed %s, rip now %#llx", complete_name(k), (unsigned long long)r->rip);
 	return true;
 }
