@@ -10,16 +10,17 @@ struct rr_session;
 struct trace_header;
 
 struct replay_opts {
-	const char *trace, *kernel, *kvm;
+	const char *trace, *kernel, *initrd, *kvm;
 	bool quiet;
 };
 
 /* The options every such command takes, as getopt_long values past the
  * commands' own (0x100...). */
-enum { CLI_TRACE_OPT_KERNEL = 0x180, CLI_TRACE_OPT_KVM };
+enum { CLI_TRACE_OPT_KERNEL = 0x180, CLI_TRACE_OPT_KVM, CLI_TRACE_OPT_INITRD };
 #define CLI_TRACE_LONGOPTS                                            \
 	{ "kernel", required_argument, NULL, CLI_TRACE_OPT_KERNEL }, \
-	{ "kvm", required_argument, NULL, CLI_TRACE_OPT_KVM }
+	{ "kvm", required_argument, NULL, CLI_TRACE_OPT_KVM },       \
+	{ "initrd", required_argument, NULL, CLI_TRACE_OPT_INITRD }
 
 /* Takes OPT (one of those, or -q) into O: false when it is none of them. */
 bool cli_trace_opt(int opt, const char *arg, struct replay_opts *o);

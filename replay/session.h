@@ -30,6 +30,7 @@ struct rr_session {
 	struct tsc_sites tsc;
 	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
 	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
+	uint64_t initrd_xxh64;       /* of m.initrd; 0 without one */
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */
 };

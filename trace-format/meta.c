@@ -64,6 +64,7 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 		files[i].path = str_or_empty(h->files[i].path);
 		files[i].xxh64 = h->files[i].xxh64;
 		files[i].size_bytes = h->files[i].size_bytes;
+		files[i].role = (Rrvmtrace__FileRole)h->files[i].role;
 		filep[i] = &files[i];
 	}
 	for (uint32_t i = 0; i < h->ncpuid; i++) {
@@ -161,6 +162,7 @@ static const char *header_convert(struct trace_header_store *s)
 		s->files[i].path = nonnull(m->files[i]->path);
 		s->files[i].xxh64 = m->files[i]->xxh64;
 		s->files[i].size_bytes = m->files[i]->size_bytes;
+		s->files[i].role = (enum trace_file_role)m->files[i]->role;
 	}
 	for (size_t i = 0; i < m->n_cpuid; i++) {
 		const Rrvmtrace__CpuidEntry *c = m->cpuid[i];
@@ -367,4 +369,14 @@ out:
 	}
 	rrvmtrace__index__free_unpacked(m, NULL);
 	return why;
+}
+
+const struct trace_file_hash *trace_header_file(const struct trace_header *h,
+						enum trace_file_role role)
+{
+	for (uint32_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].role == role ||
+		    (role == TRACE_FILE_KERNEL && i == 0 && h->files[i].role == TRACE_FILE_UNSPECIFIED))
+			return &h->files[i];
+	return NULL;
 }

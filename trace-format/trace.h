@@ -62,7 +62,7 @@
 /* Version rule (README.md): bump MINOR for changes an older reader of the
  * same MAJOR may ignore, MAJOR for anything it would misread. */
 #define TRACE_FORMAT_MAJOR 1
-#define TRACE_FORMAT_MINOR 0
+#define TRACE_FORMAT_MINOR 1 /* 1.1: FileHash.role, END_REASON_RESET */
 
 /* Bounds enforced on write and checked on read before any allocation. */
 #define TRACE_HEADER_MAX (1u << 20)     /* header message bytes */
@@ -120,11 +120,19 @@ struct trace_event {
 	} u;
 };
 
+enum trace_file_role {
+	TRACE_FILE_UNSPECIFIED = 0, /* before 1.1: the first file is the kernel */
+	TRACE_FILE_KERNEL = 1,
+	TRACE_FILE_INITRD = 2,
+};
+
 struct trace_file_hash {
 	const char *path;
 	uint64_t xxh64;
 	uint64_t size_bytes;
+	enum trace_file_role role;
 };
+
 
 struct trace_cpuid_entry {
 	uint32_t function, index, eax, ebx, ecx, edx, flags;
@@ -153,6 +161,11 @@ struct trace_header {
 	int64_t rtc_epoch_sec;  /* guest RTC at start, s since 1970 */
 	uint32_t tsc_khz;       /* virtual TSC rate */
 };
+
+/* The header's file of ROLE (a kernel also matches an old trace's first,
+ * role-less file), or NULL. */
+const struct trace_file_hash *trace_header_file(const struct trace_header *h,
+						enum trace_file_role role);
 
 enum trace_end_reason {
 	TRACE_END_DEBUG_EXIT = 1,   /* status: value written to isa-debug-exit */

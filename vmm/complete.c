@@ -25,6 +25,8 @@ const char *complete_name(enum complete_kind k)
 		[COMPLETE_CMPXCHG16B] = "cmpxchg16b",
 	};
 
+	if (k == COMPLETE_SYSCALL)
+		return "syscall";
 	return (unsigned)k < COMPLETE_KINDS ? names[k] : "?";
 }
 
@@ -227,4 +229,27 @@ out:
 	if (in)
 		cs_free(in, 1);
 	return k;
+}
+
+#define PF_USER 0x04
+#define PF_FETCH 0x10
+#define RFLAGS_RF (1u << 16)
+
+bool complete_syscall_fault(const uint64_t frame[6], uint64_t cr2, uint64_t lstar,
+			    struct complete_cpu *cpu)
+{
+	if (frame[1] != lstar || cr2 != lstar || (frame[2] & 3) != 3 ||
+	    (frame[0] & (PF_USER | PF_FETCH)) != (PF_USER | PF_FETCH))
+		return false;
+	cpu->rip = lstar;
+	cpu->gpr[CPL_RSP] = frame[4];
+	cpu->rflags = frame[3] & ~(uint64_t)RFLAGS_RF;
+	cpu->cpl = 0;
+	return true;
+}
+
+void complete_syscall_selectors(uint64_t star, uint16_t *cs, uint16_t *ss)
+{
+	*cs = (uint16_t)((star >> 32) & 0xfffc);
+	*ss = (uint16_t)(*cs + 8);
 }

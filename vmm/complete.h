@@ -15,6 +15,7 @@
 #ifndef RRVM_VMM_COMPLETE_H
 #define RRVM_VMM_COMPLETE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,13 @@ enum complete_kind {
 	COMPLETE_POPCNT,
 	COMPLETE_CMPXCHG16B,
 	COMPLETE_KINDS,
+	COMPLETE_SYSCALL = COMPLETE_KINDS, /* machine_complete's, not complete_insn's */
 };
 
 /* General registers in the hardware encoding order: RAX RCX RDX RBX RSP
  * RBP RSI RDI R8..R15. */
-enum { CPL_RAX, CPL_RCX, CPL_RDX, CPL_RBX, CPL_RSP, CPL_RBP, CPL_RSI, CPL_RDI, CPL_NGPR = 16 };
+enum { CPL_RAX, CPL_RCX, CPL_RDX, CPL_RBX, CPL_RSP, CPL_RBP, CPL_RSI, CPL_RDI, CPL_R11 = 11,
+       CPL_NGPR = 16 };
 
 struct complete_cpu {
 	uint64_t gpr[CPL_NGPR];
@@ -53,6 +56,7 @@ struct complete_mem {
 struct completer {
 	size_t cs;     /* capstone handle (csh), opened once */
 	uint64_t done[COMPLETE_KINDS];
+	uint64_t syscalls; /* SYSCALLs completed at the #PF entry */
 };
 
 int completer_init(struct completer *c);
@@ -67,5 +71,19 @@ enum complete_kind complete_insn(struct completer *c, const uint8_t *code, size_
 				 int *vector);
 
 const char *complete_name(enum complete_kind k);
+
+/* kvm_pvm's SYSCALL from ring 3 (HOST.md) sets RCX, R11 and masks RFLAGS
+ * but leaves CS, SS and the CPL alone, so the fetch at LSTAR page-faults
+ * from ring 3.  At the #PF handler's entry (where its clac exits), FRAME is
+ * what the fault pushed: error code, RIP, CS, RFLAGS, RSP, SS.  When it is
+ * that fault (a user-mode instruction fetch at LSTAR, CR2 = LSTAR), sets
+ * CPU to what SYSCALL should have produced (RIP = LSTAR, the user RSP, the
+ * masked RFLAGS without the RF the fault added; RCX and R11 as they are)
+ * and returns true; the caller loads CS = STAR[47:32] and SS = CS + 8 with
+ * DPL 0 (complete_syscall_selectors).  What stays different from real
+ * hardware: CR2 holds LSTAR, and the fault frame lies below RSP0. */
+bool complete_syscall_fault(const uint64_t frame[6], uint64_t cr2, uint64_t lstar,
+			    struct complete_cpu *cpu);
+void complete_syscall_selectors(uint64_t star, uint16_t *cs, uint16_t *ss);
 
 #endif

@@ -79,6 +79,44 @@ static int mc_inject(struct machine *m, int vector)
 	return ioctl(m->vcpu.fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -errno : 0;
 }
 
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+
+static int mc_msrs(struct machine *m, uint64_t *star, uint64_t *lstar)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[2];
+	} q = { .h.nmsrs = 2, .e = { { .index = MSR_STAR }, { .index = MSR_LSTAR } } };
+
+	if (ioctl(m->vcpu.fd, KVM_GET_MSRS, &q) != 2)
+		return -EIO;
+	*star = q.e[0].data;
+	*lstar = q.e[1].data;
+	return 0;
+}
+
+/* A clac at the #PF entry after kvm_pvm's broken SYSCALL from ring 3:
+ * complete the SYSCALL instead (complete_syscall_fault). */
+static bool mc_syscall(struct machine *m, struct mc_mem *mem, struct kvm_sregs *s,
+		       struct complete_cpu *c)
+{
+	const struct kvm_regs *r = machine_regs(m);
+	uint64_t frame[6], star, lstar;
+	uint16_t cs, ss;
+
+	if (mc_read(mem, r->rsp, frame, sizeof(frame)) < 0 || frame[1] != s->cr2 ||
+	    (frame[2] & 3) != 3 || mc_msrs(m, &star, &lstar) < 0 ||
+	    !complete_syscall_fault(frame, s->cr2, lstar, c))
+		return false;
+	complete_syscall_selectors(star, &cs, &ss);
+	s->cs = (struct kvm_segment){ .selector = cs, .limit = 0xffffffff, .type = 0xb,
+				      .present = 1, .s = 1, .l = 1, .g = 1 };
+	s->ss = (struct kvm_segment){ .selector = ss, .limit = 0xffffffff, .type = 0x3,
+				      .present = 1, .s = 1, .db = 1, .g = 1 };
+	return vcpu_set_sregs(&m->vcpu, s) == 0;
+}
+
 bool machine_complete(struct machine *m, const uint8_t *code, size_t len)
 {
 	struct mc_mem mem = { .m = m };
@@ -97,6 +135,10 @@ bool machine_complete(struct machine *m, const uint8_t *code, size_t len)
 	k = complete_insn(&m->completer, code, len, &c, &ops, &vector);
 	if (k == COMPLETE_NONE)
 		return false;
+	if (k == COMPLETE_CLAC && mc_syscall(m, &mem, &s, &c)) {
+		m->completer.syscalls++;
+		k = COMPLETE_SYSCALL;
+	}
 	mc_cpu_to(r, &c);
 	/* Hand the registers over now: KVM_SET_VCPU_EVENTS pushes the frame
 	 * from the state KVM holds. */
@@ -107,11 +149,6 @@ bool machine_complete(struct machine *m, const uint8_t *code, size_t len)
 		machine_stop(m, MACHINE_STOP_KVM_ERROR, "completing %s at rip %#llx: %s",
 			     complete_name(k), (unsigned long long)r->rip, strerror(-e));
 		return true;
-	}
-	if (k == COMPLETE_CLAC) {
-		uint64_t f[6] = { 0 };
-		mc_read(&mem, r->rsp, f, sizeof(f));
-		log_debug("clac frame: err %#llx rip %#llx cs %#llx fl %#llx rsp %#llx ss %#llx cr2 %#llx rcx %#llx r11 %#llx rax %#llx", (unsigned long long)f[0], (unsigned long long)f[1], (unsigned long long)f[2], (unsigned long long)f[3], (unsigned long long)f[4], (unsigned long long)f[5], (unsigned long long)s.cr2, (unsigned long long)r->rcx, (unsigned long long)r->r11, (unsigned long long)r->rax);
 	}
 	log_debug("completed %s, rip now %#llx", complete_name(k), (unsigned long long)r->rip);
 	return true;

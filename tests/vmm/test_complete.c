@@ -237,6 +237,39 @@ static void test_other_instructions(void **state)
 	assert_string_equal(complete_name(COMPLETE_CMPXCHG16B), "cmpxchg16b");
 }
 
+/* The frame kvm_pvm's SYSCALL fault pushed, as measured on the development
+ * host (brk from busybox's /init): error 0x15, RIP = CR2 = LSTAR, user CS. */
+static void test_syscall_fault(void **state)
+{
+	const uint64_t lstar = 0xffffffff81200040ull;
+	uint64_t frame[6] = { 0x15, lstar, 0x33, 0x10002, 0x7fffbee76620ull, 0x2b };
+	struct complete_cpu c = cpu0();
+	uint16_t cs, ss;
+
+	c.gpr[CPL_RCX] = 0x49641b;
+	c.gpr[CPL_R11] = 0x246;
+	assert_true(complete_syscall_fault(frame, lstar, lstar, &c));
+	assert_true(c.rip == lstar);
+	assert_true(c.gpr[CPL_RSP] == 0x7fffbee76620ull); /* SYSCALL keeps RSP */
+	assert_true(c.rflags == 0x2);                      /* without the fault's RF */
+	assert_true(c.gpr[CPL_RCX] == 0x49641b && c.gpr[CPL_R11] == 0x246);
+	complete_syscall_selectors(0x0023001000000000ull, &cs, &ss); /* Linux's STAR */
+	assert_int_equal(cs, 0x10);
+	assert_int_equal(ss, 0x18);
+	/* Not that fault: a data fault, a kernel-mode fault, another address. */
+	c = cpu0();
+	frame[0] = 0x6;
+	assert_false(complete_syscall_fault(frame, lstar, lstar, &c));
+	frame[0] = 0x15;
+	frame[2] = 0x10;
+	assert_false(complete_syscall_fault(frame, lstar, lstar, &c));
+	frame[2] = 0x33;
+	assert_false(complete_syscall_fault(frame, lstar + 1, lstar, &c));
+	frame[1] = 0x401000;
+	assert_false(complete_syscall_fault(frame, 0x401000, lstar, &c));
+	assert_true(c.rip == RIP0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_popcnt_mem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmpxchg16b, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_instructions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syscall_fault, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
