@@ -469,8 +469,6 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 	fflush(m->cfg.serial_out);
 	if (!m->result.rip)
 		m->result.rip = machine_rip(m);
-	log_debug("stopped at rip %#llx after %llu sync points", (unsigned long long)m->result.rip,
-		  (unsigned long long)m->sync);
 	return &m->result;
 }
 

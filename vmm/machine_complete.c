@@ -109,6 +109,9 @@ static bool mc_syscall(struct machine *m, struct mc_mem *mem, struct kvm_sregs *
 	    (frame[2] & 3) != 3 || mc_msrs(m, &star, &lstar) < 0 ||
 	    !complete_syscall_fault(frame, s->cr2, lstar, c))
 		return false;
+	log_debug("syscall %llu (%#llx, %#llx, %#llx) from %#llx", (unsigned long long)r->rax,
+		  (unsigned long long)r->rdi, (unsigned long long)r->rsi,
+		  (unsigned long long)r->rdx, (unsigned long long)r->rcx);
 	complete_syscall_selectors(star, &cs, &ss);
 	s->cs = (struct kvm_segment){ .selector = cs, .limit = 0xffffffff, .type = 0xb,
 				      .present = 1, .s = 1, .l = 1, .g = 1 };
@@ -135,6 +138,7 @@ bool machine_complete(struct machine *m, const uint8_t *code, size_t len)
 	k = complete_insn(&m->completer, code, len, &c, &ops, &vector);
 	if (k == COMPLETE_NONE)
 		return false;
+
 	if (k == COMPLETE_CLAC && mc_syscall(m, &mem, &s, &c)) {
 		m->completer.syscalls++;
 		k = COMPLETE_SYSCALL;
