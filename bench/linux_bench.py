@@ -19,7 +19,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "build")
 rrvm = os.path.join(build, "rrvm")
-CMDLINE = "console=ttyS0 nolapic lpj=10000"
+CMDLINE = "console=ttyS0 nolapic lpj=10000 clearcpuid=rdrand,rdseed"
 
 
 def timed(cmd):
