@@ -28,6 +28,7 @@ enum cli_status {
 	CLI_ERR_COMMAND = 28,     /* console: a command of a script failed */
 	CLI_ERR_NOT_CAUGHT = 30,  /* record --until-*: no try met the condition */
 	CLI_ERR_BISECT = 32,      /* bisect: no first bad commit could be named */
+	CLI_ERR_GUEST_RESET = 34, /* the guest reset the machine (i8042 reset line) */
 	CLI_ERR_INTERNAL = 126,   /* a bug in rrvm */
 };
 

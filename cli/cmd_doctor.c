@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "vmm/complete.h"
 #include "vmm/probe.h"
 #include "vmm/x86.h"
 
@@ -95,6 +96,10 @@ static void doctor_print(const struct host_caps *c)
 	doctor_result("KVM_MEM_READONLY memslots", &c->ro_memslot);
 	doctor_result("dirty logging (KVM_GET_DIRTY_LOG)", &c->dirty_log);
 	doctor_result("single step over a read-only memslot write", &c->step_ro_write);
+	for (int k = COMPLETE_INT3; k < COMPLETE_KINDS; k++) {
+		snprintf(buf, sizeof(buf), "%s in ring 0", complete_name(k));
+		doctor_result(buf, &c->complete[k]);
+	}
 	if (c->cpuid_rewritten[0])
 		snprintf(buf, sizeof(buf), "rewritten by KVM in leaves %s", c->cpuid_rewritten);
 	doctor_row("fixed CPUID table (KVM_SET_CPUID2)", c->cpuid_rewritten[0] ? buf : "honoured");

@@ -13,7 +13,7 @@
 #include "vmm/kvm.h"
 
 static const char cli_record_help[] =
-	"usage: rrvm record -o TRACE [options] KERNEL [-- KERNEL COMMAND LINE...]\n"
+	"usage: rrvm record -o TRACE [options] [--initrd FILE] KERNEL [-- KERNEL COMMAND LINE...]\n"
 	"\n"
 	"Runs KERNEL like `rrvm run` and writes every nondeterministic input the\n"
 	"guest sees (device reads, interrupt timing, time, TSC reads, serial input)\n"

@@ -30,6 +30,7 @@ static const char cli_replay_help[] =
 	"                      the serial output goes elsewhere)\n"
 	"      --kernel PATH   the kernel file, if it moved since recording (it\n"
 	"                      must be the same file)\n"
+	"      --initrd PATH   the initrd, likewise\n"
 	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
 	"  -h, --help          show this help\n"
 	"\n"
@@ -57,6 +58,8 @@ int cli_trace_opt(int opt, const char *arg, struct replay_opts *o)
 				arg);
 			return -1;
 		}
+	} else if (opt == CLI_TRACE_OPT_INITRD) {
+		o->initrd = arg;
 	} else {
 		return 0;
 	}
@@ -105,8 +108,11 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out)
 {
+	const struct trace_file_hash *k = trace_header_file(h, TRACE_FILE_KERNEL);
+	const struct trace_file_hash *rd = trace_header_file(h, TRACE_FILE_INITRD);
 	struct machine_config cfg = {
-		.kernel_path = o->kernel ? o->kernel : h->nfiles ? h->files[0].path : "",
+		.kernel_path = o->kernel ? o->kernel : k ? k->path : "",
+		.initrd_path = o->initrd ? o->initrd : rd ? rd->path : NULL,
 		.cmdline = h->cmdline,
 		.cmdline_verbatim = true,
 		.ram_size = h->guest_mem_bytes,

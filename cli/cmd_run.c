@@ -9,17 +9,20 @@
 #include "cli/signals.h"
 
 static const char cli_run_help[] =
-	"usage: rrvm run [options] KERNEL [-- KERNEL COMMAND LINE...]\n"
+	"usage: rrvm run [options] [--initrd FILE] KERNEL [-- KERNEL COMMAND LINE...]\n"
 	"\n"
-	"Boots KERNEL (a multiboot1 ELF, or an ELF64 entered in long mode) on KVM\n"
-	"with every device emulated in userspace: 16550A UART on COM1, 8259A PIC\n"
-	"pair, 8254 PIT, CMOS RTC and isa-debug-exit on port 0xf4.\n"
+	"Boots KERNEL (a multiboot1 ELF, an ELF64 entered in long mode, or Linux:\n"
+	"a bzImage or a vmlinux, as QEMU's -kernel -initrd -append) on KVM with\n"
+	"every device emulated in userspace: 16550A UART on COM1, 8259A PIC pair,\n"
+	"8254 PIT, CMOS RTC, i8042 reset line, POST port 0x80 and isa-debug-exit\n"
+	"on port 0xf4.\n"
 	"\n"
 	"options:\n" CLI_MACHINE_HELP
 	"  -h, --help            show this help\n"
 	"\n"
 	"exit status: the guest's isa-debug-exit status ((value << 1) | 1, as\n"
-	"under QEMU), or one of rrvm's even statuses (see rrvm(1)).\n";
+	"under QEMU), 34 when the guest reset the machine (Linux's reboot), or\n"
+	"one of rrvm's other even statuses (see rrvm(1)).\n";
 
 int cli_run_main(int argc, char **argv)
 {

@@ -80,6 +80,9 @@ int cli_machine_opt(struct cli_machine_opts *o, int opt, const char *arg)
 		}
 		o->cfg.apic = !strcmp(arg, "on");
 		return 1;
+	case CLI_OPT_INITRD:
+		o->cfg.initrd_path = arg;
+		return 1;
 	case CLI_OPT_RTC_TIME:
 		errno = 0;
 		o->cfg.rtc_epoch = strtoll(arg, &end, 10);
@@ -203,6 +206,7 @@ int cli_stop_code(const struct machine_result *r)
 		[MACHINE_STOP_SIGNAL] = CLI_ERR_INTERRUPTED,
 		[MACHINE_STOP_KVM_ERROR] = CLI_ERR_KVM,
 		[MACHINE_STOP_HOOK] = CLI_ERR_INTERNAL,
+		[MACHINE_STOP_RESET] = CLI_ERR_GUEST_RESET,
 	};
 
 	if (r->why == MACHINE_STOP_DEBUG_EXIT)

@@ -7,6 +7,7 @@
  *   --rtc-time SECONDS    wall clock at guest start (default: now)
  *   --apic on|off         a local APIC and IOAPIC (default off)
  *   --kvm PATH            the KVM device (default /dev/kvm)
+ *   --initrd FILE         Linux's initial RAM disk
  *   KERNEL [-- CMDLINE...]
  */
 #ifndef RRVM_CLI_MACHINE_OPTS_H
@@ -32,7 +33,8 @@ struct cli_machine_opts {
 	{ "serial-in", required_argument, NULL, CLI_OPT_SERIAL_IN },   \
 	{ "rtc-time", required_argument, NULL, CLI_OPT_RTC_TIME },      \
 	{ "apic", required_argument, NULL, CLI_OPT_APIC },              \
-	{ "kvm", required_argument, NULL, CLI_OPT_KVM }
+	{ "kvm", required_argument, NULL, CLI_OPT_KVM },               \
+	{ "initrd", required_argument, NULL, CLI_OPT_INITRD }
 
 #define CLI_MACHINE_HELP                                                          \
 	"  -m, --mem SIZE        guest RAM, e.g. 64M or 1G (default 64M)\n"          \
@@ -45,7 +47,9 @@ struct cli_machine_opts {
 	"                        (default: now)\n"                                   \
 	"      --apic on|off     a local APIC and IOAPIC, CPUID's APIC bit and an MP\n" \
 	"                        table (default off: the 8259 pair alone)\n"          \
-	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"
+	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"     \
+	"      --initrd FILE     Linux's initial RAM disk (a bzImage or vmlinux\n"    \
+	"                        KERNEL gets the command line alone)\n"
 
 enum {
 	CLI_OPT_STRICT_IO = 0x100,
@@ -55,6 +59,7 @@ enum {
 	CLI_OPT_KVM,
 	CLI_OPT_NO_FW_CFG,
 	CLI_OPT_APIC,
+	CLI_OPT_INITRD,
 	CLI_OPT_FIRST_FREE, /* subcommands number their own options from here */
 };
 

@@ -12,17 +12,18 @@ struct rr_session;
 struct trace_header;
 
 struct replay_opts {
-	const char *trace, *kernel, *kvm;
+	const char *trace, *kernel, *initrd, *kvm;
 	bool quiet;
 	uint64_t checkpoint_every; /* sync points; 0: by replay time (gdb, console) */
 };
 
 /* The options every such command takes, as getopt_long values past the
  * commands' own (0x100...). */
-enum { CLI_TRACE_OPT_KERNEL = 0x180, CLI_TRACE_OPT_KVM, CLI_TRACE_OPT_CKPT };
+enum { CLI_TRACE_OPT_KERNEL = 0x180, CLI_TRACE_OPT_KVM, CLI_TRACE_OPT_CKPT, CLI_TRACE_OPT_INITRD };
 #define CLI_TRACE_LONGOPTS                                            \
 	{ "kernel", required_argument, NULL, CLI_TRACE_OPT_KERNEL }, \
-	{ "kvm", required_argument, NULL, CLI_TRACE_OPT_KVM }
+	{ "kvm", required_argument, NULL, CLI_TRACE_OPT_KVM },       \
+	{ "initrd", required_argument, NULL, CLI_TRACE_OPT_INITRD }
 /* And for the commands that travel in time (gdb, console). */
 #define CLI_TIMELINE_LONGOPTS \
 	CLI_TRACE_LONGOPTS, { "checkpoint-every", required_argument, NULL, CLI_TRACE_OPT_CKPT }

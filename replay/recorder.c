@@ -266,7 +266,10 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	      const struct rec_options *o, char *msg, size_t msglen)
 {
 	struct trace_cpuid_entry cpuid[CPUID_MAX_ENTRIES];
-	struct trace_file_hash file = { s->m.cfg.kernel_path, s->kernel_xxh64, s->m.kernel_len };
+	struct trace_file_hash files[2] = {
+		{ s->m.cfg.kernel_path, s->kernel_xxh64, s->m.kernel_len, TRACE_FILE_KERNEL },
+		{ s->m.cfg.initrd_path, s->initrd_xxh64, s->m.initrd_len, TRACE_FILE_INITRD },
+	};
 	struct trace_kv kv[REC_MAX_KV];
 	char summary[512];
 	struct timespec now;
@@ -295,8 +298,8 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	h = (struct trace_header){
 		.rrvm_version = o->rrvm_version,
 		.guest_mem_bytes = s->m.mem.size,
-		.files = &file,
-		.nfiles = 1,
+		.files = files,
+		.nfiles = s->m.initrd ? 2 : 1,
 		.initial_memory_xxh64 = s->initial_mem_xxh64,
 		.cmdline = s->m.cmdline,
 		.cpuid = cpuid,
@@ -338,6 +341,7 @@ static enum trace_end_reason rec_end_reason(enum machine_stop why)
 	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
 	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
 	case MACHINE_STOP_SIGNAL: return TRACE_END_SIGNAL;
+	case MACHINE_STOP_RESET: return TRACE_END_RESET;
 	default: return TRACE_END_ERROR;
 	}
 }

@@ -383,13 +383,20 @@ int rpl_check_header(const struct trace_header *h, const struct rr_session *s, c
 		     size_t msglen)
 {
 	const struct cpuid_table *c = &s->m.cpuid;
+	const struct trace_file_hash *k = trace_header_file(h, TRACE_FILE_KERNEL);
+	const struct trace_file_hash *rd = trace_header_file(h, TRACE_FILE_INITRD);
 
-	if (h->nfiles < 1 || h->files[0].xxh64 != s->kernel_xxh64 ||
-	    h->files[0].size_bytes != s->m.kernel_len) {
+	if (!k || k->xxh64 != s->kernel_xxh64 || k->size_bytes != s->m.kernel_len) {
 		snprintf(msg, msglen, "%s is not the kernel this trace recorded (%s, %" PRIu64
-			 " bytes, xxh64 %016" PRIx64 ")", s->m.cfg.kernel_path,
-			 h->nfiles ? h->files[0].path : "?", h->nfiles ? h->files[0].size_bytes : 0,
-			 h->nfiles ? h->files[0].xxh64 : 0);
+			 " bytes, xxh64 %016" PRIx64 ")", s->m.cfg.kernel_path, k ? k->path : "?",
+			 k ? k->size_bytes : 0, k ? k->xxh64 : 0);
+		return -EINVAL;
+	}
+	if (!rd != !s->m.initrd ||
+	    (rd && (rd->xxh64 != s->initrd_xxh64 || rd->size_bytes != s->m.initrd_len))) {
+		snprintf(msg, msglen, "%s is not the initrd this trace recorded (%s)",
+			 s->m.initrd ? s->m.cfg.initrd_path : "no initrd",
+			 rd ? rd->path : "it had none");
 		return -EINVAL;
 	}
 	if (h->guest_mem_bytes != s->m.mem.size) {
@@ -472,6 +479,7 @@ static enum trace_end_reason rpl_end_reason(enum machine_stop why)
 	case MACHINE_STOP_TRIPLE_FAULT: return TRACE_END_TRIPLE_FAULT;
 	case MACHINE_STOP_HALTED: return TRACE_END_HALT;
 	case MACHINE_STOP_EMULATION: return TRACE_END_ERROR; /* TRACE_PLACE_IN_STRETCH */
+	case MACHINE_STOP_RESET: return TRACE_END_RESET;
 	default: return 0;
 	}
 }

@@ -43,6 +43,7 @@ struct rr_session {
 	bool tsc_step_tf;            /* a debugger's TF single step runs: TF in a fault
 				      * frame is the debugger's, not the guest's */
 	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
+	uint64_t initrd_xxh64;       /* of m.initrd; 0 without one */
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */
 };

@@ -40,6 +40,7 @@ const char *trace_end_reason_name(enum trace_end_reason r)
 	case TRACE_END_HALT: return "halt";
 	case TRACE_END_SIGNAL: return "signal";
 	case TRACE_END_ERROR: return "error";
+	case TRACE_END_RESET: return "reset";
 	default: return "unknown";
 	}
 }

@@ -79,6 +79,7 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 		files[i].path = str_or_empty(h->files[i].path);
 		files[i].xxh64 = h->files[i].xxh64;
 		files[i].size_bytes = h->files[i].size_bytes;
+		files[i].role = (Rrvmtrace__FileRole)h->files[i].role;
 		filep[i] = &files[i];
 	}
 	for (uint32_t i = 0; i < h->ncpuid; i++) {
@@ -191,6 +192,7 @@ static const char *header_convert(struct trace_header_store *s)
 		s->files[i].path = nonnull(m->files[i]->path);
 		s->files[i].xxh64 = m->files[i]->xxh64;
 		s->files[i].size_bytes = m->files[i]->size_bytes;
+		s->files[i].role = (enum trace_file_role)m->files[i]->role;
 	}
 	for (size_t i = 0; i < m->n_cpuid; i++) {
 		const Rrvmtrace__CpuidEntry *c = m->cpuid[i];
@@ -278,7 +280,7 @@ int trace_end_pack(const struct trace_end *e, uint8_t **out, size_t *len)
 	Rrvmtrace__End m;
 
 	rrvmtrace__end__init(&m);
-	if (e->reason < TRACE_END_DEBUG_EXIT || e->reason > TRACE_END_ERROR ||
+	if (e->reason < TRACE_END_DEBUG_EXIT || e->reason > TRACE_END_LAST ||
 	    !str_ok(e->message) || (unsigned)e->place > TRACE_PLACE_IN_STRETCH)
 		return -EINVAL;
 	m.reason = (Rrvmtrace__EndReason)e->reason;
@@ -308,7 +310,7 @@ const char *trace_end_unpack(const uint8_t *buf, size_t len, struct trace_end *e
 	if (!m)
 		return "end record does not decode";
 	if (m->reason < RRVMTRACE__END_REASON__END_REASON_DEBUG_EXIT ||
-	    m->reason > RRVMTRACE__END_REASON__END_REASON_ERROR) {
+	    m->reason > RRVMTRACE__END_REASON__END_REASON_RESET) {
 		why = "end record reason invalid";
 	} else if ((unsigned)m->place > RRVMTRACE__END_PLACE__END_PLACE_IN_STRETCH) {
 		why = "end record place invalid";
@@ -414,4 +416,14 @@ out:
 	}
 	rrvmtrace__index__free_unpacked(m, NULL);
 	return why;
+}
+
+const struct trace_file_hash *trace_header_file(const struct trace_header *h,
+						enum trace_file_role role)
+{
+	for (uint32_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].role == role ||
+		    (role == TRACE_FILE_KERNEL && i == 0 && h->files[i].role == TRACE_FILE_UNSPECIFIED))
+			return &h->files[i];
+	return NULL;
 }

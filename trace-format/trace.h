@@ -64,7 +64,8 @@
 #define TRACE_FORMAT_MAJOR 2 /* 2.0: landmarks (a sync point an older replayer
 			      * would skip), interrupt lateness, typed header facts,
 			      * registers in RegCheckpoint, End.place, the chaos
-			      * settings, the interrupt controller */
+			      * settings, the interrupt controller, FileHash.role,
+			      * END_REASON_RESET */
 #define TRACE_FORMAT_MINOR 0
 /* The oldest major this reader still reads: 1.x traces have no landmarks
  * and no lateness (read as 0), and keep the typed facts as probe text. */
@@ -145,11 +146,19 @@ struct trace_event {
 	} u;
 };
 
+enum trace_file_role {
+	TRACE_FILE_UNSPECIFIED = 0, /* before 1.1: the first file is the kernel */
+	TRACE_FILE_KERNEL = 1,
+	TRACE_FILE_INITRD = 2,
+};
+
 struct trace_file_hash {
 	const char *path;
 	uint64_t xxh64;
 	uint64_t size_bytes;
+	enum trace_file_role role;
 };
+
 
 struct trace_cpuid_entry {
 	uint32_t function, index, eax, ebx, ecx, edx, flags;
@@ -196,12 +205,19 @@ struct trace_header {
 	const char *irq_controller; /* "pic" or "apic"; "" in 1.0 traces means "pic" */
 };
 
+/* The header's file of ROLE (a kernel also matches an old trace's first,
+ * role-less file), or NULL. */
+const struct trace_file_hash *trace_header_file(const struct trace_header *h,
+						enum trace_file_role role);
+
 enum trace_end_reason {
 	TRACE_END_DEBUG_EXIT = 1,   /* status: value written to isa-debug-exit */
 	TRACE_END_TRIPLE_FAULT = 2,
 	TRACE_END_HALT = 3,         /* HLT with interrupts disabled */
 	TRACE_END_SIGNAL = 4,       /* status: signal number */
 	TRACE_END_ERROR = 5,        /* message says which */
+	TRACE_END_RESET = 6,        /* the guest pulled the i8042 reset line */
+	TRACE_END_LAST = TRACE_END_RESET,
 };
 
 /* Where the guest was at the end (trace.proto EndPlace). */

@@ -85,8 +85,13 @@ static void cpuid_fixed(struct cpuid_table *t, const char vendor[12], bool apic)
 	}
 	/* 0x80000007 EDX bit 8: invariant TSC.  The virtual TSC is invariant. */
 	cpuid_add(t, 0x80000007, 0, 0, 0, 0, BIT(8));
-	/* 0x80000008 EAX: 39 physical, 48 linear address bits. */
-	cpuid_add(t, 0x80000008, 0, 0x3027, 0, 0, 0);
+	/* 0x80000008 EAX: 39 physical, 48 linear address bits.  EBX bit 2,
+	 * XSAVEERPTR: FXSAVE always saves the x87 error pointers (true of
+	 * every x86-64 host KVM runs on today); without it Linux, on an AMD
+	 * vendor string, clears them by hand at every FPU restore with
+	 * fnclex/emms/fild, which software KVM backends cannot emulate in
+	 * ring 0 (X86_BUG_FXSAVE_LEAK). */
+	cpuid_add(t, 0x80000008, 0, 0x3027, BIT(2), 0, 0);
 }
 
 int cpuid_build(struct cpuid_table *t, const struct kvm *k, bool apic)

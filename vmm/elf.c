@@ -114,6 +114,54 @@ int elf_segments(const struct elf_file *f, struct elf_seg *segs, unsigned max, u
 	return 0;
 }
 
+/* Notes are 4-byte aligned records: namesz, descsz, type, name, desc (the
+ * x86 ELF64 kernels of interest use 4-byte alignment too, as the gABI's
+ * SHT_NOTE rule for ELF64 was never followed by Linux). */
+static int elf_note_in(const uint8_t *p, uint64_t len, const char *name, uint32_t type,
+		       const uint8_t **desc, uint32_t *desc_len)
+{
+	size_t nlen = strlen(name) + 1;
+
+	for (uint64_t o = 0; o <= len && len - o >= 12;) {
+		uint32_t n[3];
+		uint64_t name_end, desc_end;
+
+		memcpy(n, p + o, sizeof(n));
+		name_end = o + 12 + (((uint64_t)n[0] + 3) & ~3ull);
+		desc_end = name_end + (((uint64_t)n[1] + 3) & ~3ull);
+		if (name_end > len || desc_end > len || name_end - o - 12 < n[0] ||
+		    desc_end - name_end < n[1])
+			return -ENOENT;
+		if (n[0] == nlen && !memcmp(p + o + 12, name, nlen) &&
+		    (type == ELF_NOTE_ANY || n[2] == type)) {
+			*desc = p + name_end;
+			*desc_len = n[1];
+			return 0;
+		}
+		o = desc_end;
+	}
+	return -ENOENT;
+}
+
+int elf_note(const struct elf_file *f, const char *name, uint32_t type, const uint8_t **desc,
+	     uint32_t *desc_len)
+{
+	struct elf_hdr h = elf_hdr(f);
+	size_t want = f->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+
+	if (h.phentsize != want || !elf_fits(f, h.phoff, h.phnum, h.phentsize))
+		return -ENOENT;
+	for (unsigned i = 0; i < h.phnum; i++) {
+		uint32_t t;
+		struct elf_seg s = elf_seg_at(f, f->buf + h.phoff + (uint64_t)i * h.phentsize, &t);
+
+		if (t == PT_NOTE && elf_fits(f, s.off, 1, s.filesz) &&
+		    elf_note_in(f->buf + s.off, s.filesz, name, type, desc, desc_len) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 struct elf_shdr {
 	uint32_t type, link;
 	uint64_t off, size, entsize;

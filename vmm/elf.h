@@ -39,6 +39,12 @@ int elf_segments(const struct elf_file *f, struct elf_seg *segs, unsigned max, u
 unsigned elf_functions(const struct elf_file *f, int (*fn)(void *ctx, const struct elf_func *s),
 		       void *ctx);
 
+/* The descriptor of the first note called NAME of TYPE (ELF_NOTE_ANY: any
+ * type) in a PT_NOTE segment; -ENOENT when there is none. */
+#define ELF_NOTE_ANY UINT32_MAX
+int elf_note(const struct elf_file *f, const char *name, uint32_t type, const uint8_t **desc,
+	     uint32_t *desc_len);
+
 /* The value (address) of symbol NAME of any type, or -ENOENT. */
 int elf_symbol(const struct elf_file *f, const char *name, uint64_t *value);
 

@@ -24,13 +24,8 @@
 #define MBI_MMAP (1u << 6)
 #define MBI_LOADER_NAME (1u << 9)
 
-#define E820_RAM 1
-#define E820_RESERVED 2
-
-/* The PC memory map rrvm presents: conventional memory up to the EBDA at
- * 639 KiB, the VGA/BIOS hole reserved, then RAM from 1 MiB. */
-#define EBDA_START 0x9fc00
-#define HIGH_START 0x100000
+#define EBDA_START LOADER_EBDA_START
+#define HIGH_START LOADER_HIGH_START
 
 struct mb_header {
 	uint32_t magic, flags, checksum;
@@ -158,22 +153,29 @@ static int loader_aout(struct guest_mem *m, const uint8_t *buf, size_t len, size
 	return loader_place(m, buf, len, start, filesz, h->load_addr, memsz, img, why);
 }
 
+void loader_e820_map(uint64_t ram_size, struct loader_e820 map[LOADER_E820_ENTRIES])
+{
+	map[0] = (struct loader_e820){ 0, EBDA_START, E820_RAM };
+	map[1] = (struct loader_e820){ EBDA_START, HIGH_START - EBDA_START, E820_RESERVED };
+	map[2] = (struct loader_e820){ HIGH_START, ram_size - HIGH_START, E820_RAM };
+}
+
 static int loader_write_mbi(struct guest_mem *m, const char *cmdline, struct boot_image *img)
 {
 	uint8_t *area = gmem_ptr(m, BOOT_INFO, BOOT_INFO_SIZE);
 	struct mb_info *mbi = (void *)area;
 	struct mb_mmap *mm = (void *)(area + sizeof(*mbi));
-	const struct mb_mmap map[] = {
-		{ 20, 0, EBDA_START, E820_RAM },
-		{ 20, EBDA_START, HIGH_START - EBDA_START, E820_RESERVED },
-		{ 20, HIGH_START, m->size - HIGH_START, E820_RAM },
-	};
+	struct loader_e820 e820[LOADER_E820_ENTRIES];
+	struct mb_mmap map[LOADER_E820_ENTRIES];
 	static const char name[] = "rrvm";
 	uint32_t off = sizeof(*mbi) + sizeof(map);
 	size_t clen = strlen(cmdline);
 
 	if (clen > BOOT_INFO_SIZE - off - sizeof(name) - 1)
 		return -E2BIG;
+	loader_e820_map(m->size, e820);
+	for (unsigned i = 0; i < LOADER_E820_ENTRIES; i++)
+		map[i] = (struct mb_mmap){ 20, e820[i].addr, e820[i].len, e820[i].type };
 	memset(area, 0, BOOT_INFO_SIZE);
 	memcpy(mm, map, sizeof(map));
 	mbi->flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME;
@@ -188,6 +190,12 @@ static int loader_write_mbi(struct guest_mem *m, const char *cmdline, struct boo
 	memcpy(area + off, cmdline, clen + 1);
 	img->mbi = BOOT_INFO;
 	return 0;
+}
+
+int loader_load_elf(struct guest_mem *m, const uint8_t *buf, size_t len, struct boot_image *img,
+		    const char **why)
+{
+	return loader_elf(m, buf, len, false, img, why);
 }
 
 int loader_load(struct guest_mem *m, const uint8_t *buf, size_t len, const char *cmdline,

@@ -508,6 +508,10 @@ static void machine_exit_internal(struct machine *m)
 	char hex[3 * sizeof(code) + 1] = "";
 	unsigned n = (unsigned)machine_read_virt(m, machine_rip(m), code, sizeof(code));
 
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && n &&
+	    machine_complete(m, code, n))
+		return;
 	for (unsigned i = 0; i < n; i++)
 		snprintf(hex + (i ? 3 * i - 1 : 0), 4, "%s%02x", i ? " " : "", code[i]);
 	m->result.rip = machine_rip(m);

@@ -10,14 +10,17 @@
 #include <stdio.h>
 
 #include "util/types.h"
+#include "vmm/complete.h"
 #include "vmm/cpuid.h"
 #include "vmm/devices/cmos_rtc.h"
 #include "vmm/devices/debugexit.h"
 #include "vmm/devices/fwcfg.h"
 #include "vmm/devices/ioapic.h"
 #include "vmm/devices/lapic.h"
+#include "vmm/devices/i8042.h"
 #include "vmm/devices/pic8259.h"
 #include "vmm/devices/pit8254.h"
+#include "vmm/devices/postcode.h"
 #include "vmm/devices/serial16550.h"
 #include "vmm/dirty.h"
 #include "vmm/exit.h"
@@ -39,7 +42,9 @@
 
 struct machine_config {
 	const char *kernel_path;
-	const char *cmdline;   /* appended after the kernel path, as QEMU does */
+	const char *initrd_path; /* Linux only; NULL for none */
+	const char *cmdline;   /* multiboot: appended after the kernel path, as
+				* QEMU does; Linux: the whole command line */
 	bool cmdline_verbatim; /* pass cmdline as it is, without the path (replay) */
 	uint64_t ram_size;
 	bool strict_io;
@@ -75,13 +80,16 @@ enum machine_stop {
 	MACHINE_STOP_DEBUG_EXIT,   /* isa-debug-exit; status = (v << 1) | 1 */
 	MACHINE_STOP_TRIPLE_FAULT,
 	MACHINE_STOP_EMULATION,    /* KVM could not emulate an instruction */
-	MACHINE_STOP_HALTED,       /* HLT with nothing that could ever wake it */
+	MACHINE_STOP_HALTED,       /* HLT with nothing that could ever wake it:
+				    * interrupts off, or no interrupt source left
+				    * (how a powered-off guest ends) */
 	MACHINE_STOP_STRICT_IO,
 	MACHINE_STOP_SIGNAL,       /* machine_request_stop() */
 	MACHINE_STOP_KVM_ERROR,
 	MACHINE_STOP_HOOK,
 	MACHINE_STOP_SYNC_LIMIT,   /* reached stop_after_sync */
 	MACHINE_STOP_TRAP,         /* a debugger's single-step or breakpoint */
+	MACHINE_STOP_RESET,        /* the guest pulled the i8042 reset line */
 };
 
 struct machine_result {
@@ -148,6 +156,8 @@ struct machine {
 	struct boot_image boot;
 	const uint8_t *kernel;  /* the kernel file as loaded (mapped read-only) */
 	size_t kernel_len;
+	const uint8_t *initrd;  /* the initrd file (mapped read-only), or NULL */
+	size_t initrd_len;
 	char cmdline[BOOT_INFO_SIZE]; /* the command line the kernel got */
 	struct portbus bus;
 	struct mmiobus mmio;
@@ -165,6 +175,8 @@ struct machine {
 	struct fwcfg fwcfg;        /* on the bus only with cfg.fw_cfg */
 	struct lapic lapic;   /* with cfg.apic only */
 	struct ioapic ioapic; /* with cfg.apic only */
+	struct i8042 kbc;
+	struct postcode post;
 
 	struct vmm_inputs in;
 	struct host_inputs host_in;
@@ -184,6 +196,7 @@ struct machine {
 	unsigned nhlt_traps;
 	struct machine_result result;
 	struct machine_stats stats;
+	struct completer completer; /* what KVM cannot emulate (vmm/complete.h) */
 	const struct vmm_hooks *hooks;
 	struct dirty_tracker dirty; /* written pages: checkpoints and landmarks */
 	int lm_user;                /* the tracker's landmark user, -1: none */

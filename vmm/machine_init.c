@@ -11,6 +11,7 @@
 
 #include "util/log.h"
 #include "vmm/device.h"
+#include "vmm/linux_boot.h"
 #include "vmm/machine_int.h"
 #include "vmm/mapfile.h"
 #include "vmm/mptable.h"
@@ -39,6 +40,9 @@ static const struct machine_device {
 	  .enabled = offsetof(struct machine_config, apic) },
 	{ .ops = &ioapic_ops, .offset = offsetof(struct machine, ioapic),
 	  .enabled = offsetof(struct machine_config, apic) },
+	{ .ops = &i8042_data_ops, .offset = offsetof(struct machine, kbc) },
+	{ .ops = &i8042_cmd_ops, .offset = offsetof(struct machine, kbc) },
+	{ .ops = &postcode_ops, .offset = offsetof(struct machine, post) },
 };
 
 /* An ISA interrupt line goes to the 8259 and, as on a PC, to the IOAPIC. */
@@ -88,25 +92,89 @@ static void machine_debug_exit(void *opaque, int status)
 	machine_stop(m, MACHINE_STOP_DEBUG_EXIT, "guest exited with status %d", status);
 }
 
+/* The initial CPU state of each boot protocol. */
+static void machine_reset_req(void *opaque)
+{
+	struct machine *m = opaque;
+
+	machine_stop(m, MACHINE_STOP_RESET, "guest reset the machine (i8042 reset line)");
+}
+
+static int machine_boot_cpu(struct machine *m)
+{
+	const struct boot_image *b = &m->boot;
+	struct kvm_regs regs;
+	int r;
+
+	switch (b->protocol) {
+	case BOOT_MULTIBOOT1:
+		return vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)b->entry,
+					   MULTIBOOT_BOOT_MAGIC, b->mbi);
+	case BOOT_LINUX_PVH:
+		return vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)b->entry, 0,
+					   (uint32_t)b->boot_arg);
+	case BOOT_LINUX64:
+		r = vcpu_boot_long(&m->vcpu, &m->mem, b->entry, false);
+		if (r == 0)
+			r = vcpu_get_regs(&m->vcpu, &regs);
+		if (r < 0)
+			return r;
+		regs.rsi = b->boot_arg; /* boot.rst, "64-bit boot protocol" */
+		return vcpu_set_regs(&m->vcpu, &regs);
+	case BOOT_ELF64:
+		break;
+	}
+	return vcpu_boot_long(&m->vcpu, &m->mem, b->entry, false);
+}
+
+static int machine_load_linux(struct machine *m, char *msg, size_t msglen, const char **why)
+{
+	struct linux_boot_files f = { m->kernel, m->kernel_len, NULL, 0, m->cmdline };
+	int r;
+
+	if (m->cfg.initrd_path) {
+		r = mapfile_open(m->cfg.initrd_path, &m->initrd, &m->initrd_len, msg, msglen);
+		if (r < 0)
+			return r;
+		f.initrd = m->initrd;
+		f.initrd_len = m->initrd_len;
+	}
+	return linux_boot_load(&m->mem, &f, &m->boot, why);
+}
+
 static int machine_load_kernel(struct machine *m, enum machine_init_error *kind, char *msg,
 			       size_t msglen)
 {
 	const char *why = "";
 	char *cmdline = m->cmdline;
+	const char *args = m->cfg.cmdline ? m->cfg.cmdline : "";
+	bool is_linux;
 	int r = mapfile_open(m->cfg.kernel_path, &m->kernel, &m->kernel_len, msg, msglen);
 
 	*kind = MACHINE_INIT_KERNEL;
 	if (r < 0)
 		return r;
+	is_linux = linux_boot_kind(m->kernel, m->kernel_len) != LINUX_NONE;
 	/* QEMU's multiboot loader passes "<kernel path> <append>"; so does
-	 * rrvm, so that a kernel prints the same line under both. */
-	if (m->cfg.cmdline_verbatim)
-		snprintf(cmdline, sizeof(m->cmdline), "%s", m->cfg.cmdline);
+	 * rrvm, so that a kernel prints the same line under both.  Linux gets
+	 * the -append string alone, as from QEMU. */
+	if (m->cfg.cmdline_verbatim || is_linux)
+		snprintf(cmdline, sizeof(m->cmdline), "%s", args);
 	else
 		snprintf(cmdline, sizeof(m->cmdline), "%s%s%s", m->cfg.kernel_path,
-			 m->cfg.cmdline && *m->cfg.cmdline ? " " : "",
-			 m->cfg.cmdline ? m->cfg.cmdline : "");
-	r = loader_load(&m->mem, m->kernel, m->kernel_len, cmdline, &m->boot, &why);
+			 *args ? " " : "", args);
+	if (is_linux) {
+		r = machine_load_linux(m, msg, msglen, &why);
+		if (r < 0 && !why[0])
+			return r; /* the initrd could not be read: MSG says why */
+	} else if (m->cfg.initrd_path) {
+		*kind = MACHINE_INIT_CONFIG;
+		snprintf(msg, msglen, "%s: --initrd needs a Linux kernel (a bzImage or vmlinux)",
+			 m->cfg.kernel_path);
+		return -EINVAL;
+	} else {
+		r = loader_load(&m->mem, m->kernel, m->kernel_len, cmdline, &m->boot, &why);
+	}
 	if (r < 0) {
 		if (r == -EFBIG)
 			*kind = MACHINE_INIT_NOFIT;
@@ -116,11 +184,7 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 		return r;
 	}
 	*kind = MACHINE_INIT_KVM;
-	if (m->boot.protocol == BOOT_MULTIBOOT1)
-		r = vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)m->boot.entry,
-					MULTIBOOT_BOOT_MAGIC, m->boot.mbi);
-	else
-		r = vcpu_boot_long(&m->vcpu, &m->mem, m->boot.entry, false);
+	r = machine_boot_cpu(m);
 	/* Until the first exit, "the registers as of the last exit" are the
 	 * boot state (KVM fills the synced copy only at exits). */
 	if (r == 0)
@@ -157,6 +221,7 @@ static int machine_init_devices(struct machine *m)
 	fwcfg_init(&m->fwcfg, m->cfg.ram_size, 1, m->cmdline);
 	lapic_init(&m->lapic, machine_clock_cb, m, machine_apic_eoi, m);
 	ioapic_init(&m->ioapic, machine_apic_msg, m);
+	i8042_init(&m->kbc, machine_reset_req, m);
 	portbus_init(&m->bus);
 	mmiobus_init(&m->mmio);
 	m->ndevs = 0;
@@ -236,7 +301,9 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 			 (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
 		goto fail;
 	}
-	r = machine_init_cpu(m);
+	r = completer_init(&m->completer);
+	if (r == 0)
+		r = machine_init_cpu(m);
 	if (r == -ENOTSUP) {
 		snprintf(msg, msglen, "cannot create the vCPU: this KVM lacks KVM_CAP_SYNC_REGS "
 			 "(registers in kvm_run at every exit), which rrvm needs");
@@ -289,6 +356,9 @@ void machine_free(struct machine *m)
 	m->kernel = NULL;
 	kick_free(&m->kick);
 	dirty_free(&m->dirty);
+	mapfile_close(m->initrd, m->initrd_len);
+	m->initrd = NULL;
+	completer_free(&m->completer);
 	vcpu_free(&m->vcpu);
 	gmem_free(&m->mem);
 	kvm_close(&m->kvm);

@@ -4,6 +4,7 @@
 #define RRVM_VMM_MACHINE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/types.h"
@@ -37,5 +38,9 @@ bool machine_lm_at_start(struct machine *m);
 /* Hands the debugger's and the landmark's debug registers to KVM, when
  * they changed.  0 or -errno. */
 int machine_debug_apply(struct machine *m);
+/* Completes the instruction at RIP (its first LEN bytes CODE) that KVM
+ * could not emulate, if vmm/complete.h knows it: true when done (or when
+ * applying it failed and stopped the machine). */
+bool machine_complete(struct machine *m, const uint8_t *code, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "util/hostclock.h"
 #include "util/log.h"
+#include "vmm/complete.h"
 #include "vmm/cpuid.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
@@ -148,6 +149,45 @@ static void probe_int3(const char *kp, int ring, struct probe_result *res)
 		probe_set(res, PROBE_TO_GUEST, "delivered to the guest as #BP, no exit");
 	else
 		probe_classify(res, &st, true);
+}
+
+/* The instructions vmm/complete.h completes, each in ring 0 followed by
+ * UD2: a #UD report means KVM ran it, an emulation failure that rrvm has
+ * to complete it (vmm/machine_complete.c). */
+_Static_assert(PROBE_NCOMPLETE == COMPLETE_KINDS, "one probe result per completion");
+
+static void probe_completions(const char *kp, struct probe_result *res)
+{
+	static const struct {
+		enum complete_kind k;
+		uint8_t code[12];
+		uint8_t len;
+	} insns[] = {
+		{ COMPLETE_INT3, { 0xcc, 0x0f, 0x0b }, 3 },
+		{ COMPLETE_FWAIT, { 0x9b, 0x0f, 0x0b }, 3 },
+		{ COMPLETE_CLAC, { 0x0f, 0x01, 0xca, 0x0f, 0x0b }, 5 },
+		{ COMPLETE_STAC, { 0x0f, 0x01, 0xcb, 0x0f, 0x0b }, 5 },
+		{ COMPLETE_POPCNT, { 0xf3, 0x48, 0x0f, 0xb8, 0xc3, 0x0f, 0x0b }, 7 },
+		/* lock cmpxchg16b [PROBE_DATA] (16-byte aligned) */
+		{ COMPLETE_CMPXCHG16B, { 0xf0, 0x48, 0x0f, 0xc7, 0x0c, 0x25, PROBE_DATA & 0xff,
+					 (PROBE_DATA >> 8) & 0xff, (PROBE_DATA >> 16) & 0xff, 0,
+					 0x0f, 0x0b }, 12 },
+	};
+
+	for (size_t i = 0; i < sizeof(insns) / sizeof(insns[0]); i++) {
+		struct probe_stop st;
+		struct probe_result *r = &res[insns[i].k];
+
+		if (probe_once(kp, PROBE_RING0, insns[i].code, insns[i].len, false, 0, 0, 0, &st,
+			       r) < 0)
+			continue;
+		if (st.reason == KVM_EXIT_INTERNAL_ERROR)
+			probe_set(r, PROBE_EMUL_FAIL, "KVM cannot emulate it: rrvm completes it");
+		else if (st.reason == KVM_EXIT_IO && st.port == PORT_EXCEPTION && st.value == X86_EXC_UD)
+			probe_set(r, PROBE_IGNORED, "KVM runs it");
+		else
+			probe_classify(r, &st, false);
+	}
 }
 
 /* A ring-3 instruction whose architectural effect we test; GOOD_PORT is the
@@ -444,6 +484,7 @@ int probe_host(struct host_caps *c, const char *kp)
 	probe_rdtsc(kp, &c->rdtsc);
 	probe_memslots(kp, c);
 	probe_step_ro_write(kp, &c->step_ro_write);
+	probe_completions(kp, c->complete);
 	probe_cpuid(c, kp);
 	return 0;
 }

@@ -27,6 +27,9 @@ struct probe_result {
 	char detail[64];
 };
 
+/* Instructions of vmm/complete.h probed (COMPLETE_KINDS). */
+#define PROBE_NCOMPLETE 7
+
 struct host_caps {
 	char backend[16];
 	int api_version;
@@ -45,6 +48,10 @@ struct host_caps {
 	struct probe_result dirty_log;       /* KVM_GET_DIRTY_LOG sees a write */
 	struct probe_result step_ro_write;   /* single step over a write to a
 					      * read-only memslot ends after it */
+	/* Each instruction vmm/complete.h completes, run in ring 0:
+	 * PROBE_EMUL_FAIL where rrvm must complete it, PROBE_IGNORED where
+	 * KVM runs it itself.  Indexed by enum complete_kind. */
+	struct probe_result complete[PROBE_NCOMPLETE];
 	char cpuid_rewritten[64];            /* leaves KVM rewrote, "" if none */
 	bool manual_dirty_protect, dirty_ring, tsc_control, msr_filter, user_msr;
 	bool pmu;

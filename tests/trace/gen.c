@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const struct trace_file_hash gen_files[] = {
-	{ "samples/hello.elf", 0x0123456789abcdefull, 12345 },
-	{ "initrd.img", UINT64_MAX, 0 },
+	{ "samples/hello.elf", 0x0123456789abcdefull, 12345, TRACE_FILE_KERNEL },
+	{ "initrd.img", UINT64_MAX, 0, TRACE_FILE_INITRD },
 };
 static const struct trace_cpuid_entry gen_cpuid[] = {
 	{ 0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69, 0 },
