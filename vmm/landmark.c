@@ -138,6 +138,7 @@ bool landmark_match(struct machine *m, const struct landmark *lm, struct landmar
 	miss->regs_matched = true;
 	if (landmark_state_hash(m, &h) < 0 || h != lm->state_hash)
 		return false;
+	miss->state_matched = true;
 	return landmark_page_hash(m, &h) == 0 && h == lm->page_hash;
 }
 
@@ -179,7 +180,10 @@ bool landmark_possible(struct machine *m, unsigned rings, unsigned *cpl)
 	uint8_t insn[15];
 	size_t n;
 
-	if (vcpu_get_sregs(&m->vcpu, &s) < 0)
+	/* Not between an injection and the entry that delivers it: the place
+	 * would be one the guest never executes (kvm_pvm does not always show
+	 * an exception rrvm injected in KVM_GET_VCPU_EVENTS). */
+	if (m->irq_queued || m->exc_queued || vcpu_get_sregs(&m->vcpu, &s) < 0)
 		return false;
 	*cpl = s.cs.dpl & 3;
 	if (!(rings >> *cpl & 1))

@@ -49,6 +49,7 @@ struct landmark_miss {
 	unsigned best_diff;   /* registers differing at the closest hit (18: none) */
 	uint64_t best_regs[LANDMARK_NREGS];
 	bool regs_matched;    /* some hit matched the registers, not the rest */
+	bool state_matched;   /* ... and the CPU state, not the written pages */
 };
 
 /* Takes a landmark of M where it stands (RIP and registers as of the last

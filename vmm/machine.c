@@ -563,7 +563,7 @@ static void machine_dispatch(struct machine *m, int rc)
 	 * (by now stale) copy again at the next one. */
 	m->vcpu.run->kvm_dirty_regs = 0;
 	if (rc != -EINTR && rc != -EAGAIN)
-		m->irq_queued = false; /* KVM entered the guest: it took it */
+		m->irq_queued = m->exc_queued = false; /* KVM entered the guest: it took them */
 	if (rc == -EINTR || rc == -EAGAIN || (rc == 0 && reason == KVM_EXIT_INTR)) {
 		struct vmm_exit x = { .kind = VMM_EXIT_KICK };
 

@@ -189,6 +189,7 @@ struct machine {
 	sync_seq stop_after_sync;  /* stop once this sync point is handled (0: before the
 				    * first instruction); MACHINE_NO_SYNC_LIMIT: never */
 	bool irq_queued;           /* an interrupt waits for the next KVM_RUN */
+	bool exc_queued;           /* an exception rrvm injected (a completion) does */
 	uint8_t irq_vector;        /* ... and its vector */
 	uint32_t rdmsr_traps[MACHINE_MAX_MSR_TRAPS]; /* MSRs whose reads exit */
 	unsigned nrdmsr_traps;

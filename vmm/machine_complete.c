@@ -76,7 +76,10 @@ static int mc_inject(struct machine *m, int vector)
 	ev.exception.has_error_code = 0;
 	ev.exception.injected = 1;
 	ev.flags = 0;
-	return ioctl(m->vcpu.fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -errno : 0;
+	if (ioctl(m->vcpu.fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	m->exc_queued = true;
+	return 0;
 }
 
 #define MSR_STAR 0xc0000081
