@@ -189,16 +189,30 @@ int tl_settle(struct timeline *t)
 }
 
 /* A run stopped on request somewhere in a stretch: every stop knows its
- * position, so back to the stretch's sync point (a restore and a short
- * replay). */
+ * position.  A stretch that ends at a landmark is short (the machine's
+ * stretch bound, ~10 ms of guest code): the stop goes on to it, a seek of
+ * milliseconds.  Any other goes back to the stretch's sync point (a
+ * restore and a replay, which in exit-free code passes many landmarks). */
 int tl_interrupted(struct timeline *t)
 {
 	sync_seq at = t->s->m.sync;
-
 	int r;
 
 	t->pos = (struct tl_pos){ at, TL_N_UNKNOWN };
 	t->lazy.n = 0;
+	if (!t->live && t->p.next_state == 1 && t->p.next.kind == TRACE_EV_LANDMARK &&
+	    t->p.next.sync == at + 1) {
+		if ((r = tl_run(t, at + 1)) < 0)
+			return r;
+		if (r == TL_RUN_SYNC) {
+			if ((r = tl_settle(t)) < 0)
+				return r;
+			return tl_fail(t, -EINTR, "interrupted; stopped at sync point %llu",
+				       (unsigned long long)t->s->m.sync);
+		}
+		at = t->s->m.sync; /* a trap or the end came first: back as below */
+		t->pos = (struct tl_pos){ at, TL_N_UNKNOWN };
+	}
 	if ((r = tl_goto_exact(t, (struct tl_pos){ at, 0 })) < 0)
 		return r; /* t->err says why the way back failed */
 	return tl_fail(t, -EINTR, "interrupted at sync point %llu", (unsigned long long)at);
