@@ -87,15 +87,22 @@ static int mc_inject(struct machine *m, int vector)
 
 static int mc_msrs(struct machine *m, uint64_t *star, uint64_t *lstar)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: the entries follow it in
+	 * one buffer (a struct around it is a GNU extension). */
+	union {
 		struct kvm_msrs h;
-		struct kvm_msr_entry e[2];
-	} q = { .h.nmsrs = 2, .e = { { .index = MSR_STAR }, { .index = MSR_LSTAR } } };
+		uint8_t bytes[sizeof(struct kvm_msrs) + 2 * sizeof(struct kvm_msr_entry)];
+	} q;
+	struct kvm_msr_entry e[2] = { { .index = MSR_STAR }, { .index = MSR_LSTAR } };
 
+	memset(&q, 0, sizeof(q));
+	q.h.nmsrs = 2;
+	memcpy(q.bytes + sizeof(struct kvm_msrs), e, sizeof(e));
 	if (ioctl(m->vcpu.fd, KVM_GET_MSRS, &q) != 2)
 		return -EIO;
-	*star = q.e[0].data;
-	*lstar = q.e[1].data;
+	memcpy(e, q.bytes + sizeof(struct kvm_msrs), sizeof(e));
+	*star = e[0].data;
+	*lstar = e[1].data;
 	return 0;
 }
 
