@@ -8,7 +8,7 @@
 /* Byte OFF of item KEY, or -1 past its end (and for unknown items). */
 static int fwcfg_item_byte(const struct fwcfg *f, uint16_t key, uint32_t off)
 {
-	uint8_t num[8] = { 0 };
+	uint8_t num[16] = { 0 }; /* the longest fixed item: the UUID */
 	uint32_t len = 0;
 
 	if (key & (FWCFG_ARCH_LOCAL | FWCFG_WRITE))
