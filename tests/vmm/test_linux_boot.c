@@ -56,24 +56,7 @@ static void make_bzimage(uint16_t version)
 	memset(bz + (SETUP_SECTS + 1) * 512, 0xc3, BZ_LEN - (SETUP_SECTS + 1) * 512);
 }
 
-static int setup(void **state)
-{
-	struct guest_mem *m = calloc(1, sizeof(*m));
-
-	m->size = RAM;
-	m->base = calloc(1, RAM);
-	*state = m;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct guest_mem *m = *state;
-
-	free(m->base);
-	free(m);
-	return 0;
-}
+#include "tests/vmm/fake_mem.h"
 
 static void bzimage_boots_with_zero_page_and_initrd(void **state)
 {

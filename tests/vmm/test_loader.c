@@ -23,24 +23,7 @@ struct mbi {
 	uint32_t mmap_length, mmap_addr;
 };
 
-static int setup(void **state)
-{
-	struct guest_mem *m = calloc(1, sizeof(*m));
-
-	m->size = RAM;
-	m->base = calloc(1, RAM);
-	*state = m;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct guest_mem *m = *state;
-
-	free(m->base);
-	free(m);
-	return 0;
-}
+#include "tests/vmm/fake_mem.h"
 
 /* An ELF32 image: header, one PT_LOAD of CODE at PADDR, optional multiboot
  * header right after the program header. */

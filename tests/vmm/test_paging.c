@@ -47,24 +47,7 @@ static const struct paging_mode mode_l5 = { X86_CR0_PE | X86_CR0_PG, 0x8000,
 					    X86_CR4_PAE | CR4_LA57,
 					    X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE };
 
-static int setup(void **state)
-{
-	struct guest_mem *m = calloc(1, sizeof(*m));
-
-	m->size = RAM;
-	m->base = calloc(1, RAM);
-	*state = m;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct guest_mem *m = *state;
-
-	free(m->base);
-	free(m);
-	return 0;
-}
+#include "tests/vmm/fake_mem.h"
 
 static void put64(struct guest_mem *m, uint64_t table, unsigned idx, uint64_t e)
 {
