@@ -40,9 +40,23 @@
 #define MACHINE_NO_SYNC_LIMIT UINT64_MAX /* stop_after_sync: run on */
 #define MACHINE_MAX_MSR_TRAPS 8
 
+/* Multiboot modules: at most this many, their --initrd list at most this
+ * long, each command line shorter than MACHINE_MODULE_CMDLINE_MAX (the
+ * trace header's string bound). */
+#define MACHINE_MAX_MODULES LOADER_MAX_MODULES
+#define MACHINE_MODSTORE 16384
+#define MACHINE_MODULE_CMDLINE_MAX 4096
+
 struct machine_config {
 	const char *kernel_path;
-	const char *initrd_path; /* Linux only; NULL for none */
+	/* Linux: the initrd's path.  Multiboot: QEMU's -initrd module list,
+	 * "file arg arg,file2" (loader_split_modules), unless MODULES is set.
+	 * NULL for none. */
+	const char *initrd_path;
+	/* Multiboot modules given one by one (replay: each module's path now
+	 * and the command line it was recorded with); NULL: from initrd_path. */
+	const struct loader_modspec *modules;
+	unsigned nmodules;
 	const char *cmdline;   /* multiboot: appended after the kernel path, as
 				* QEMU does; Linux: the whole command line */
 	bool cmdline_verbatim; /* pass cmdline as it is, without the path (replay) */
@@ -158,6 +172,15 @@ struct machine {
 	size_t kernel_len;
 	const uint8_t *initrd;  /* the initrd file (mapped read-only), or NULL */
 	size_t initrd_len;
+	/* Multiboot modules in load order: paths and command lines in
+	 * modstore, the files mapped read-only. */
+	struct machine_module {
+		const char *path, *cmdline;
+		const uint8_t *data;
+		size_t len;
+	} mods[MACHINE_MAX_MODULES];
+	unsigned nmods;
+	char modstore[MACHINE_MODSTORE];
 	char cmdline[BOOT_INFO_SIZE]; /* the command line the kernel got */
 	struct portbus bus;
 	struct mmiobus mmio;

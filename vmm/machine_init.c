@@ -108,13 +108,13 @@ static int machine_boot_cpu(struct machine *m)
 
 	switch (b->protocol) {
 	case BOOT_MULTIBOOT1:
-		return vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)b->entry,
+		return vcpu_boot_protected(&m->vcpu, &m->mem, b->area, (uint32_t)b->entry,
 					   MULTIBOOT_BOOT_MAGIC, b->mbi);
 	case BOOT_LINUX_PVH:
-		return vcpu_boot_protected(&m->vcpu, &m->mem, (uint32_t)b->entry, 0,
+		return vcpu_boot_protected(&m->vcpu, &m->mem, b->area, (uint32_t)b->entry, 0,
 					   (uint32_t)b->boot_arg);
 	case BOOT_LINUX64:
-		r = vcpu_boot_long(&m->vcpu, &m->mem, b->entry, false);
+		r = vcpu_boot_long(&m->vcpu, &m->mem, b->area, b->entry, false);
 		if (r == 0)
 			r = vcpu_get_regs(&m->vcpu, &regs);
 		if (r < 0)
@@ -124,7 +124,85 @@ static int machine_boot_cpu(struct machine *m)
 	case BOOT_ELF64:
 		break;
 	}
-	return vcpu_boot_long(&m->vcpu, &m->mem, b->entry, false);
+	return vcpu_boot_long(&m->vcpu, &m->mem, b->area, b->entry, false);
+}
+
+/* The module list: given one by one, or split from QEMU's -initrd syntax;
+ * the strings copied into m->modstore either way. */
+static int machine_module_list(struct machine *m, struct loader_modspec *items, unsigned *n,
+			       char *msg, size_t msglen)
+{
+	size_t o = 0;
+	int r;
+
+	*n = 0;
+	if (!m->cfg.modules) {
+		r = m->cfg.initrd_path ? loader_split_modules(m->cfg.initrd_path, m->modstore,
+							       sizeof(m->modstore), items,
+							       MACHINE_MAX_MODULES, n)
+				       : 0;
+		if (r == -EINVAL)
+			snprintf(msg, msglen, "--initrd '%s': a module without a file name",
+				 m->cfg.initrd_path);
+		else if (r < 0)
+			snprintf(msg, msglen, "--initrd: more than %u modules or longer than %u bytes",
+				 MACHINE_MAX_MODULES, MACHINE_MODSTORE / 2 - 1);
+		return r;
+	}
+	if (m->cfg.nmodules > MACHINE_MAX_MODULES) {
+		snprintf(msg, msglen, "more than %u multiboot modules", MACHINE_MAX_MODULES);
+		return -E2BIG;
+	}
+	for (unsigned i = 0; i < m->cfg.nmodules; i++) {
+		const char *str[2] = { m->cfg.modules[i].path, m->cfg.modules[i].cmdline };
+
+		for (unsigned k = 0; k < 2; k++) {
+			size_t l = strlen(str[k]) + 1;
+
+			if (l > sizeof(m->modstore) - o) {
+				snprintf(msg, msglen, "multiboot module names longer than %u bytes",
+					 MACHINE_MODSTORE);
+				return -E2BIG;
+			}
+			memcpy(m->modstore + o, str[k], l);
+			if (k == 0)
+				items[i].path = m->modstore + o;
+			else
+				items[i].cmdline = m->modstore + o;
+			o += l;
+		}
+	}
+	*n = m->cfg.nmodules;
+	return 0;
+}
+
+/* Maps the multiboot modules (m->mods) and lists them for the loader. */
+static int machine_map_modules(struct machine *m, struct loader_module *lm, char *msg,
+			       size_t msglen)
+{
+	struct loader_modspec items[MACHINE_MAX_MODULES];
+	unsigned n;
+	int r = machine_module_list(m, items, &n, msg, msglen);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < n; i++) {
+		struct machine_module *mod = &m->mods[i];
+
+		if (strlen(items[i].cmdline) >= MACHINE_MODULE_CMDLINE_MAX) {
+			snprintf(msg, msglen, "%s: module command line longer than %u bytes",
+				 items[i].path, MACHINE_MODULE_CMDLINE_MAX - 1);
+			return -E2BIG;
+		}
+		mod->path = items[i].path;
+		mod->cmdline = items[i].cmdline;
+		r = mapfile_open(mod->path, &mod->data, &mod->len, msg, msglen);
+		if (r < 0)
+			return r;
+		m->nmods = i + 1;
+		lm[i] = (struct loader_module){ mod->data, mod->len, mod->cmdline };
+	}
+	return (int)n;
 }
 
 static int machine_load_linux(struct machine *m, char *msg, size_t msglen, const char **why)
@@ -167,18 +245,27 @@ static int machine_load_kernel(struct machine *m, enum machine_init_error *kind,
 		r = machine_load_linux(m, msg, msglen, &why);
 		if (r < 0 && !why[0])
 			return r; /* the initrd could not be read: MSG says why */
-	} else if (m->cfg.initrd_path) {
-		*kind = MACHINE_INIT_CONFIG;
-		snprintf(msg, msglen, "%s: --initrd needs a Linux kernel (a bzImage or vmlinux)",
-			 m->cfg.kernel_path);
-		return -EINVAL;
 	} else {
-		r = loader_load(&m->mem, m->kernel, m->kernel_len, cmdline, &m->boot, &why);
+		struct loader_module lm[MACHINE_MAX_MODULES];
+		int n = machine_map_modules(m, lm, msg, msglen);
+
+		if (n < 0) {
+			if (n != -E2BIG && n != -EINVAL)
+				return n; /* a module could not be read: MSG says why */
+			*kind = MACHINE_INIT_CONFIG;
+			return n;
+		}
+		r = loader_load(&m->mem, m->kernel, m->kernel_len, cmdline, lm, (unsigned)n,
+				&m->boot, &why);
+		if (r == 0 && m->boot.area)
+			log_info("%s: rrvm's boot area (GDT, multiboot information) at %#x-%#x, "
+				 "beside the kernel", m->cfg.kernel_path, m->boot.area,
+				 m->boot.area + BOOT_AREA_SIZE - 1);
 	}
 	if (r < 0) {
 		if (r == -EFBIG)
 			*kind = MACHINE_INIT_NOFIT;
-		else if (r == -E2BIG)
+		else if (r == -E2BIG || r == -EINVAL)
 			*kind = MACHINE_INIT_CONFIG;
 		snprintf(msg, msglen, "%s: %s", m->cfg.kernel_path, why);
 		return r;
@@ -358,6 +445,9 @@ void machine_free(struct machine *m)
 	dirty_free(&m->dirty);
 	mapfile_close(m->initrd, m->initrd_len);
 	m->initrd = NULL;
+	for (unsigned i = 0; i < m->nmods; i++)
+		mapfile_close(m->mods[i].data, m->mods[i].len);
+	m->nmods = 0;
 	completer_free(&m->completer);
 	vcpu_free(&m->vcpu);
 	gmem_free(&m->mem);

@@ -78,7 +78,7 @@ int probe_vm_open(struct probe_vm *p, const char *kvm_path, int ring, const uint
 	if ((err = gmem_init(&p->mem, &p->kvm, PROBE_RAM)) < 0 ||
 	    (err = cpuid_build(&p->cpuid, &p->kvm, false)) < 0 ||
 	    (err = vcpu_init(&p->vcpu, &p->kvm, &p->cpuid)) < 0 ||
-	    (err = vcpu_boot_long(&p->vcpu, &p->mem, PROBE_CODE, true)) < 0)
+	    (err = vcpu_boot_long(&p->vcpu, &p->mem, 0, PROBE_CODE, true)) < 0)
 		goto fail;
 	probe_write_idt(&p->mem);
 	gmem_write(&p->mem, PROBE_CODE, code, len);

@@ -13,7 +13,6 @@
 #include "vmm/memory.h"
 #include "vmm/x86.h"
 
-#define TSS_BASE 0x0700 /* after the GDT; 104 bytes */
 #define TSS_LIMIT 103
 
 int vcpu_init(struct vcpu *v, struct kvm *k, const struct cpuid_table *cpuid)
@@ -188,13 +187,13 @@ static uint64_t vcpu_gdt_desc(const struct kvm_segment *s, uint8_t dpl)
 #define SEG_DATA 0x3
 #define SEG_TSS64_BUSY 0xb
 
-static int vcpu_write_gdt(struct guest_mem *m, struct kvm_sregs *s)
+static int vcpu_write_gdt(struct guest_mem *m, uint32_t area, struct kvm_sregs *s)
 {
 	uint64_t gdt[10] = { 0 };
 	struct kvm_segment c64 = vcpu_flat_seg(SEL_CODE64, SEG_CODE, true, false);
 	struct kvm_segment c32 = vcpu_flat_seg(SEL_CODE32, SEG_CODE, false, true);
 	struct kvm_segment d = vcpu_flat_seg(SEL_DATA, SEG_DATA, false, true);
-	uint64_t tss_lo;
+	uint64_t tss_lo, tss = area + BOOT_TSS_OFF;
 
 	gdt[SEL_CODE64 / 8] = vcpu_gdt_desc(&c64, 0);
 	gdt[SEL_DATA / 8] = vcpu_gdt_desc(&d, 0);
@@ -203,17 +202,18 @@ static int vcpu_write_gdt(struct guest_mem *m, struct kvm_sregs *s)
 	gdt[SEL_UCODE64 / 8] = vcpu_gdt_desc(&c64, 3);
 	gdt[SEL_CODE32 / 8] = vcpu_gdt_desc(&c32, 0);
 	s->tr = (struct kvm_segment){
-		.base = TSS_BASE, .limit = TSS_LIMIT, .selector = SEL_TSS,
+		.base = tss, .limit = TSS_LIMIT, .selector = SEL_TSS,
 		.type = SEG_TSS64_BUSY, .present = 1,
 	};
-	tss_lo = TSS_LIMIT | ((uint64_t)TSS_BASE << 16) | ((uint64_t)(SEG_TSS64_BUSY | 0x80) << 40);
+	tss_lo = TSS_LIMIT | ((tss & 0xffffff) << 16) | ((uint64_t)(SEG_TSS64_BUSY | 0x80) << 40) |
+		 ((tss >> 24) & 0xff) << 56;
 	gdt[SEL_TSS / 8] = tss_lo;
 	gdt[SEL_TSS / 8 + 1] = 0;
-	s->gdt.base = BOOT_GDT;
+	s->gdt.base = area + BOOT_GDT_OFF;
 	s->gdt.limit = sizeof(gdt) - 1;
 	s->idt.base = 0;
 	s->idt.limit = 0;
-	return gmem_write(m, BOOT_GDT, gdt, sizeof(gdt));
+	return gmem_write(m, area + BOOT_GDT_OFF, gdt, sizeof(gdt));
 }
 
 static void vcpu_set_data_segs(struct kvm_sregs *s, struct kvm_segment d)
@@ -221,21 +221,22 @@ static void vcpu_set_data_segs(struct kvm_sregs *s, struct kvm_segment d)
 	s->ds = s->es = s->fs = s->gs = s->ss = d;
 }
 
-static int vcpu_boot_common(struct vcpu *v, struct guest_mem *m, struct kvm_sregs *s)
+static int vcpu_boot_common(struct vcpu *v, struct guest_mem *m, uint32_t area,
+			    struct kvm_sregs *s)
 {
 	int r = vcpu_get_sregs(v, s);
 
 	if (r < 0)
 		return r;
-	return vcpu_write_gdt(m, s);
+	return vcpu_write_gdt(m, area, s);
 }
 
-int vcpu_boot_protected(struct vcpu *v, struct guest_mem *m, uint32_t entry, uint32_t eax,
-			uint32_t ebx)
+int vcpu_boot_protected(struct vcpu *v, struct guest_mem *m, uint32_t area, uint32_t entry,
+			uint32_t eax, uint32_t ebx)
 {
 	struct kvm_sregs s;
 	struct kvm_regs regs = { 0 };
-	int r = vcpu_boot_common(v, m, &s);
+	int r = vcpu_boot_common(v, m, area, &s);
 
 	if (r < 0)
 		return r;
@@ -255,34 +256,35 @@ int vcpu_boot_protected(struct vcpu *v, struct guest_mem *m, uint32_t entry, uin
 	return vcpu_set_regs(v, &regs);
 }
 
-static int vcpu_write_page_tables(struct guest_mem *m, bool user)
+static int vcpu_write_page_tables(struct guest_mem *m, uint64_t pml4, bool user)
 {
 	uint64_t pt[6 * 512];
 	uint64_t flags = X86_PTE_P | X86_PTE_W | (user ? X86_PTE_U : 0);
 
 	memset(pt, 0, sizeof(pt));
-	pt[0] = (BOOT_PML4 + 0x1000) | flags;
+	pt[0] = (pml4 + 0x1000) | flags;
 	for (unsigned i = 0; i < 4; i++)
-		pt[512 + i] = (BOOT_PML4 + 0x2000 + i * 0x1000ull) | flags;
+		pt[512 + i] = (pml4 + 0x2000 + i * 0x1000ull) | flags;
 	for (unsigned i = 0; i < 4 * 512; i++)
 		pt[1024 + i] = ((uint64_t)i << 21) | flags | X86_PTE_PS;
-	return gmem_write(m, BOOT_PML4, pt, sizeof(pt));
+	return gmem_write(m, pml4, pt, sizeof(pt));
 }
 
-int vcpu_boot_long(struct vcpu *v, struct guest_mem *m, uint64_t entry, bool user)
+int vcpu_boot_long(struct vcpu *v, struct guest_mem *m, uint32_t area, uint64_t entry,
+		   bool user)
 {
 	struct kvm_sregs s;
 	struct kvm_regs regs = { 0 };
-	int r = vcpu_boot_common(v, m, &s);
+	int r = vcpu_boot_common(v, m, area, &s);
 
 	if (r < 0)
 		return r;
-	r = vcpu_write_page_tables(m, user);
+	r = vcpu_write_page_tables(m, area + BOOT_PML4_OFF, user);
 	if (r < 0)
 		return r;
 	s.cs = vcpu_flat_seg(SEL_CODE64, SEG_CODE, true, false);
 	vcpu_set_data_segs(&s, vcpu_flat_seg(SEL_DATA, SEG_DATA, false, true));
-	s.cr3 = BOOT_PML4;
+	s.cr3 = area + BOOT_PML4_OFF;
 	s.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	s.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
 	s.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
@@ -290,7 +292,7 @@ int vcpu_boot_long(struct vcpu *v, struct guest_mem *m, uint64_t entry, bool use
 	if (r < 0)
 		return r;
 	regs.rip = entry;
-	regs.rsp = BOOT_STACK_TOP;
+	regs.rsp = area + BOOT_AREA_SIZE;
 	regs.rflags = X86_RFLAGS_FIXED;
 	return vcpu_set_regs(v, &regs);
 }

@@ -42,14 +42,24 @@ int vcpu_set_msr(const struct vcpu *v, uint32_t index, uint64_t value);
 /* The guest TSC rate in kHz (KVM_GET_TSC_KHZ); 1000000 if KVM cannot say. */
 uint32_t vcpu_tsc_khz(const struct vcpu *v);
 
-/* Boot layout in guest physical memory (below 64 KiB, which no multiboot
- * kernel loads into):  */
-#define BOOT_GDT 0x0500
-#define BOOT_PML4 0x1000     /* PML4, PDPT, 4 PDs: 4 GiB of 2 MiB pages */
-#define BOOT_INFO 0x8000     /* multiboot info, memory map, command line */
+/* rrvm's boot area: 64 KiB of guest-physical memory at a base the loader
+ * picks (boot_image.area: 0 unless the kernel or its modules lie there,
+ * vmm/loader.h), with its structures at fixed offsets from that base.
+ * Kernels never see more of it than the pointers they are given. */
+#define BOOT_GDT_OFF 0x0500  /* rrvm's GDT (the guest replaces it) */
+#define BOOT_TSS_OFF 0x0700  /* a 104-byte TSS after it */
+#define BOOT_PML4_OFF 0x1000 /* PML4, PDPT, 4 PDs: 4 GiB of 2 MiB pages (64-bit entry) */
+#define BOOT_INFO_OFF 0x8000 /* multiboot info, memory map, command line; Linux's zero page */
 #define BOOT_INFO_SIZE 0x1000
-#define BOOT_STACK_TOP 0x10000
-#define BOOT_AREA_END 0x10000
+#define BOOT_MODS_OFF 0x9000 /* multiboot module list and the modules' command lines */
+#define BOOT_AREA_SIZE 0x10000 /* the stack of a 64-bit entry ends here */
+
+/* The area at its usual base, 0 (always so for Linux, vmm/linux_boot.h). */
+#define BOOT_GDT BOOT_GDT_OFF
+#define BOOT_PML4 BOOT_PML4_OFF
+#define BOOT_INFO BOOT_INFO_OFF
+#define BOOT_STACK_TOP BOOT_AREA_SIZE
+#define BOOT_AREA_END BOOT_AREA_SIZE
 
 /* GDT selectors rrvm installs (the guest replaces them with its own). */
 #define SEL_CODE64 0x08
@@ -60,12 +70,15 @@ uint32_t vcpu_tsc_khz(const struct vcpu *v);
 #define SEL_TSS 0x30     /* 16-byte system descriptor */
 #define SEL_CODE32 0x40
 
-/* Multiboot entry: 32-bit protected mode, flat segments, paging off. */
-int vcpu_boot_protected(struct vcpu *v, struct guest_mem *m, uint32_t entry, uint32_t eax,
-			uint32_t ebx);
+/* Multiboot entry: 32-bit protected mode, flat segments, paging off; the
+ * GDT in the boot area at AREA. */
+int vcpu_boot_protected(struct vcpu *v, struct guest_mem *m, uint32_t area, uint32_t entry,
+			uint32_t eax, uint32_t ebx);
 
 /* 64-bit entry: long mode with identity page tables over the first 4 GiB.
- * USER makes every page user-accessible (for probes that run ring 3). */
-int vcpu_boot_long(struct vcpu *v, struct guest_mem *m, uint64_t entry, bool user);
+ * USER makes every page user-accessible (for probes that run ring 3).
+ * AREA: the boot area's base (above). */
+int vcpu_boot_long(struct vcpu *v, struct guest_mem *m, uint32_t area, uint64_t entry,
+		   bool user);
 
 #endif

@@ -68,7 +68,7 @@ static void multiboot_elf32_loads_and_writes_info(void **state)
 	const char *why = NULL;
 	struct mbi mbi;
 
-	assert_int_equal(loader_load(m, buf, len, "k.elf quiet", &img, &why), 0);
+	assert_int_equal(loader_load(m, buf, len, "k.elf quiet", NULL, 0, &img, &why), 0);
 	assert_int_equal(img.protocol, BOOT_MULTIBOOT1);
 	/* A virtual e_entry is mapped through its segment to physical. */
 	assert_int_equal(img.entry, 0x100004);
@@ -107,7 +107,7 @@ static void elf64_without_multiboot_enters_long_mode(void **state)
 	p->p_paddr = 0x200000;
 	p->p_vaddr = 0xffffffff80100000ull;
 	p->p_filesz = p->p_memsz = 0x100;
-	assert_int_equal(loader_load(m, buf, sizeof(buf), "", &img, &why), 0);
+	assert_int_equal(loader_load(m, buf, sizeof(buf), "", NULL, 0, &img, &why), 0);
 	assert_int_equal(img.protocol, BOOT_ELF64);
 	/* Long mode: the entry stays virtual, the guest's own page tables
 	 * (or rrvm's identity map) resolve it. */
@@ -122,20 +122,122 @@ static void segment_beyond_ram_does_not_fit(void **state)
 	struct boot_image img;
 	const char *why = NULL;
 
-	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -EFBIG);
+	assert_int_equal(loader_load(m, buf, len, "", NULL, 0, &img, &why), -EFBIG);
 	assert_string_equal(why, "kernel does not fit in guest RAM");
 }
 
-static void segment_in_boot_area_is_refused(void **state)
+/* A kernel linked low (32 KiB): rrvm's boot area moves out of its way, to
+ * the next free 64 KiB of conventional memory. */
+static void low_kernel_moves_boot_area(void **state)
 {
 	struct guest_mem *m = *state;
 	uint8_t buf[0x200];
-	size_t len = make_elf32(buf, 0x7000, 0x7000, 0x1000, true, 2);
+	size_t len = make_elf32(buf, 0x8000, 0x8000, 0x1000, true, 2);
+	struct boot_image img;
+	const char *why = NULL;
+	struct mbi mbi;
+
+	assert_int_equal(loader_load(m, buf, len, "low", NULL, 0, &img, &why), 0);
+	assert_int_equal(img.area, 0x10000);
+	assert_int_equal(img.mbi, 0x10000 + BOOT_INFO_OFF);
+	assert_int_equal(m->base[0x8000], 0xab);
+	assert_int_equal(m->base[0x80ff], 0xab);
+	memcpy(&mbi, m->base + img.mbi, sizeof(mbi));
+	assert_string_equal((const char *)m->base + mbi.cmdline, "low");
+	assert_true(mbi.mmap_addr > 0x10000 && mbi.mmap_addr < 0x20000);
+}
+
+/* A kernel over all of conventional memory: the area goes above it. */
+static void kernel_over_low_memory_gets_area_above(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x1000, 0x1000, 0x9e000, true, 2);
 	struct boot_image img;
 	const char *why = NULL;
 
-	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -EFBIG);
-	assert_non_null(why);
+	assert_int_equal(loader_load(m, buf, len, "", NULL, 0, &img, &why), 0);
+	assert_int_equal(img.area, 0x100000);
+	/* Linux's loader keeps refusing the first 64 KiB (its area is fixed). */
+	assert_int_equal(loader_load_elf(m, buf, len, &img, &why), -EFBIG);
+}
+
+struct mb_mod {
+	uint32_t start, end, string, reserved;
+};
+
+static void modules_are_loaded_and_listed(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, 0x100000, 0x100000, 0x3000, true, 3);
+	static const uint8_t env[] = "NR_CPUS=1\nMEMSIZE=16\n";
+	static const uint8_t two[5000] = { 7 };
+	struct loader_module mods[2] = {
+		{ env, sizeof(env) - 1, "env.txt a b" },
+		{ two, sizeof(two), "two" },
+	};
+	struct boot_image img;
+	const char *why = NULL;
+	struct mb_mod e[2];
+	struct mbi mbi;
+
+	assert_int_equal(loader_load(m, buf, len, "k", mods, 2, &img, &why), 0);
+	assert_int_equal(img.area, 0);
+	assert_int_equal(img.nmods, 2);
+	memcpy(&mbi, m->base + img.mbi, sizeof(mbi));
+	assert_true(mbi.flags & (1u << 3));
+	assert_int_equal(mbi.mods_count, 2);
+	memcpy(e, m->base + mbi.mods_addr, sizeof(e));
+	/* Page-aligned, from the page after the kernel's end on. */
+	assert_int_equal(e[0].start, 0x103000);
+	assert_int_equal(e[0].end, 0x103000 + sizeof(env) - 1);
+	assert_memory_equal(m->base + e[0].start, env, sizeof(env) - 1);
+	assert_string_equal((const char *)m->base + e[0].string, "env.txt a b");
+	assert_int_equal(e[1].start, 0x104000);
+	assert_int_equal(e[1].end, 0x104000 + sizeof(two));
+	assert_int_equal(m->base[e[1].start], 7);
+	assert_string_equal((const char *)m->base + e[1].string, "two");
+	/* Without modules the info says none, as before modules existed. */
+	assert_int_equal(loader_load(m, buf, len, "k", NULL, 0, &img, &why), 0);
+	memcpy(&mbi, m->base + img.mbi, sizeof(mbi));
+	assert_false(mbi.flags & (1u << 3));
+	assert_int_equal(mbi.mods_count, 0);
+}
+
+static void modules_beyond_ram_do_not_fit(void **state)
+{
+	struct guest_mem *m = *state;
+	uint8_t buf[0x200];
+	size_t len = make_elf32(buf, RAM - 0x2000, RAM - 0x2000, 0x1000, true, 2);
+	static const uint8_t big[0x1001];
+	struct loader_module mod = { big, sizeof(big), "big" };
+	struct boot_image img;
+	const char *why = NULL;
+
+	assert_int_equal(loader_load(m, buf, len, "", &mod, 1, &img, &why), -EFBIG);
+	assert_string_equal(why, "multiboot modules do not fit in guest RAM");
+}
+
+static void modules_split_as_qemu_does(void **state)
+{
+	struct loader_modspec it[4];
+	char store[128];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(loader_split_modules("a.txt x=1 y,b,,c,d", store, sizeof(store), it, 4,
+					      &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(it[0].path, "a.txt");
+	assert_string_equal(it[0].cmdline, "a.txt x=1 y");
+	assert_string_equal(it[1].path, "b,c");
+	assert_string_equal(it[1].cmdline, "b,c");
+	assert_string_equal(it[2].path, "d");
+	assert_int_equal(loader_split_modules("a,", store, sizeof(store), it, 4, &n), -EINVAL);
+	assert_int_equal(loader_split_modules(" a", store, sizeof(store), it, 4, &n), -EINVAL);
+	assert_int_equal(loader_split_modules("a,b,c", store, sizeof(store), it, 2, &n), -E2BIG);
+	assert_int_equal(loader_split_modules("abcdef", store, 8, it, 4, &n), -E2BIG);
 }
 
 /* A multiboot header in the file's last 12 bytes (no a.out fields after
@@ -150,13 +252,13 @@ static void multiboot_header_at_the_end_of_the_file_is_found(void **state)
 	const char *why = NULL;
 
 	memcpy(buf + len, mb, sizeof(mb));
-	assert_int_equal(loader_load(m, buf, len + sizeof(mb), "", &img, &why), 0);
+	assert_int_equal(loader_load(m, buf, len + sizeof(mb), "", NULL, 0, &img, &why), 0);
 	assert_int_equal(img.protocol, BOOT_MULTIBOOT1);
 	/* With the a.out flag its address fields are needed, and missing. */
 	mb[1] = (1u << 16) | 2;
 	mb[2] = -(MB_MAGIC + mb[1]);
 	memcpy(buf + len, mb, sizeof(mb));
-	assert_int_equal(loader_load(m, buf, len + sizeof(mb), "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, len + sizeof(mb), "", NULL, 0, &img, &why), -ENOEXEC);
 	assert_string_equal(why, "multiboot header with the a.out flag ends past the file");
 }
 
@@ -168,7 +270,7 @@ static void elf32_without_multiboot_is_refused(void **state)
 	struct boot_image img;
 	const char *why = NULL;
 
-	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, len, "", NULL, 0, &img, &why), -ENOEXEC);
 	assert_string_equal(why, "ELF32 file without a multiboot header");
 }
 
@@ -180,7 +282,7 @@ static void unknown_required_multiboot_flag_is_refused(void **state)
 	struct boot_image img;
 	const char *why = NULL;
 
-	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, len, "", NULL, 0, &img, &why), -ENOEXEC);
 }
 
 static void program_headers_outside_file_are_refused(void **state)
@@ -192,11 +294,11 @@ static void program_headers_outside_file_are_refused(void **state)
 	const char *why = NULL;
 
 	((Elf32_Ehdr *)buf)->e_phnum = 0xffff;
-	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, len, "", NULL, 0, &img, &why), -ENOEXEC);
 	assert_string_equal(why, "ELF program headers lie outside the file");
 	make_elf32(buf, 0x100000, 0x100000, 0x1000, true, 2);
 	((Elf32_Phdr *)(buf + sizeof(Elf32_Ehdr)))->p_filesz = 0x10000;
-	assert_int_equal(loader_load(m, buf, len, "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, len, "", NULL, 0, &img, &why), -ENOEXEC);
 	assert_string_equal(why, "segment lies outside the file");
 }
 
@@ -218,7 +320,7 @@ static void aout_kludge_loads_at_header_addresses(void **state)
 	img32[10] = 0x102000;          /* bss_end_addr */
 	img32[11] = 0x100040;          /* entry_addr */
 	img32[16] = 0x12345678;
-	assert_int_equal(loader_load(m, (uint8_t *)img32, sizeof(img32), "", &img, &why), 0);
+	assert_int_equal(loader_load(m, (uint8_t *)img32, sizeof(img32), "", NULL, 0, &img, &why), 0);
 	assert_int_equal(img.entry, 0x100040);
 	assert_memory_equal(m->base + 0x100040, &img32[16], 4);
 	assert_int_equal(img.load_hi, 0x102000);
@@ -232,9 +334,9 @@ static void garbage_is_not_a_kernel(void **state)
 	const char *why = NULL;
 
 	memset(buf, 0x41, sizeof(buf));
-	assert_int_equal(loader_load(m, buf, sizeof(buf), "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, sizeof(buf), "", NULL, 0, &img, &why), -ENOEXEC);
 	assert_string_equal(why, "not a kernel (no ELF or multiboot header)");
-	assert_int_equal(loader_load(m, buf, 3, "", &img, &why), -ENOEXEC);
+	assert_int_equal(loader_load(m, buf, 3, "", NULL, 0, &img, &why), -ENOEXEC);
 }
 
 static void overlong_cmdline_is_refused(void **state)
@@ -248,7 +350,7 @@ static void overlong_cmdline_is_refused(void **state)
 
 	memset(cmd, 'x', sizeof(cmd) - 1);
 	cmd[sizeof(cmd) - 1] = '\0';
-	assert_int_equal(loader_load(m, buf, len, cmd, &img, &why), -E2BIG);
+	assert_int_equal(loader_load(m, buf, len, cmd, NULL, 0, &img, &why), -E2BIG);
 }
 
 int main(void)
@@ -257,7 +359,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(multiboot_elf32_loads_and_writes_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(elf64_without_multiboot_enters_long_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(segment_beyond_ram_does_not_fit, setup, teardown),
-		cmocka_unit_test_setup_teardown(segment_in_boot_area_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(low_kernel_moves_boot_area, setup, teardown),
+		cmocka_unit_test_setup_teardown(kernel_over_low_memory_gets_area_above, setup, teardown),
+		cmocka_unit_test_setup_teardown(modules_are_loaded_and_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(modules_beyond_ram_do_not_fit, setup, teardown),
+		cmocka_unit_test(modules_split_as_qemu_does),
 		cmocka_unit_test_setup_teardown(elf32_without_multiboot_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(multiboot_header_at_the_end_of_the_file_is_found, setup,
 						teardown),

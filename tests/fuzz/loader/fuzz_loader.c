@@ -22,6 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ram = malloc(FUZZ_RAM);
 	m.base = ram;
 	m.size = FUZZ_RAM;
-	loader_load(&m, data, size, "fuzz", &img, &why);
+	loader_load(&m, data, size, "fuzz", NULL, 0, &img, &why);
 	return 0;
 }
