@@ -30,7 +30,8 @@ static const char cli_replay_help[] =
 	"                      the serial output goes elsewhere)\n"
 	"      --kernel PATH   the kernel file, if it moved since recording (it\n"
 	"                      must be the same file)\n"
-	"      --initrd PATH   the initrd, likewise\n"
+	"      --initrd PATH   the initrd, likewise; for a multiboot kernel the\n"
+	"                      modules, PATH[,PATH...] in their recorded order\n"
 	"      --kvm PATH      use PATH as the KVM device (default /dev/kvm)\n"
 	"  -h, --help          show this help\n"
 	"\n"
@@ -105,9 +106,42 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	return cli_trace_arg("replay", argc, argv, o);
 }
 
+/* The recorded multiboot modules, each with its recorded command line and
+ * its file where --initrd (QEMU's list syntax, of which only the paths
+ * count) says it is now, else where it was.  -1 after a message. */
+static int replay_modules(const struct replay_opts *o, const struct trace_header *h,
+			  struct loader_modspec *mods, unsigned *n, char *store, size_t storelen)
+{
+	struct loader_modspec moved[MACHINE_MAX_MODULES];
+	unsigned nmoved = 0;
+
+	*n = 0;
+	for (uint32_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].role == TRACE_FILE_MODULE && *n < MACHINE_MAX_MODULES)
+			mods[(*n)++] = (struct loader_modspec){ h->files[i].path, h->files[i].cmdline };
+	if (!o->initrd || !*n)
+		return 0;
+	if (loader_split_modules(o->initrd, store, storelen, moved, MACHINE_MAX_MODULES,
+				 &nmoved) < 0) {
+		fprintf(stderr, "rrvm: bad --initrd '%s' (PATH[,PATH...])\n", o->initrd);
+		return -1;
+	}
+	if (nmoved != *n) {
+		fprintf(stderr, "rrvm: %s: the trace recorded %u multiboot module%s, --initrd "
+			"names %u\n", o->trace, *n, *n == 1 ? "" : "s", nmoved);
+		return -1;
+	}
+	for (unsigned i = 0; i < *n; i++)
+		mods[i].path = moved[i].path;
+	return 0;
+}
+
 int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out)
 {
+	struct loader_modspec mods[MACHINE_MAX_MODULES];
+	char modstore[MACHINE_MODSTORE];
+	unsigned nmods;
 	const struct trace_file_hash *k = trace_header_file(h, TRACE_FILE_KERNEL);
 	const struct trace_file_hash *rd = trace_header_file(h, TRACE_FILE_INITRD);
 	struct machine_config cfg = {
@@ -127,6 +161,13 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 	enum machine_init_error kind;
 	char msg[400];
 
+	if (replay_modules(o, h, mods, &nmods, modstore, sizeof(modstore)) < 0)
+		return CLI_ERR_MISMATCH;
+	if (nmods) {
+		cfg.modules = mods;
+		cfg.nmodules = nmods;
+		cfg.initrd_path = NULL;
+	}
 	/* The interrupt controller the guest had ("" before format 2.0). */
 	if (strcmp(h->irq_controller, "apic") && strcmp(h->irq_controller, "pic") &&
 	    *h->irq_controller) {

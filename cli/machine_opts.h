@@ -7,7 +7,7 @@
  *   --rtc-time SECONDS    wall clock at guest start (default: now)
  *   --apic on|off         a local APIC and IOAPIC (default off)
  *   --kvm PATH            the KVM device (default /dev/kvm)
- *   --initrd FILE         Linux's initial RAM disk
+ *   --initrd FILE         Linux's initial RAM disk; multiboot modules
  *   KERNEL [-- CMDLINE...]
  */
 #ifndef RRVM_CLI_MACHINE_OPTS_H
@@ -49,7 +49,11 @@ struct cli_machine_opts {
 	"                        table (default off: the 8259 pair alone)\n"          \
 	"      --kvm PATH        use PATH as the KVM device (default /dev/kvm)\n"     \
 	"      --initrd FILE     Linux's initial RAM disk (a bzImage or vmlinux\n"    \
-	"                        KERNEL gets the command line alone)\n"
+	"                        KERNEL gets the command line alone); for a\n"       \
+	"                        multiboot KERNEL the modules, as QEMU's -initrd:\n"  \
+	"                        'FILE ARGS,FILE2' (',,' is a comma), each item its\n" \
+	"                        module's command line, page-aligned after the\n"    \
+	"                        kernel (and at or above 1 MiB)\n"
 
 enum {
 	CLI_OPT_STRICT_IO = 0x100,

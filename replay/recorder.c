@@ -266,10 +266,10 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	      const struct rec_options *o, char *msg, size_t msglen)
 {
 	struct trace_cpuid_entry cpuid[CPUID_MAX_ENTRIES];
-	struct trace_file_hash files[2] = {
-		{ s->m.cfg.kernel_path, s->kernel_xxh64, s->m.kernel_len, TRACE_FILE_KERNEL },
-		{ s->m.cfg.initrd_path, s->initrd_xxh64, s->m.initrd_len, TRACE_FILE_INITRD },
+	struct trace_file_hash files[2 + MACHINE_MAX_MODULES] = {
+		{ s->m.cfg.kernel_path, s->kernel_xxh64, s->m.kernel_len, TRACE_FILE_KERNEL, NULL },
 	};
+	uint32_t nfiles = 1;
 	struct trace_kv kv[REC_MAX_KV];
 	char summary[512];
 	struct timespec now;
@@ -281,6 +281,14 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	memset(r, 0, sizeof(*r));
 	r->s = s;
 	s->warn_tsc = true;
+	if (s->m.initrd)
+		files[nfiles++] = (struct trace_file_hash){ s->m.cfg.initrd_path, s->initrd_xxh64,
+							    s->m.initrd_len, TRACE_FILE_INITRD,
+							    NULL };
+	for (unsigned i = 0; i < s->m.nmods; i++)
+		files[nfiles++] = (struct trace_file_hash){ s->m.mods[i].path, s->mod_xxh64[i],
+							    s->m.mods[i].len, TRACE_FILE_MODULE,
+							    s->m.mods[i].cmdline };
 	r->chaos_on = o->chaos;
 	r->stop_after = o->stop_after;
 	if (o->chaos)
@@ -299,7 +307,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		.rrvm_version = o->rrvm_version,
 		.guest_mem_bytes = s->m.mem.size,
 		.files = files,
-		.nfiles = s->m.initrd ? 2 : 1,
+		.nfiles = nfiles,
 		.initial_memory_xxh64 = s->initial_mem_xxh64,
 		.cmdline = s->m.cmdline,
 		.cpuid = cpuid,

@@ -381,6 +381,34 @@ static int rpl_on_inject(void *ctx, sync_seq s, uint8_t vector)
 
 /* ---- setup, run, verdict ---- */
 
+/* The multiboot modules: the recorded ones, in their order, byte for byte. */
+static int rpl_check_modules(const struct trace_header *h, const struct rr_session *s,
+			     char *msg, size_t msglen)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < h->nfiles; i++) {
+		const struct trace_file_hash *f = &h->files[i];
+		const struct machine_module *mod = n < s->m.nmods ? &s->m.mods[n] : NULL;
+
+		if (f->role != TRACE_FILE_MODULE)
+			continue;
+		if (!mod || f->xxh64 != s->mod_xxh64[n] || f->size_bytes != mod->len) {
+			snprintf(msg, msglen, "%s is not module %u this trace recorded (%s, %" PRIu64
+				 " bytes, xxh64 %016" PRIx64 ")", mod ? mod->path : "no file", n + 1,
+				 f->path, f->size_bytes, f->xxh64);
+			return -EINVAL;
+		}
+		n++;
+	}
+	if (n != s->m.nmods) {
+		snprintf(msg, msglen, "%s: this trace recorded %u multiboot module%s, not %u",
+			 s->m.mods[n].path, n, n == 1 ? "" : "s", s->m.nmods);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int rpl_check_header(const struct trace_header *h, const struct rr_session *s, char *msg,
 		     size_t msglen)
 {
@@ -401,6 +429,8 @@ int rpl_check_header(const struct trace_header *h, const struct rr_session *s, c
 			 rd ? rd->path : "it had none");
 		return -EINVAL;
 	}
+	if (rpl_check_modules(h, s, msg, msglen) < 0)
+		return -EINVAL;
 	if (h->guest_mem_bytes != s->m.mem.size) {
 		snprintf(msg, msglen, "the trace was recorded with %" PRIu64 " MiB of guest RAM, "
 			 "not %" PRIu64, h->guest_mem_bytes >> 20, s->m.mem.size >> 20);

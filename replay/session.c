@@ -44,6 +44,8 @@ static int rr_scan_kernel(struct rr_session *s, char *msg, size_t msglen)
 
 	s->kernel_xxh64 = XXH64(m->kernel, m->kernel_len, 0);
 	s->initrd_xxh64 = m->initrd ? XXH64(m->initrd, m->initrd_len, 0) : 0;
+	for (unsigned i = 0; i < m->nmods; i++)
+		s->mod_xxh64[i] = XXH64(m->mods[i].data, m->mods[i].len, 0);
 	r = tsc_scan_kernel(&s->tsc, &s->m.mem, m->kernel, m->kernel_len);
 	if (r < 0) {
 		snprintf(msg, msglen, "%s: cannot scan for RDTSC: %s", m->cfg.kernel_path,

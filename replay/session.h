@@ -44,6 +44,7 @@ struct rr_session {
 				      * frame is the debugger's, not the guest's */
 	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
 	uint64_t initrd_xxh64;       /* of m.initrd; 0 without one */
+	uint64_t mod_xxh64[MACHINE_MAX_MODULES]; /* of m.mods[i], as loaded */
 	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
 	uint32_t tsc_khz;           /* virtual TSC rate */
 };

@@ -80,6 +80,9 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 		files[i].xxh64 = h->files[i].xxh64;
 		files[i].size_bytes = h->files[i].size_bytes;
 		files[i].role = (Rrvmtrace__FileRole)h->files[i].role;
+		if (!str_ok(h->files[i].cmdline))
+			goto bad;
+		files[i].cmdline = str_or_empty(h->files[i].cmdline);
 		filep[i] = &files[i];
 	}
 	for (uint32_t i = 0; i < h->ncpuid; i++) {
@@ -187,12 +190,13 @@ static const char *header_convert(struct trace_header_store *s)
 	if (!s->files || !s->cpuid || !s->kv)
 		return "out of memory";
 	for (size_t i = 0; i < m->n_files; i++) {
-		if (str_bad(m->files[i]->path))
+		if (str_bad(m->files[i]->path) || str_bad(m->files[i]->cmdline))
 			return "header file path too long";
 		s->files[i].path = nonnull(m->files[i]->path);
 		s->files[i].xxh64 = m->files[i]->xxh64;
 		s->files[i].size_bytes = m->files[i]->size_bytes;
 		s->files[i].role = (enum trace_file_role)m->files[i]->role;
+		s->files[i].cmdline = nonnull(m->files[i]->cmdline);
 	}
 	for (size_t i = 0; i < m->n_cpuid; i++) {
 		const Rrvmtrace__CpuidEntry *c = m->cpuid[i];

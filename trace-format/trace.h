@@ -66,7 +66,7 @@
 			      * registers in RegCheckpoint, End.place, the chaos
 			      * settings, the interrupt controller, FileHash.role,
 			      * END_REASON_RESET */
-#define TRACE_FORMAT_MINOR 0
+#define TRACE_FORMAT_MINOR 1 /* 2.1: multiboot modules (FILE_ROLE_MODULE, FileHash.cmdline) */
 /* The oldest major this reader still reads: 1.x traces have no landmarks
  * and no lateness (read as 0), and keep the typed facts as probe text. */
 #define TRACE_FORMAT_MAJOR_OLDEST 1
@@ -150,6 +150,7 @@ enum trace_file_role {
 	TRACE_FILE_UNSPECIFIED = 0, /* before 1.1: the first file is the kernel */
 	TRACE_FILE_KERNEL = 1,
 	TRACE_FILE_INITRD = 2,
+	TRACE_FILE_MODULE = 3, /* 2.1: a multiboot module; any number, in load order */
 };
 
 struct trace_file_hash {
@@ -157,6 +158,7 @@ struct trace_file_hash {
 	uint64_t xxh64;
 	uint64_t size_bytes;
 	enum trace_file_role role;
+	const char *cmdline; /* TRACE_FILE_MODULE: its command line; may be NULL on write */
 };
 
 

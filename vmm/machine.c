@@ -401,12 +401,16 @@ static void machine_exit_wrmsr(struct machine *m)
 	machine_deliver(m);
 }
 
-/* KVM_EXIT_SET_TPR: VT-x without an in-kernel APIC exits when the guest
- * lowers CR8.  Not a sync point (other hosts do not exit there); the APIC
- * reads CR8 from kvm_run at the next one. */
+/* KVM_EXIT_SET_TPR: VT-x and AMD-V without an in-kernel APIC exit when
+ * the guest lowers CR8 (KVM has put the new value in kvm_run->cr8 and
+ * takes it back from there on entry).  Not a sync point (kvm_pvm does not
+ * exit there), so nothing is injected here: an interrupt the lower TPR
+ * lets through waits for the next sync point or landmark, where
+ * machine_irq_pending() pulls CR8 again.  The APIC's TPR follows now, so
+ * that its state never lags the CPU's at an exit. */
 static void machine_exit_set_tpr(struct machine *m)
 {
-	(void)m;
+	machine_tpr_pull(m);
 }
 
 static void machine_exit_hlt(struct machine *m)

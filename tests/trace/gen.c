@@ -5,8 +5,10 @@
 #include <string.h>
 
 static const struct trace_file_hash gen_files[] = {
-	{ "samples/hello.elf", 0x0123456789abcdefull, 12345, TRACE_FILE_KERNEL },
-	{ "initrd.img", UINT64_MAX, 0, TRACE_FILE_INITRD },
+	{ "samples/hello.elf", 0x0123456789abcdefull, 12345, TRACE_FILE_KERNEL, NULL },
+	{ "initrd.img", UINT64_MAX, 0, TRACE_FILE_INITRD, NULL },
+	{ "env.txt", 1, 22, TRACE_FILE_MODULE, "env.txt NR_CPUS=1" },
+	{ "env2.txt", 2, 1, TRACE_FILE_MODULE, NULL },
 };
 static const struct trace_cpuid_entry gen_cpuid[] = {
 	{ 0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69, 0 },
@@ -23,7 +25,7 @@ static const struct trace_header gen_hdr = {
 	.rrvm_version = "0.1.0-test",
 	.guest_mem_bytes = 64ull << 20,
 	.files = gen_files,
-	.nfiles = 2,
+	.nfiles = 4,
 	.initial_memory_xxh64 = 0xfeedfacecafebeefull,
 	.cmdline = "console=ttyS0 quiet",
 	.cpuid = gen_cpuid,

@@ -76,6 +76,8 @@ static void test_roundtrip_every_kind(void **state)
 		assert_true(h->files[i].xxh64 == g->files[i].xxh64);
 		assert_int_equal(h->files[i].size_bytes, g->files[i].size_bytes);
 		assert_int_equal(h->files[i].role, g->files[i].role);
+		assert_string_equal(h->files[i].cmdline,
+				    g->files[i].cmdline ? g->files[i].cmdline : "");
 	}
 	assert_true(h->initial_memory_xxh64 == g->initial_memory_xxh64);
 	assert_string_equal(h->cmdline, g->cmdline);
