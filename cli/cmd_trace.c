@@ -105,10 +105,18 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 	fprintf(f, "guest memory: %s (%" PRIu64 " bytes), initial image xxh64 %016" PRIx64 "\n",
 	       mem, h->guest_mem_bytes, h->initial_memory_xxh64);
 	for (uint32_t i = 0; i < h->nfiles; i++) {
-		fprintf(f, "file:         ");
+		bool mod = h->files[i].role == TRACE_FILE_MODULE;
+
+		fprintf(f, mod ? "module:       " : "file:         ");
 		put_safe(f, h->files[i].path, 0);
-		fprintf(f, " (%" PRIu64 " bytes, xxh64 %016" PRIx64 ")\n", h->files[i].size_bytes,
+		fprintf(f, " (%" PRIu64 " bytes, xxh64 %016" PRIx64 ")", h->files[i].size_bytes,
 		       h->files[i].xxh64);
+		if (mod) {
+			fprintf(f, ", command line \"");
+			put_safe(f, h->files[i].cmdline, 0);
+			fputc('"', f);
+		}
+		fputc('\n', f);
 	}
 	fprintf(f, "cmdline:      \"");
 	put_safe(f, h->cmdline, 0);
