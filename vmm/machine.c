@@ -12,6 +12,7 @@
 #include "util/hostclock.h"
 #include "util/log.h"
 #include "vmm/machine_int.h"
+#include "vmm/x86.h"
 #include "vmm/paging.h"
 
 void machine_stop(struct machine *m, enum machine_stop why, const char *fmt, ...)
@@ -504,13 +505,31 @@ static void machine_exit_shutdown(struct machine *m)
 		     (unsigned long long)m->result.rip);
 }
 
+/* The CPU mode, for a message about an instruction KVM could not run:
+ * real and 16-bit code need saying, since where ring 0 is emulated
+ * (kvm_pvm, HOST.md) the emulator's coverage of them decides whether a
+ * real-mode kernel runs at all. */
+static const char *machine_mode_note(const struct machine *m)
+{
+	const struct kvm_sregs *s = &m->vcpu.run->s.regs.sregs;
+
+	if (!(s->cr0 & X86_CR0_PE))
+		return ", in real mode";
+	if (!(s->efer & X86_EFER_LMA) && !s->cs.db)
+		return ", in 16-bit protected mode";
+	return "";
+}
+
 static void machine_exit_internal(struct machine *m)
 {
 	struct kvm_run *run = m->vcpu.run;
 	struct vmm_exit x = { .kind = VMM_EXIT_ERROR };
 	uint8_t code[15];
 	char hex[3 * sizeof(code) + 1] = "";
-	unsigned n = (unsigned)machine_read_virt(m, machine_rip(m), code, sizeof(code));
+	/* Real mode fetches at CS.base + IP (segment << 4). */
+	uint64_t lin = machine_rip(m) + (run->s.regs.sregs.cr0 & X86_CR0_PE
+						 ? 0 : run->s.regs.sregs.cs.base);
+	unsigned n = (unsigned)machine_read_virt(m, lin, code, sizeof(code));
 
 	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
 	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && n &&
@@ -523,8 +542,9 @@ static void machine_exit_internal(struct machine *m)
 	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
 	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
 		machine_stop(m, MACHINE_STOP_EMULATION,
-			     "KVM cannot emulate the guest instruction at rip %#llx (bytes: %s)",
-			     (unsigned long long)m->result.rip, n ? hex : "unreadable");
+			     "KVM cannot emulate the guest instruction at rip %#llx (bytes: %s)%s",
+			     (unsigned long long)m->result.rip, n ? hex : "unreadable",
+			     machine_mode_note(m));
 	else if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
 		machine_stop(m, MACHINE_STOP_KVM_ERROR,
 			     "KVM failed to enter the guest (reason %#llx) at rip %#llx",
@@ -532,9 +552,10 @@ static void machine_exit_internal(struct machine *m)
 			     (unsigned long long)m->result.rip);
 	else
 		machine_stop(m, MACHINE_STOP_EMULATION,
-			     "KVM internal error %u at rip %#llx (bytes: %s)",
+			     "KVM internal error %u at rip %#llx (bytes: %s)%s",
 			     run->exit_reason == KVM_EXIT_INTERNAL_ERROR ? run->internal.suberror : 0,
-			     (unsigned long long)m->result.rip, n ? hex : "unreadable");
+			     (unsigned long long)m->result.rip, n ? hex : "unreadable",
+			     machine_mode_note(m));
 }
 
 typedef void (*machine_exit_fn)(struct machine *m);
