@@ -51,7 +51,8 @@ uint32_t vcpu_tsc_khz(const struct vcpu *v);
 #define BOOT_PML4_OFF 0x1000 /* PML4, PDPT, 4 PDs: 4 GiB of 2 MiB pages (64-bit entry) */
 #define BOOT_INFO_OFF 0x8000 /* multiboot info, memory map, command line; Linux's zero page */
 #define BOOT_INFO_SIZE 0x1000
-#define BOOT_MODS_OFF 0x9000 /* multiboot module list and the modules' command lines */
+#define BOOT_MODS_OFF 0x9000 /* multiboot module list and the modules' command lines
+			     * (Linux: its command line, LINUX_CMDLINE_GPA) */
 #define BOOT_AREA_SIZE 0x10000 /* the stack of a 64-bit entry ends here */
 
 /* The area at its usual base, 0 (always so for Linux, vmm/linux_boot.h). */
