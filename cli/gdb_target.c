@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_trace.h"
 #include "gdbstub/regs.h"
 #include "replay/checkpoint.h"
 
