@@ -92,12 +92,10 @@ enum tl_watch_kind {
 	TL_WATCH_ACCESS, /* read or write: likewise */
 };
 
-
 /* Called during long operations (a replay far forward, a scan backward)
  * about every 256 sync points: DONE of TOTAL sync points of this
  * operation.  For progress bars; must not call into the engine. */
 typedef void (*tl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-
 
 /* An engine not opened yet, for tl_open (NULL when out of memory). */
 struct timeline *tl_new(void);
@@ -151,7 +149,7 @@ void tl_set_progress(struct timeline *t, tl_progress_fn fn, void *ctx);
 
 /* The vCPU at the current position.  RIP is free (the last exit's); the
  * others cost a KVM call each (FPU: an XSAVE), so callers that read many
- * registers keep what they got until the next operation.  0 or -EIO. */
+ * registers keep what they got until the next operation.  0 or -errno. */
 uint64_t tl_rip(struct timeline *t);
 int tl_get_regs(struct timeline *t, struct kvm_regs *regs);
 int tl_get_sregs(struct timeline *t, struct kvm_sregs *sregs);

@@ -1,6 +1,8 @@
 /* What the time-travel engine's files share (timeline.c: positions, runs,
  * goto, memory, setup; tl_step.c: single steps; tl_continue.c:
- * breakpoints, watchpoints, continue).  Not for users of the engine. */
+ * breakpoints, watchpoints, continue; tl_query.c: the reads its users
+ * get instead of this struct).  Only the files of replay/ include it: users of the
+ * engine hold a struct timeline * and go through replay/timeline.h. */
 #ifndef RRVM_REPLAY_TIMELINE_INT_H
 #define RRVM_REPLAY_TIMELINE_INT_H
 
