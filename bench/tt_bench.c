@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay/checkpoint.h"
+#include "replay/replayer.h"
+#include "replay/session.h"
 #include "replay/timeline.h"
+#include "trace-format/trace.h"
 #include "util/hostclock.h"
 #include "vmm/elf.h"
 #include "vmm/mapfile.h"
@@ -84,7 +88,8 @@ static int open_replay(struct rr_session *s, struct trace_reader **rd, const cha
 int main(int argc, char **argv)
 {
 	static struct rr_session s;
-	static struct timeline t;
+	struct timeline *t = tl_new();
+	const struct ckpt_stats *ck;
 	struct trace_reader *rd;
 	unsigned n = argc > 3 ? (unsigned)atoi(argv[3]) : 40, seed = 1;
 	host_ns *lat, t0;
@@ -100,35 +105,36 @@ int main(int argc, char **argv)
 	lat = calloc(n, sizeof(*lat));
 	dot = symbol(argv[1], "dot");
 	start = symbol(argv[1], "_start");
-	if (!lat || !dot || !start || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(&t, &s, rd) < 0)
+	if (!t || !lat || !dot || !start || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(t, &s, rd) < 0)
 		return 1;
 	t0 = host_now();
-	if (tl_goto(&t, (struct tl_pos){ t.end_sync, 0 }) < 0) {
-		fprintf(stderr, "tt_bench: %s (stop reason %d)\n", t.err, (int)st.why);
+	if (tl_goto(t, (struct tl_pos){ tl_end_sync(t), 0 }) < 0) {
+		fprintf(stderr, "tt_bench: %s (stop reason %d)\n", tl_error(t), (int)st.why);
 		return 1;
 	}
-	replay_rate = t.end_sync / ((host_now() - t0) / 1e9);
+	replay_rate = tl_end_sync(t) / ((host_now() - t0) / 1e9);
 	printf("replay to the end with checkpoints: %.2f s, %llu sync points (%.0f per s)\n",
-	       (host_now() - t0) / 1e9, (unsigned long long)t.end_sync, replay_rate);
+	       (host_now() - t0) / 1e9, (unsigned long long)tl_end_sync(t), replay_rate);
+	ck = &tl_checkpoints(t)->st;
 	printf("checkpoints: %u, %.1f MiB = %.2f x guest RAM (budget 2.00), one take %.2f ms\n",
-	       t.ck.st.count, t.ck.st.bytes / 1048576.0, (double)t.ck.st.bytes / s.m.mem.size,
-	       t.ck.st.takes ? t.ck.st.take_ns / 1e6 / t.ck.st.takes : 0.0);
+	       ck->count, ck->bytes / 1048576.0, (double)ck->bytes / s.m.mem.size,
+	       ck->takes ? ck->take_ns / 1e6 / ck->takes : 0.0);
 	for (unsigned i = 0; i < n; i++) {
-		sync_seq at = 1 + (sync_seq)rand_r(&seed) % (t.end_sync - 1);
+		sync_seq at = 1 + (sync_seq)rand_r(&seed) % (tl_end_sync(t) - 1);
 
-		if (tl_goto(&t, (struct tl_pos){ at, 0 }) < 0)
+		if (tl_goto(t, (struct tl_pos){ at, 0 }) < 0)
 			goto fail;
 		t0 = host_now();
-		if (tl_step(&t, true, &st) < 0)
+		if (tl_step(t, true, &st) < 0)
 			goto fail;
 		lat[i] = host_now() - t0;
 	}
 	report("step back", lat, n);
-	tl_goto(&t, (struct tl_pos){ t.end_sync, 0 });
-	tl_break_insert(&t, dot);
+	tl_goto(t, (struct tl_pos){ tl_end_sync(t), 0 });
+	tl_break_insert(t, dot);
 	for (unsigned i = 0; i < n; i++) {
 		t0 = host_now();
-		if (tl_continue(&t, true, &st) < 0 || st.why != TL_STOP_BREAKPOINT)
+		if (tl_continue(t, true, &st) < 0 || st.why != TL_STOP_BREAKPOINT)
 			goto fail;
 		lat[i] = host_now() - t0;
 	}
@@ -136,20 +142,19 @@ int main(int argc, char **argv)
 	/* What bounds reverse-continue: the rate of a backward scan with a
 	 * breakpoint armed (at _start, which runs once at boot), over the last
 	 * quarter of the trace. */
-	tl_break_remove(&t, dot);
-	tl_break_insert(&t, start);
-	if (tl_goto(&t, (struct tl_pos){ t.end_sync, 0 }) < 0)
+	tl_break_remove(t, dot);
+	tl_break_insert(t, start);
+	if (tl_goto(t, (struct tl_pos){ tl_end_sync(t), 0 }) < 0)
 		goto fail;
-	t.progress = stop_after_quarter;
-	t.progress_ctx = &t;
+	tl_set_progress(t, stop_after_quarter, t);
 	t0 = host_now();
-	if (tl_continue(&t, true, &st) < 0 || st.why != TL_STOP_INTERRUPTED)
+	if (tl_continue(t, true, &st) < 0 || st.why != TL_STOP_INTERRUPTED)
 		goto fail;
-	scan_rate = (t.end_sync - st.pos.sync) / ((host_now() - t0) / 1e9);
+	scan_rate = (tl_end_sync(t) - st.pos.sync) / ((host_now() - t0) / 1e9);
 	printf("backward scan with a breakpoint armed: %.0f sync points per s = %.2f x replay\n",
 	       scan_rate, scan_rate / replay_rate);
 	return 0;
 fail:
-	fprintf(stderr, "tt_bench: %s (stop reason %d)\n", t.err, (int)st.why);
+	fprintf(stderr, "tt_bench: %s (stop reason %d)\n", tl_error(t), (int)st.why);
 	return 1;
 }

@@ -46,10 +46,4 @@ int cli_dump_main(int argc, char **argv);
 int cli_console_main(int argc, char **argv);
 int cli_bisect_main(int argc, char **argv);
 
-/* What `rrvm info PATH` prints, to OUT (also `monitor info trace` in
- * `rrvm gdb`).  Opens a reader of its own, so a trace being replayed is
- * never disturbed; reads and checks every chunk.  CLI_OK when the trace is
- * complete, CLI_ERR_TRACE when not (or unreadable: one line on ERR). */
-int cli_info_print(FILE *out, FILE *err, const char *path);
-
 #endif

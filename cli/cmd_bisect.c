@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/record.h"
+#include "cli/record_until.h"
 #include "cli/spawn.h"
 #include "util/hostclock.h"
 #include "util/rng.h"

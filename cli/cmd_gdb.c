@@ -118,7 +118,7 @@ int cli_gdb_main(int argc, char **argv)
 	/* The guest's serial output is discarded: it would corrupt --stdio. */
 	status = cli_tl_open(&ts, &o, NULL);
 	if (status == 0)
-		status = cli_gdb_serve(&ts->t, o.trace, &cfg);
+		status = cli_gdb_serve(ts->t, o.trace, &cfg);
 	cli_tl_close(ts);
 	return status;
 }

@@ -1,4 +1,6 @@
 /* rrvm record: run a guest like `rrvm run` and log every input it sees. */
+#include "cli/cmd_record.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/machine_opts.h"
-#include "cli/record.h"
+#include "cli/record_until.h"
 #include "cli/signals.h"
 #include "replay/recorder.h"
 #include "vmm/kvm.h"

@@ -1,5 +1,6 @@
 /* `rrvm info TRACE` and `rrvm dump TRACE`: read-only views of a trace. */
-#include "cli/cli.h"
+#include "cli/cmd_trace.h"
+
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli.h"
 #include "trace-format/trace.h"
 
 static const char info_usage[] =

@@ -99,14 +99,14 @@ void con_pos_str(struct console *c, char *buf, size_t len)
 	if (tl_where(c->t, &p) == 0)
 		tl_pos_format(p, buf, len);
 	else
-		snprintf(buf, len, "%llu:?", (unsigned long long)c->t->pos.sync);
+		snprintf(buf, len, "%llu:?", (unsigned long long)tl_here(c->t).sync);
 }
 
 void con_engine_err(struct console *c, char **argv)
 {
-	char pos[48], why[sizeof(c->t->err)];
+	char pos[48], why[256];
 
-	memcpy(why, c->t->err, sizeof(why)); /* tl_where may set t->err */
+	snprintf(why, sizeof(why), "%s", tl_error(c->t)); /* tl_where may set it */
 	con_pos_str(c, pos, sizeof(pos));
 	fprintf(stderr, "rrvm: %s%s%s: %s (position %s)\n", argv[0], argv[1] ? " " : "",
 		argv[1] ? argv[1] : "", why, pos);
@@ -370,7 +370,7 @@ int cli_console_main(int argc, char **argv)
 		return CLI_ERR_INTERNAL;
 	status = cli_tl_open(&c->ts, &o.ro, o.serial_out);
 	if (status == 0) {
-		c->t = &c->ts->t;
+		c->t = c->ts->t;
 		c->trace_path = o.ro.trace;
 		c->intel = o.intel;
 		cli_progress_attach(&c->prog, c->t, o.ro.quiet);

@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "cli/tl_session.h"
-#include "replay/session.h"
-#include "vmm/vcpu.h"
+#include "replay/checkpoint.h"
 
 #define CON_MAX_ARGS 8
 #define CON_X_DEFAULT 64
@@ -55,7 +54,7 @@ static int con_addr(struct console *c, const char *s, uint64_t *addr)
 
 static uint64_t con_rip(struct console *c)
 {
-	return rr_rip(c->t->s);
+	return tl_rip(c->t);
 }
 
 /* The instruction at RIP, as `disas` shows it. */
@@ -126,12 +125,12 @@ static int con_when(struct console *c, int argc, char **argv)
 	if (argc != 1)
 		return con_usage(argv[0]);
 	if (tl_where(c->t, &p) < 0) {
-		fprintf(stderr, "rrvm: %s: %s\n", c->trace_path, c->t->err);
+		fprintf(stderr, "rrvm: %s: %s\n", c->trace_path, tl_error(c->t));
 		return -1;
 	}
 	tl_pos_format(p, pos, sizeof(pos));
 	printf("position %s (sync point %" PRIu64 " of %" PRIu64 ")\n", pos, p.sync,
-	       c->t->end_sync);
+	       tl_end_sync(c->t));
 	return 0;
 }
 
@@ -149,7 +148,7 @@ static int con_goto(struct console *c, int argc, char **argv)
 	if (!strcmp(argv[1], "start")) {
 		p = (struct tl_pos){ 0, 0 };
 	} else if (!strcmp(argv[1], "end")) {
-		p = (struct tl_pos){ c->t->end_sync, 0 };
+		p = (struct tl_pos){ tl_end_sync(c->t), 0 };
 	} else if (argv[1][0] == '#') {
 		errno = 0;
 		idx = strtoull(argv[1] + 1, &end, 10);
@@ -218,7 +217,7 @@ static int con_set_point(struct console *c, int argc, char **argv)
 	}
 	r = watch ? tl_watch_insert(c->t, addr, len, TL_WATCH_WRITE) : tl_break_insert(c->t, addr);
 	if (r < 0) {
-		fprintf(stderr, "rrvm: %s %s: %s\n", argv[0], argv[1], c->t->err);
+		fprintf(stderr, "rrvm: %s %s: %s\n", argv[0], argv[1], tl_error(c->t));
 		return -1;
 	}
 	c->pts[c->npts] = (struct con_point){ ++c->next_id, watch, addr, len };
@@ -268,12 +267,11 @@ static int con_regs(struct console *c, int argc, char **argv)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
-	struct vcpu *v = &c->t->s->m.vcpu;
 	char where[300];
 
 	if (argc != 1)
 		return con_usage(argv[0]);
-	if (vcpu_get_regs(v, &r) < 0 || vcpu_get_sregs(v, &s) < 0) {
+	if (tl_get_regs(c->t, &r) < 0 || tl_get_sregs(c->t, &s) < 0) {
 		fprintf(stderr, "rrvm: cannot read the vCPU registers\n");
 		return -1;
 	}
@@ -349,18 +347,20 @@ static int con_events(struct console *c, int argc, char **argv)
 
 static int con_info(struct console *c, int argc, char **argv)
 {
-	const struct ckpt_stats *ck = &c->t->ck.st;
+	const struct ckpt_stats *ck = &tl_checkpoints(c->t)->st;
+	struct tl_caps caps;
 	char pos[48];
 
 	if (argc != 1)
 		return con_usage(argv[0]);
 	con_pos_str(c, pos, sizeof(pos));
-	printf("trace:        %s (sync points 0..%" PRIu64 ")\n", c->trace_path, c->t->end_sync);
+	tl_caps(c->t, &caps);
+	printf("trace:        %s (sync points 0..%" PRIu64 ")\n", c->trace_path, tl_end_sync(c->t));
 	printf("symbols:      %s (%u functions)\n", c->syms_path[0] ? c->syms_path : "none",
 	       c->syms.nfuncs);
 	printf("position:     %s\n", pos);
 	printf("checkpoints:  %u, %.1f MiB\n", ck->count, (double)ck->bytes / (1024.0 * 1024.0));
-	printf("ring-3 steps: %s\n", c->t->can_step_ring3 ? "yes" : "no (this host ignores them)");
+	printf("ring-3 steps: %s\n", caps.step_ring3 ? "yes" : "no (this host ignores them)");
 	printf("disassembly:  %s syntax\n", c->intel ? "Intel" : "AT&T");
 	for (unsigned i = 0; i < c->npts; i++)
 		con_print_point(c, &c->pts[i]);

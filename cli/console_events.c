@@ -83,7 +83,7 @@ int con_events_print(struct console *c, unsigned n)
 	struct trace_event ring[CON_EVENTS_MAX];
 	uint64_t ring_idx[CON_EVENTS_MAX];
 	unsigned before = n / 2, after = n - before, nring = 0, shown = 0;
-	sync_seq here = c->t->pos.sync;
+	sync_seq here = tl_here(c->t).sync;
 	uint32_t ch;
 	uint64_t idx;
 	char pos[48];

@@ -7,10 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/session.h"
 #include "replay/timeline.h"
 #include "vmm/mapfile.h"
-#include "vmm/vcpu.h"
 #include "vmm/x86.h"
 
 /* The longest x86 instruction. */
@@ -168,7 +166,7 @@ int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsig
 	long got;
 	csh cs;
 
-	if (vcpu_get_sregs(&t->s->m.vcpu, &sr) < 0)
+	if (tl_get_sregs(t, &sr) < 0)
 		return -EIO;
 	got = tl_read_virt(t, addr, code, want < sizeof(code) ? want : sizeof(code));
 	if (got <= 0)
@@ -176,7 +174,7 @@ int cli_disas(struct timeline *t, const struct cli_syms *y, uint64_t addr, unsig
 	if (cs_open(CS_ARCH_X86, cli_cpu_mode(&sr), &cs) != CS_ERR_OK)
 		return -EIO;
 	cs_option(cs, CS_OPT_SYNTAX, intel ? CS_OPT_SYNTAX_INTEL : CS_OPT_SYNTAX_ATT);
-	done = cli_disas_buf(cs, y, code, (size_t)got, addr, rr_rip(t->s), n, out);
+	done = cli_disas_buf(cs, y, code, (size_t)got, addr, tl_rip(t), n, out);
 	cs_close(&cs);
 	return done ? (int)done : -EFAULT;
 }

@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_trace.h"
 #include "gdbstub/regs.h"
-#include "vmm/paging.h"
+#include "replay/checkpoint.h"
 
 /* An engine call's result for the stub: what went wrong goes to stderr
  * too, since gdb itself only shows "Enn". */
@@ -21,14 +22,14 @@ static int gt_check(struct gdb_target *g, long r)
 {
 	if (r >= 0)
 		return 0;
-	fprintf(stderr, "rrvm: %s\n", g->t->err[0] ? g->t->err : strerror((int)-r));
+	fprintf(stderr, "rrvm: %s\n", tl_error(g->t)[0] ? tl_error(g->t) : strerror((int)-r));
 	return (int)r;
 }
 
-/* Before each engine call whose t->err gt_check may print. */
+/* Before each engine call whose tl_error gt_check may print. */
 static struct timeline *gt_engine(struct gdb_target *g)
 {
-	g->t->err[0] = 0;
+	tl_error_clear(g->t);
 	return g->t;
 }
 
@@ -39,17 +40,15 @@ static void gt_forget_regs(struct gdb_target *g)
 
 static int gt_cpu_regs(struct gdb_target *g)
 {
-	struct vcpu *v = &g->t->s->m.vcpu;
-
 	if (!g->regs.have_cpu &&
-	    vcpu_get_regs(v, &g->regs.r) == 0 && vcpu_get_sregs(v, &g->regs.s) == 0)
+	    tl_get_regs(g->t, &g->regs.r) == 0 && tl_get_sregs(g->t, &g->regs.s) == 0)
 		g->regs.have_cpu = true;
 	return g->regs.have_cpu ? 0 : -EIO;
 }
 
 static int gt_fpu_regs(struct gdb_target *g)
 {
-	if (!g->regs.have_fpu && vcpu_get_fpu(&g->t->s->m.vcpu, &g->regs.f) == 0)
+	if (!g->regs.have_fpu && tl_get_fpu(g->t, &g->regs.f) == 0)
 		g->regs.have_fpu = true;
 	return g->regs.have_fpu ? 0 : -EIO;
 }
@@ -173,7 +172,7 @@ static int gt_write_reg(void *ctx, unsigned cpu, int regnum, const void *buf, si
 	int rc;
 
 	gt_forget_regs(g);
-	if (vcpu_get_regs(&g->t->s->m.vcpu, &r) < 0)
+	if (tl_get_regs(g->t, &r) < 0)
 		return -EIO;
 	if ((gpr = gt_gpr(&r, regnum))) {
 		memcpy(&v, buf, len < sizeof(v) ? len : sizeof(v));
@@ -255,12 +254,12 @@ static int gt_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t k
 /* Which of gdb's watchpoints a stop at data address ADDR belongs to. */
 static enum gdb_stop_reason gt_watch_reason(const struct timeline *t, uint64_t addr)
 {
-	for (unsigned i = 0; i < t->nwatch; i++)
-		if (addr >= t->watch[i].lin && addr - t->watch[i].lin < t->watch[i].len)
-			return t->watch[i].kind == TL_WATCH_READ ? GDB_STOP_RWATCH
-			       : t->watch[i].kind == TL_WATCH_ACCESS ? GDB_STOP_AWATCH
-								     : GDB_STOP_WATCH;
-	return GDB_STOP_WATCH;
+	enum tl_watch_kind kind;
+
+	if (tl_watch_find(t, addr, &kind) < 0)
+		return GDB_STOP_WATCH;
+	return kind == TL_WATCH_READ ? GDB_STOP_RWATCH
+	       : kind == TL_WATCH_ACCESS ? GDB_STOP_AWATCH : GDB_STOP_WATCH;
 }
 
 static void gt_stop(struct gdb_target *g, const struct tl_stop *st, struct gdb_stop *stop)
@@ -290,7 +289,7 @@ static int gt_resume(void *ctx, const struct gdb_resume_req *req, struct gdb_sto
 {
 	struct gdb_target *g = ctx;
 	struct timeline *t = gt_engine(g);
-	struct tl_stop st = { .why = TL_STOP_INTERRUPTED, .pos = t->pos };
+	struct tl_stop st = { .why = TL_STOP_INTERRUPTED, .pos = tl_here(t) };
 	int r = 0;
 
 	gt_forget_regs(g);
@@ -331,12 +330,12 @@ static void gt_mon_when(struct gt_mon *m)
 	char pos[48];
 
 	if (tl_where(t, &p) < 0) {
-		fprintf(m->f, "position unknown: %s\n", t->err);
+		fprintf(m->f, "position unknown: %s\n", tl_error(t));
 		return;
 	}
 	tl_pos_format(p, pos, sizeof(pos));
 	fprintf(m->f, "position %s (sync point %" PRIu64 " of %" PRIu64 ")\n", pos,
-		(uint64_t)p.sync, (uint64_t)t->end_sync);
+		(uint64_t)p.sync, (uint64_t)tl_end_sync(t));
 }
 
 static void gt_mon_goto(struct gt_mon *m)
@@ -346,7 +345,7 @@ static void gt_mon_goto(struct gt_mon *m)
 	if (tl_pos_parse(m->arg, &p) < 0)
 		fprintf(m->f, "usage: monitor goto SYNC[:N]\n");
 	else if (tl_goto(gt_engine(m->g), p) < 0)
-		fprintf(m->f, "%s\n", m->g->t->err);
+		fprintf(m->f, "%s\n", tl_error(m->g->t));
 	else
 		gt_mon_when(m);
 }
@@ -354,13 +353,14 @@ static void gt_mon_goto(struct gt_mon *m)
 static void gt_mon_leave(struct gt_mon *m)
 {
 	struct timeline *t = gt_engine(m->g);
+	struct tl_pos at;
 	char pos[48];
 
-	if (tl_go_live(t) < 0) {
-		fprintf(m->f, "%s\n", t->err);
+	if (tl_go_live(t) < 0 || !tl_is_live(t, &at)) {
+		fprintf(m->f, "%s\n", tl_error(t));
 		return;
 	}
-	tl_pos_format(t->live_at, pos, sizeof(pos));
+	tl_pos_format(at, pos, sizeof(pos));
 	fprintf(m->f, "left replay at %s: the machine runs live from here (host time, no "
 		"trace) and takes register and memory writes; nothing is deterministic any "
 		"more.  A reverse step or continue, or monitor goto, returns to the "
@@ -379,7 +379,8 @@ static double gt_mib(uint64_t bytes)
 static void gt_mon_checkpoint(struct gt_mon *m)
 {
 	const struct timeline *t = m->g->t;
-	const struct ckpt_store *ck = &t->ck;
+	const struct ckpt_store *ck = tl_checkpoints(t);
+	sync_seq here = tl_here(t).sync;
 	const struct ckpt_stats *s = &ck->st;
 	sync_seq near = 0;
 	bool cut = false;
@@ -392,7 +393,7 @@ static void gt_mon_checkpoint(struct gt_mon *m)
 	for (unsigned i = 0; i < ck->n; i++) {
 		sync_seq at = ckpt_sync_at(ck, i);
 
-		if (at <= t->pos.sync)
+		if (at <= here)
 			near = at;
 		if (!cut && (size_t)ftell(m->f) + GT_MON_LIST_SLACK > m->room) {
 			fprintf(m->f, " ... (%u more)", ck->n - i);
@@ -402,7 +403,7 @@ static void gt_mon_checkpoint(struct gt_mon *m)
 			fprintf(m->f, " %" PRIu64, (uint64_t)at);
 	}
 	fprintf(m->f, "\nnearest at or before the current sync point %" PRIu64 ": %" PRIu64 "\n",
-		(uint64_t)t->pos.sync, (uint64_t)near);
+		(uint64_t)here, (uint64_t)near);
 }
 
 static void gt_mon_info_trace(struct gt_mon *m)

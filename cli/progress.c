@@ -19,8 +19,7 @@ void cli_progress_init(struct cli_progress *p, bool quiet)
 void cli_progress_attach(struct cli_progress *p, struct timeline *t, bool quiet)
 {
 	cli_progress_init(p, quiet);
-	t->progress = cli_progress_update;
-	t->progress_ctx = p;
+	tl_set_progress(t, cli_progress_update, p);
 }
 
 void cli_progress_update(void *ctx, uint64_t done, uint64_t total)

@@ -1,5 +1,5 @@
 /* A progress bar on stderr for the engine's long operations (replaying far
- * forward, scanning backward), wired to timeline.progress.  Drawn only when
+ * forward, scanning backward), wired to the engine by tl_set_progress.  Drawn only when
  * stderr is a terminal and not --quiet; never anything otherwise, so that
  * scripts and logs stay clean. */
 #ifndef RRVM_CLI_PROGRESS_H

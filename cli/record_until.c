@@ -1,7 +1,7 @@
 /* rrvm record --until-*: record again and again, with chaos, until the
  * failure shows; keep that recording and a log of every try's seed. */
 #define _GNU_SOURCE
-#include "cli/record.h"
+#include "cli/record_until.h"
 
 #include <errno.h>
 #include <regex.h>

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "replay/checkpoint.h"
+#include "replay/replayer.h"
 #include "trace-format/trace.h"
 
 int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char *serial_path)
@@ -36,14 +38,18 @@ int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char
 		return status;
 	}
 	ts->booted = true;
-	if (tl_open_opts(&ts->t, &ts->s, ts->rd, o->checkpoint_every ? &ck : NULL) < 0) {
-		fprintf(stderr, "rrvm: %s: %s\n", o->trace, ts->t.err);
+	if (!(ts->t = tl_new())) {
+		cli_tl_close(ts);
+		return CLI_ERR_INTERNAL;
+	}
+	if (tl_open_opts(ts->t, &ts->s, ts->rd, o->checkpoint_every ? &ck : NULL) < 0) {
+		fprintf(stderr, "rrvm: %s: %s\n", o->trace, tl_error(ts->t));
 		cli_tl_close(ts);
 		return CLI_ERR_KVM;
 	}
 	/* The session goes on with what there is, even nothing. */
-	if (ts->t.p.truncated)
-		(void)cli_replay_incomplete(o->trace, &ts->t.p);
+	if (tl_replayer(ts->t)->truncated)
+		(void)cli_replay_incomplete(o->trace, tl_replayer(ts->t));
 	*out = ts;
 	return 0;
 }
@@ -53,7 +59,7 @@ void cli_tl_close(struct tl_session *ts)
 	if (!ts)
 		return;
 	if (ts->booted) { /* tl_close is safe after a tl_open that failed */
-		tl_close(&ts->t);
+		tl_close(ts->t);
 		rr_session_free(&ts->s);
 	}
 	if (ts->serial)

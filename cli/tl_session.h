@@ -15,7 +15,7 @@ struct trace_reader;
 struct tl_session {
 	struct trace_reader *rd;
 	struct rr_session s;
-	struct timeline t;
+	struct timeline *t;
 	FILE *serial;   /* the guest's serial output while replaying */
 	bool booted;    /* the machine, and the engine on it */
 };

@@ -79,6 +79,46 @@ void gdb_reply_err(struct gdb_session *s, int err)
 	gdb_reply_fmt(s, "E%02d", e > 0 && e < 100 ? e : 1);
 }
 
+/* "T05thread:1;swbreak:;" and friends (GDB manual, "Stop Reply Packets").
+ * The reason comes after the thread so a reader sees who stopped first;
+ * gdb accepts the pairs in any order. */
+void gdb_reply_stop(struct gdb_session *s, const struct gdb_stop *st)
+{
+	int sig = st->reason == GDB_STOP_SIGNAL ? st->signal : GDB_SIGTRAP;
+
+	if (st->reason == GDB_STOP_EXITED) {
+		gdb_reply_fmt(s, "W%02x", st->exit_status & 0xff);
+		return;
+	}
+	gdb_reply_fmt(s, "T%02xthread:%x;", sig & 0xff, st->cpu + 1);
+	switch (st->reason) {
+	case GDB_STOP_SWBREAK:
+		gdb_reply_str(s, "swbreak:;");
+		break;
+	case GDB_STOP_HWBREAK:
+		gdb_reply_str(s, "hwbreak:;");
+		break;
+	case GDB_STOP_WATCH:
+		gdb_reply_fmt(s, "watch:%llx;", (unsigned long long)st->addr);
+		break;
+	case GDB_STOP_RWATCH:
+		gdb_reply_fmt(s, "rwatch:%llx;", (unsigned long long)st->addr);
+		break;
+	case GDB_STOP_AWATCH:
+		gdb_reply_fmt(s, "awatch:%llx;", (unsigned long long)st->addr);
+		break;
+	case GDB_STOP_REPLAY_BEGIN:
+		gdb_reply_str(s, "replaylog:begin;");
+		break;
+	case GDB_STOP_REPLAY_END:
+		gdb_reply_str(s, "replaylog:end;");
+		break;
+	case GDB_STOP_SIGNAL:
+	case GDB_STOP_EXITED:
+		break;
+	}
+}
+
 /* ---- argument parsing -------------------------------------------------- */
 
 int gdb_parse_addr_len(const char **p, char end, uint64_t *addr,

@@ -86,7 +86,7 @@ void gdb_session_interrupt(struct gdb_session *s);
  * sends none).  Exposed for unit tests and the fuzzer. */
 bool gdb_dispatch(struct gdb_session *s, const char *payload, size_t len);
 
-/* Reply builders for handlers (dispatch.c, resume.c). */
+/* Reply builders for handlers. */
 void gdb_reply_str(struct gdb_session *s, const char *str);
 void gdb_reply_mem(struct gdb_session *s, const void *buf, size_t len);
 void gdb_reply_hex(struct gdb_session *s, const void *buf, size_t len);

@@ -6,7 +6,7 @@
  * gdb_reply_*() and returns true when that reply must be sent (false only
  * for 'k', which gdb does not wait on).  An empty reply means "unsupported".
  * Files: data.c (registers, memory, breakpoints), query.c (queries,
- * threads, session control), resume.c (execution and stop replies). */
+ * threads, session control), resume.c (execution). */
 #ifndef RRVM_GDBSTUB_HANDLERS_H
 #define RRVM_GDBSTUB_HANDLERS_H
 

@@ -156,12 +156,12 @@ static const struct kvm_sregs *rr_sregs(struct rr_session *s, struct kvm_sregs *
 	return vcpu_get_sregs(&s->m.vcpu, buf) < 0 ? NULL : buf;
 }
 
-/* An OUT to the trap port: a site's when RIP - 2 holds one. */
-static int rr_tsc_out_site(struct rr_session *s)
+/* An OUT to the trap port: a site's when CS:RIP - 2 holds one. */
+static int rr_tsc_out_site(struct rr_session *s, const struct kvm_sregs *sr)
 {
-	/* OUT imm8, AL is 2 bytes and RIP is already past it.  Code segments
-	 * are flat (base 0) in every mode rrvm boots into. */
-	uint64_t lin = rr_rip(s) - 2, gpa = lin;
+	/* OUT imm8, AL is 2 bytes and RIP is already past it.  A 32-bit guest
+	 * may give CS a base: the site lies at that base plus the offset. */
+	uint64_t lin = paging_seg_lin(sr, &sr->cs, rr_rip(s) - 2), gpa = lin;
 	struct rr_tsc_cache *c = &s->tsc_cache[(lin >> 1) % RR_TSC_CACHE];
 	const struct tsc_site *site;
 
@@ -241,7 +241,7 @@ int rr_tsc_trap(struct rr_session *s, struct vmm_exit *x)
 		return 0;
 	s->tsc_pending.ring3 = false;
 	if (x->kind == VMM_EXIT_IO_OUT && x->addr == TSC_TRAP_PORT) {
-		kind = rr_tsc_out_site(s);
+		kind = rr_tsc_out_site(s, sr);
 		s->tsc_pending.len = kind == TSC_INSN_RDTSCP ? 3 : 2;
 	} else if (x->kind == VMM_EXIT_HLT &&
 		   tsc_gp_is_trap(&s->tsc, &s->m.mem, sr, rr_rip(s))) {
@@ -306,8 +306,10 @@ bool rr_tsc_gp_here(struct rr_session *s)
 	struct tsc_gp_frame f;
 	uint64_t gpa;
 
-	/* RIP at the handler, about to run the HLT: cheap test first. */
-	if (!s->tsc.gp.armed || rr_rip(s) != s->tsc.gp.entry || vcpu_get_sregs(&s->m.vcpu, &sr) < 0)
+	/* RIP at the handler's offset, about to run the HLT: cheap test
+	 * first (tsc_gp_is_trap then checks CS:RIP, its linear address). */
+	if (!s->tsc.gp.armed || rr_rip(s) != s->tsc.gp.entry_rip ||
+	    vcpu_get_sregs(&s->m.vcpu, &sr) < 0)
 		return false;
 	return tsc_gp_is_trap(&s->tsc, &s->m.mem, &sr, rr_rip(s) + 1) &&
 	       tsc_gp_judge(&s->tsc, &s->m.mem, &sr, machine_regs(&s->m)->rsp, &f, &gpa) ==

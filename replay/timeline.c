@@ -537,6 +537,11 @@ void tl_interrupt_clear(struct timeline *t)
 
 /* ---- setup ---- */
 
+struct timeline *tl_new(void)
+{
+	return calloc(1, sizeof(struct timeline));
+}
+
 int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd)
 {
 	return tl_open_opts(t, s, rd, NULL);
@@ -574,5 +579,8 @@ int tl_open_opts(struct timeline *t, struct rr_session *s, struct trace_reader *
 
 void tl_close(struct timeline *t)
 {
+	if (!t)
+		return;
 	ckpt_store_free(&t->ck);
+	free(t);
 }

@@ -23,10 +23,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replay/checkpoint.h"
-#include "replay/replayer.h"
+#include "util/types.h"
 
+struct ckpt_opts;
+struct ckpt_store;
+struct kvm_fpu;
 struct kvm_regs;
+struct kvm_sregs;
+struct replayer;
+struct rr_session;
+struct trace_reader;
+
+/* The engine's state (replay/timeline_int.h): callers hold a pointer from
+ * tl_new and go through the functions below. */
+struct timeline;
 
 struct tl_pos {
 	sync_seq sync;
@@ -82,79 +92,68 @@ enum tl_watch_kind {
 	TL_WATCH_ACCESS, /* read or write: likewise */
 };
 
-/* A watchpoint: guest linear range, and where it lay in RAM when set. */
-struct tl_watch {
-	uint64_t lin, gpa, len;
-	enum tl_watch_kind kind;
-};
-
-/* A breakpoint stop a free run reached, kept as the run knows it rather
- * than as (S, N), which only single steps from S would tell: from (S, FROM)
- * each arrival in turn, then EXTRA single steps after it. */
-#define TL_LAZY_MAX 8
-
-struct tl_arrival {
-	uint64_t addr, k; /* the K-th arrival at ADDR ... */
-	bool skip;        /* ... not counting the place this one starts from */
-	insn_count extra; /* then this many single steps */
-};
-
-struct tl_lazy {
-	unsigned n;       /* 0: the position is exact */
-	insn_count from;
-	struct tl_arrival a[TL_LAZY_MAX];
-};
-
 /* Called during long operations (a replay far forward, a scan backward)
  * about every 256 sync points: DONE of TOTAL sync points of this
  * operation.  For progress bars; must not call into the engine. */
 typedef void (*tl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
-struct timeline {
-	struct rr_session *s;
-	struct replayer p;
-	struct ckpt_store ck;
-	struct vmm_hooks hooks;
-	struct tl_pos pos;
-	struct tl_lazy lazy;      /* how pos was reached when pos.n is unknown */
-	sync_seq end_sync;        /* the trace's last sync point */
-	bool can_step_ring3;      /* from the host probe */
-	bool can_break_ring3;     /* DR0-DR3 execution breakpoints fire in ring 3 */
-	bool warned_user_bp;      /* said once that a user-page breakpoint fires
-				   * only when ring 0 runs the code */
-	uint64_t bp[TL_MAX_BREAKPOINTS];
-	unsigned nbp;
-	enum tl_trap trap;        /* for breakpoints past the fourth */
-	bool can_watch_data;      /* read/access watchpoints: DR7 data bps fire */
-	uint64_t patch_gpa[TL_MAX_BREAKPOINTS]; /* patched now: where, and the */
-	uint8_t patch_orig[TL_MAX_BREAKPOINTS]; /* byte the trap replaced */
-	unsigned npatch;
-	struct tl_watch watch[TL_MAX_WATCH];
-	unsigned nwatch;
-	/* Set by the exit hook during a run. */
-	uint64_t trap_pc;
-	bool stop_on_watch;       /* a watched write stops the run (scans) */
-	bool stepping;            /* a single step runs */
-	bool step_wrote;          /* ... and stopped inside a write to a watched page */
-	uint64_t watch_hits;      /* watched writes seen, ever */
-	uint64_t watch_addr, watch_old, watch_new; /* the last one */
-	unsigned watch_size;
-	tl_progress_fn progress;  /* may be NULL */
-	void *progress_ctx;
-	bool live;                /* replay was left (tl_go_live): no trace */
-	struct tl_pos live_at;    /* ... at this position */
-	struct vmm_inputs replay_in; /* the replayer's inputs, for coming back */
-	char err[256];            /* why the last call failed */
-};
-
+/* An engine not opened yet, for tl_open (NULL when out of memory). */
+struct timeline *tl_new(void);
 /* Replays RD on S (which the caller booted and checked, as `rrvm replay`
- * does) under the engine's control, at position 0:0.  0 or -errno. */
+ * does) under the engine's control, at position 0:0.  0 or -errno (with
+ * tl_error saying why).  S and RD stay the caller's and must outlive T. */
 int tl_open(struct timeline *t, struct rr_session *s, struct trace_reader *rd);
 /* The same with checkpoint policy CK (NULL: the default, by replay time;
  * tests want every_sync, which places them the same in every run). */
 int tl_open_opts(struct timeline *t, struct rr_session *s, struct trace_reader *rd,
 		 const struct ckpt_opts *ck);
+/* Releases T, opened or not (after a failed tl_open too); NULL is fine. */
 void tl_close(struct timeline *t);
+
+/* Why the last call that failed did ("" when none said); cleared by
+ * tl_error_clear, which callers that print it use before a call. */
+const char *tl_error(const struct timeline *t);
+void tl_error_clear(struct timeline *t);
+
+/* The trace's last sync point (of what replays, when it is truncated). */
+sync_seq tl_end_sync(const struct timeline *t);
+/* The current position as far as it is known without work: N may be
+ * TL_N_UNKNOWN after a free run (tl_where places it). */
+struct tl_pos tl_here(const struct timeline *t);
+/* True after tl_go_live, with *AT (may be NULL) the position it left
+ * replay at. */
+bool tl_is_live(const struct timeline *t, struct tl_pos *at);
+
+/* What this host lets the engine do, from the host probe. */
+struct tl_caps {
+	bool step_ring3;  /* single steps in ring 3 */
+	bool break_ring3; /* DR0-DR3 execution breakpoints fire in ring 3 */
+	bool watch_data;  /* read/access watchpoints: DR7 data breakpoints fire */
+	enum tl_trap trap; /* for breakpoints past the hardware ones */
+};
+void tl_caps(const struct timeline *t, struct tl_caps *out);
+/* A breakpoint was armed on a user page ring 3 will not hit here (the
+ * engine warned once). */
+bool tl_warned_user_bp(const struct timeline *t);
+
+/* The checkpoints held, and what they cost (replay/checkpoint.h). */
+const struct ckpt_store *tl_checkpoints(const struct timeline *t);
+/* XXH64 of the machine state at the current position (registers and RAM,
+ * as a checkpoint sees them).  0 or -errno. */
+int tl_state_hash(struct timeline *t, uint64_t *hash);
+/* The replay under the engine: for what a truncated trace lacks. */
+const struct replayer *tl_replayer(const struct timeline *t);
+
+/* Reports long operations to FN (NULL: none). */
+void tl_set_progress(struct timeline *t, tl_progress_fn fn, void *ctx);
+
+/* The vCPU at the current position.  RIP is free (the last exit's); the
+ * others cost a KVM call each (FPU: an XSAVE), so callers that read many
+ * registers keep what they got until the next operation.  0 or -errno. */
+uint64_t tl_rip(struct timeline *t);
+int tl_get_regs(struct timeline *t, struct kvm_regs *regs);
+int tl_get_sregs(struct timeline *t, struct kvm_sregs *sregs);
+int tl_get_fpu(struct timeline *t, struct kvm_fpu *fpu);
 
 /* Moves to TARGET.  -ERANGE past the end of the trace, -ENOTSUP when it lies
  * in a stretch the host cannot single-step (t->err says why). */
@@ -182,6 +181,9 @@ int tl_break_remove(struct timeline *t, uint64_t addr);
  * as for breakpoints. */
 int tl_watch_insert(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
 int tl_watch_remove(struct timeline *t, uint64_t lin, uint64_t len, enum tl_watch_kind kind);
+/* The kind of the watchpoint whose range holds linear ADDR: 0, or
+ * -ENOENT when none does. */
+int tl_watch_find(const struct timeline *t, uint64_t addr, enum tl_watch_kind *kind);
 
 /* The current position, exact.  A stop at a breakpoint during a free run
  * is known only as "the K-th arrival at A after sync point S" until an

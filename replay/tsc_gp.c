@@ -120,9 +120,10 @@ void tsc_gp_disarm(struct tsc_sites *s, struct guest_mem *m)
 	t->armed = false;
 }
 
-/* Where the #GP handler starts now, or why there is none to trap. */
+/* Where the #GP handler starts now (linear *ENTRY, *OFF in its code
+ * segment), or why there is none to trap. */
 static const char *tsc_gp_handler(struct guest_mem *m, const struct kvm_sregs *sr,
-				  uint64_t *entry, uint64_t *gpa)
+				  uint64_t *entry, uint64_t *off, uint64_t *gpa)
 {
 	bool lm = sr->efer & X86_EFER_LMA;
 	unsigned size = lm ? 16u : 8u; /* SDM vol. 3, 6.14.1 */
@@ -143,6 +144,7 @@ static const char *tsc_gp_handler(struct guest_mem *m, const struct kvm_sregs *s
 	if ((r = tsc_gp_gate_decode(gate, lm, entry)) < 0)
 		return r == -ENOENT ? "the #GP gate is not present" : "the #GP gate is a task or 16-bit gate";
 	sel = (uint16_t)tsc_gp_le(gate + 2, 2);
+	*off = *entry;
 	if (!lm) { /* legacy mode: the gate's code segment may have a base */
 		if (tsc_gp_desc(m, &pm, sr, sel, &cs) < 0)
 			return "the #GP gate's code segment is not readable";
@@ -217,7 +219,8 @@ bool tsc_gp_is_step(struct tsc_sites *s, struct guest_mem *m, const struct kvm_s
 	if (!s->gp.stepping || (sr->cs.dpl & 3))
 		return false;
 	paging_mode_from_sregs(&pm, sr);
-	if (paging_translate(m, &pm, rip - 1, &x) < 0 || x.gpa != s->gp.step_gpa)
+	if (paging_translate(m, &pm, paging_seg_lin(sr, &sr->cs, rip - 1), &x) < 0 ||
+	    x.gpa != s->gp.step_gpa)
 		return false;
 	tsc_gp_step_cancel(s, m);
 	return true;
@@ -242,13 +245,14 @@ static uint8_t tsc_gp_first_len(struct guest_mem *m, const struct kvm_sregs *sr,
 void tsc_gp_arm(struct tsc_sites *s, struct guest_mem *m, const struct kvm_sregs *sr)
 {
 	struct tsc_gp_trap *t = &s->gp;
-	uint64_t entry = 0, gpa = 0;
-	const char *why = tsc_gp_handler(m, sr, &entry, &gpa);
+	uint64_t entry = 0, off = 0, gpa = 0;
+	const char *why = tsc_gp_handler(m, sr, &entry, &off, &gpa);
 	uint8_t *b;
 
 	tsc_gp_step_cancel(s, m); /* the first instruction made an exit, or faulted */
 	if (!why && t->armed && t->gpa == gpa) {
 		t->entry = entry; /* the same byte, perhaps by another name */
+		t->entry_rip = off;
 		return;
 	}
 	tsc_gp_disarm(s, m);
@@ -265,6 +269,7 @@ void tsc_gp_arm(struct tsc_sites *s, struct guest_mem *m, const struct kvm_sregs
 	*b = TSC_GP_HLT;
 	t->armed = true;
 	t->entry = entry;
+	t->entry_rip = off;
 	t->gpa = gpa;
 }
 
@@ -277,7 +282,8 @@ bool tsc_gp_is_trap(const struct tsc_sites *s, struct guest_mem *m, const struct
 	if (!s->gp.armed || (sr->cs.dpl & 3))
 		return false;
 	paging_mode_from_sregs(&pm, sr);
-	return paging_translate(m, &pm, rip - 1, &x) == 0 && x.gpa == s->gp.gpa;
+	return paging_translate(m, &pm, paging_seg_lin(sr, &sr->cs, rip - 1), &x) == 0 &&
+	       x.gpa == s->gp.gpa;
 }
 
 enum tsc_gp_verdict tsc_gp_judge(const struct tsc_sites *s, struct guest_mem *m,
@@ -295,7 +301,7 @@ enum tsc_gp_verdict tsc_gp_judge(const struct tsc_sites *s, struct guest_mem *m,
 	const uint8_t *code;
 
 	paging_mode_from_sregs(&pm, sr);
-	if (paging_read(m, &pm, lm ? rsp : (uint32_t)rsp, raw, size) != size)
+	if (paging_read(m, &pm, paging_seg_lin(sr, &sr->ss, rsp), raw, size) != size)
 		return TSC_GP_NO_SITE;
 	tsc_gp_frame_decode(raw, lm, f);
 	if ((v = tsc_gp_frame_verdict(f, sr->cr4)) != TSC_GP_OURS)

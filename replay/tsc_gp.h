@@ -51,6 +51,7 @@ struct tsc_sites;
 struct tsc_gp_trap {
 	bool armed;
 	uint64_t entry;   /* the handler's linear address when placed */
+	uint64_t entry_rip; /* ... and its offset in the gate's CS: RIP there */
 	uint64_t gpa;     /* where the HLT is */
 	uint8_t orig;     /* the byte it replaced */
 	uint8_t len;      /* the handler's first instruction's length; 0 when it
@@ -122,11 +123,12 @@ bool tsc_gp_is_step(struct tsc_sites *s, struct guest_mem *m, const struct kvm_s
  * decode. */
 uint8_t tsc_gp_insn_len(const uint8_t *code, size_t n, bool mode64);
 
-/* At a HLT exit with RIP past the HLT: true when that HLT is the trap. */
+/* At a HLT exit with RIP (an offset in SR's CS) past the HLT: true when
+ * that HLT is the trap. */
 bool tsc_gp_is_trap(const struct tsc_sites *s, struct guest_mem *m, const struct kvm_sregs *sr,
 		    uint64_t rip);
 
-/* At the trap (RSP = the frame): the verdict, and for TSC_GP_OURS the frame
+/* At the trap (SS:RSP = the frame): the verdict, and for TSC_GP_OURS the frame
  * and the site's guest-physical address. */
 enum tsc_gp_verdict tsc_gp_judge(const struct tsc_sites *s, struct guest_mem *m,
 				 const struct kvm_sregs *sr, uint64_t rsp, struct tsc_gp_frame *f,

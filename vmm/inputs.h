@@ -1,6 +1,6 @@
 /* The machine's nondeterministic inputs besides device reads: time and serial
  * input.  One mode-agnostic interface (STYLE.md 4): the live host source
- * (vmm/hostinput.c) serves `run`; the recorder wraps it and logs what the
+ * (vmm/inputs.c) serves `run`; the recorder wraps it and logs what the
  * guest consumed; the replayer serves the same calls from the trace, so the
  * machine never knows which mode it is in.
  *

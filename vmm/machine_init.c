@@ -27,11 +27,8 @@ static const struct machine_device {
 	size_t enabled; /* of the machine_config bool that puts it on the bus; 0: always */
 } machine_devices[] = {
 	{ .ops = &serial_ops, .offset = offsetof(struct machine, com1) },
-	{ .ops = &pic_master_ops, .offset = offsetof(struct machine, pic) },
-	{ .ops = &pic_slave_ops, .offset = offsetof(struct machine, pic) },
-	{ .ops = &pic_elcr_ops, .offset = offsetof(struct machine, pic) },
+	{ .ops = &pic_ops, .offset = offsetof(struct machine, pic) },
 	{ .ops = &pit_ops, .offset = offsetof(struct machine, pit) },
-	{ .ops = &pit_gate_ops, .offset = offsetof(struct machine, pit) },
 	{ .ops = &rtc_ops, .offset = offsetof(struct machine, rtc) },
 	{ .ops = &debugexit_ops, .offset = offsetof(struct machine, dbgexit) },
 	{ .ops = &fwcfg_ops, .offset = offsetof(struct machine, fwcfg),
@@ -40,8 +37,7 @@ static const struct machine_device {
 	  .enabled = offsetof(struct machine_config, apic) },
 	{ .ops = &ioapic_ops, .offset = offsetof(struct machine, ioapic),
 	  .enabled = offsetof(struct machine_config, apic) },
-	{ .ops = &i8042_data_ops, .offset = offsetof(struct machine, kbc) },
-	{ .ops = &i8042_cmd_ops, .offset = offsetof(struct machine, kbc) },
+	{ .ops = &i8042_ops, .offset = offsetof(struct machine, kbc) },
 	{ .ops = &postcode_ops, .offset = offsetof(struct machine, post) },
 };
 
@@ -290,8 +286,8 @@ static void machine_apic_firmware(struct machine *m)
 	uint8_t *ram = gmem_ptr(&m->mem, MPTABLE_GPA, MPTABLE_MAX);
 
 	lapic_bios_handoff(&m->lapic);
-	ioapic_ops.io_write(&m->ioapic, 0x00, 1, 0x00); /* IOREGSEL: ID */
-	ioapic_ops.io_write(&m->ioapic, 0x10, 4, MPTABLE_IOAPIC_ID << 24);
+	ioapic_ops.mmio_write(&m->ioapic, 0x00, 1, 0x00); /* IOREGSEL: ID */
+	ioapic_ops.mmio_write(&m->ioapic, 0x10, 4, MPTABLE_IOAPIC_ID << 24);
 	if (ram)
 		mptable_build(ram, MPTABLE_MAX, MPTABLE_GPA, leaf1 ? leaf1->eax : 0,
 			      leaf1 ? leaf1->edx : 0);

@@ -53,11 +53,11 @@ bool mmiobus_read(struct mmiobus *b, uint64_t gpa, unsigned size, uint64_t *val)
 		return false;
 	off = (uint16_t)(gpa - s->ops->mmio_base);
 	if (size == 8) {
-		*val = s->ops->io_read(s->dev, off, 4) |
-		       (uint64_t)s->ops->io_read(s->dev, (uint16_t)(off + 4), 4) << 32;
+		*val = s->ops->mmio_read(s->dev, off, 4) |
+		       (uint64_t)s->ops->mmio_read(s->dev, (uint16_t)(off + 4), 4) << 32;
 		return true;
 	}
-	*val = s->ops->io_read(s->dev, off, size);
+	*val = s->ops->mmio_read(s->dev, off, size);
 	if (size < 4)
 		*val &= (1u << (8 * size)) - 1;
 	return true;
@@ -72,10 +72,10 @@ bool mmiobus_write(struct mmiobus *b, uint64_t gpa, unsigned size, uint64_t val)
 		return false;
 	off = (uint16_t)(gpa - s->ops->mmio_base);
 	if (size == 8) {
-		s->ops->io_write(s->dev, off, 4, (uint32_t)val);
-		s->ops->io_write(s->dev, (uint16_t)(off + 4), 4, (uint32_t)(val >> 32));
+		s->ops->mmio_write(s->dev, off, 4, (uint32_t)val);
+		s->ops->mmio_write(s->dev, (uint16_t)(off + 4), 4, (uint32_t)(val >> 32));
 		return true;
 	}
-	s->ops->io_write(s->dev, off, size, (uint32_t)val);
+	s->ops->mmio_write(s->dev, off, size, (uint32_t)val);
 	return true;
 }

@@ -67,6 +67,13 @@ void paging_mode_from_sregs(struct paging_mode *pm, const struct kvm_sregs *s)
 	*pm = (struct paging_mode){ s->cr0, s->cr3, s->cr4, s->efer };
 }
 
+uint64_t paging_seg_lin(const struct kvm_sregs *s, const struct kvm_segment *seg, uint64_t off)
+{
+	if ((s->efer & X86_EFER_LMA) && s->cs.l)
+		return off;
+	return (uint32_t)(seg->base + off);
+}
+
 /* NULL when paging is off.  LMA, not LME: long mode is active only once
  * CR0.PG is set too, and LMA implies CR4.PAE. */
 static const struct paging_format *paging_format_of(const struct paging_mode *pm)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct guest_mem;
+struct kvm_segment;
 struct kvm_sregs;
 
 /* The registers that select the paging mode, as KVM_GET_SREGS reports them. */
@@ -41,6 +42,14 @@ struct paging_xlat {
 };
 
 void paging_mode_from_sregs(struct paging_mode *pm, const struct kvm_sregs *s);
+
+/* The linear address of offset OFF in SEG, the code or stack segment of S
+ * (&s->cs, &s->ss: RIP, RSP): in 64-bit mode their base is ignored and
+ * addresses are 64 bits wide; in every other mode (protected, compatibility,
+ * real) the base is added and the sum wraps at 4 GiB (SDM vol. 3, 3.4.4,
+ * 3.4.4.1).  Code that takes RIP for a linear address is wrong wherever a
+ * 32-bit guest gives CS a base. */
+uint64_t paging_seg_lin(const struct kvm_sregs *s, const struct kvm_segment *seg, uint64_t off);
 
 /* Translates linear address LIN to a guest-physical address.  Modes: no
  * paging (CR0.PG clear: identity), 32-bit (4 MiB pages with CR4.PSE, PSE-36

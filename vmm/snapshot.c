@@ -284,6 +284,8 @@ static void snap_get_machine(struct snap_ctx *c, struct snap_state *st)
 	for (unsigned i = 0; i < m->ndevs; i++) {
 		const struct portbus_slot *d = &m->devs[i];
 
+		if (!d->ops->state_size)
+			continue;
 		d->ops->save(d->dev, st->dev + at);
 		at += d->ops->state_size;
 	}
@@ -312,7 +314,7 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 
 	for (unsigned i = 0; i < m->ndevs; i++) {
 		const struct portbus_slot *d = &m->devs[i];
-		int r = d->ops->restore(d->dev, st->dev + at);
+		int r = d->ops->state_size ? d->ops->restore(d->dev, st->dev + at) : 0;
 
 		if (r < 0) {
 			log_warn("snapshot: device %s refused its saved state", d->ops->name);

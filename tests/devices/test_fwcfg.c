@@ -14,7 +14,7 @@
 
 static void sel(struct fwcfg *f, uint16_t key)
 {
-	fwcfg_ops.io_write(f, 0, 2, key);
+	fwcfg_ops.io[0].write(f, 0, 2, key);
 }
 
 /* Reads N bytes of the selected item as little-endian, one inb each. */
@@ -23,7 +23,7 @@ static uint64_t get(struct fwcfg *f, unsigned n)
 	uint64_t v = 0;
 
 	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)fwcfg_ops.io_read(f, 1, 1) << (8 * i);
+		v |= (uint64_t)fwcfg_ops.io[0].read(f, 1, 1) << (8 * i);
 	return v;
 }
 
@@ -33,11 +33,11 @@ static void test_items(void **state)
 	char sig[5] = { 0 };
 
 	fwcfg_init(&f, 64ull << 20, 1, "console=ttyS0 nr=1");
-	assert_int_equal(fwcfg_ops.io_base, 0x510);
-	assert_int_equal(fwcfg_ops.io_len, 2);
+	assert_int_equal(fwcfg_ops.io[0].base, 0x510);
+	assert_int_equal(fwcfg_ops.io[0].len, 2);
 	sel(&f, FWCFG_SIGNATURE);
 	for (int i = 0; i < 4; i++)
-		sig[i] = (char)fwcfg_ops.io_read(&f, 1, 1);
+		sig[i] = (char)fwcfg_ops.io[0].read(&f, 1, 1);
 	assert_string_equal(sig, "QEMU");
 	assert_int_equal(get(&f, 1), 0); /* past the end */
 	sel(&f, FWCFG_ID);
@@ -64,12 +64,12 @@ static void test_cmdline_and_ends(void **state)
 	fwcfg_init(&f, 2ull << 20, 1, "a b");
 	sel(&f, FWCFG_CMDLINE_DATA);
 	for (int i = 0; i < 5; i++)
-		buf[i] = (char)fwcfg_ops.io_read(&f, 1, 1);
+		buf[i] = (char)fwcfg_ops.io[0].read(&f, 1, 1);
 	assert_memory_equal(buf, "a b\0\0", 5);
 	/* A wide read is that many byte reads, first byte lowest. */
 	sel(&f, FWCFG_RAM_SIZE);
-	assert_int_equal(fwcfg_ops.io_read(&f, 1, 4), 2u << 20);
-	assert_int_equal(fwcfg_ops.io_read(&f, 1, 4), 0);
+	assert_int_equal(fwcfg_ops.io[0].read(&f, 1, 4), 2u << 20);
+	assert_int_equal(fwcfg_ops.io[0].read(&f, 1, 4), 0);
 	/* A new selection starts again at offset 0. */
 	sel(&f, FWCFG_RAM_SIZE);
 	assert_int_equal(get(&f, 8), 2ull << 20);
@@ -81,9 +81,9 @@ static void test_cmdline_and_ends(void **state)
 	assert_int_equal(get(&f, 2), 0);
 	sel(&f, FWCFG_ARCH_LOCAL | FWCFG_NB_CPUS);
 	assert_int_equal(get(&f, 2), 0);
-	assert_int_equal(fwcfg_ops.io_read(&f, 0, 2), 0);
+	assert_int_equal(fwcfg_ops.io[0].read(&f, 0, 2), 0);
 	sel(&f, FWCFG_NB_CPUS);
-	fwcfg_ops.io_write(&f, 1, 1, 0x55);
+	fwcfg_ops.io[0].write(&f, 1, 1, 0x55);
 	assert_int_equal(get(&f, 2), 1);
 	fwcfg_init(&f, 2ull << 20, 1, NULL);
 	sel(&f, FWCFG_CMDLINE_SIZE);
@@ -98,14 +98,14 @@ static void test_save_restore_continue(void **state)
 	assert_int_equal(fwcfg_ops.state_size, sizeof(blob));
 	fwcfg_init(&a, 64ull << 20, 1, "x");
 	sel(&a, FWCFG_SIGNATURE);
-	assert_int_equal(fwcfg_ops.io_read(&a, 1, 1), 'Q');
+	assert_int_equal(fwcfg_ops.io[0].read(&a, 1, 1), 'Q');
 	fwcfg_ops.save(&a, blob);
 	fwcfg_init(&b, 64ull << 20, 1, "x");
 	assert_int_equal(fwcfg_ops.restore(&b, blob), 0);
-	assert_int_equal(fwcfg_ops.io_read(&b, 1, 1), 'E');
-	assert_int_equal(fwcfg_ops.io_read(&a, 1, 1), 'E');
+	assert_int_equal(fwcfg_ops.io[0].read(&b, 1, 1), 'E');
+	assert_int_equal(fwcfg_ops.io[0].read(&a, 1, 1), 'E');
 	fwcfg_ops.reset(&b);
-	assert_int_equal(fwcfg_ops.io_read(&b, 1, 1), 'Q'); /* reset: signature again */
+	assert_int_equal(fwcfg_ops.io[0].read(&b, 1, 1), 'Q'); /* reset: signature again */
 }
 
 int main(void)

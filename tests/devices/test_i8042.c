@@ -22,12 +22,12 @@ static void fake_reset(void *opaque)
 
 static uint8_t st(struct i8042 *k)
 {
-	return (uint8_t)i8042_cmd_ops.io_read(k, 0, 1);
+	return (uint8_t)i8042_ops.io[I8042_IO_CMD].read(k, 0, 1);
 }
 
 static void cmd(struct i8042 *k, uint8_t c)
 {
-	i8042_cmd_ops.io_write(k, 0, 1, c);
+	i8042_ops.io[I8042_IO_CMD].write(k, 0, 1, c);
 }
 
 static void test_ports_and_status(void **state)
@@ -35,25 +35,25 @@ static void test_ports_and_status(void **state)
 	struct i8042 k;
 
 	i8042_init(&k, fake_reset, &resets);
-	assert_int_equal(i8042_data_ops.io_base, 0x60);
-	assert_int_equal(i8042_cmd_ops.io_base, 0x64);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].base, 0x60);
+	assert_int_equal(i8042_ops.io[I8042_IO_CMD].base, 0x64);
 	/* Input buffer never full (Linux's kb_wait), output empty, SYS set. */
 	assert_int_equal(st(&k) & 0x03, 0);
 	assert_true(st(&k) & 0x04);
 	cmd(&k, 0xaa);
 	assert_int_equal(st(&k) & 0x09, 0x09); /* OBF, last write a command */
-	assert_int_equal(i8042_data_ops.io_read(&k, 0, 1), 0x55);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&k, 0, 1), 0x55);
 	assert_int_equal(st(&k) & 0x01, 0);
 	cmd(&k, 0x20);
-	assert_int_equal(i8042_data_ops.io_read(&k, 0, 1), 0x45);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&k, 0, 1), 0x45);
 	cmd(&k, 0x60);
-	i8042_data_ops.io_write(&k, 0, 1, 0x30);
+	i8042_ops.io[I8042_IO_DATA].write(&k, 0, 1, 0x30);
 	assert_int_equal(st(&k) & 0x08, 0);
 	cmd(&k, 0x20);
-	assert_int_equal(i8042_data_ops.io_read(&k, 0, 1), 0x30);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&k, 0, 1), 0x30);
 	cmd(&k, 0xae);
 	cmd(&k, 0x20);
-	assert_int_equal(i8042_data_ops.io_read(&k, 0, 1), 0x20);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&k, 0, 1), 0x20);
 	assert_int_equal(resets, 0);
 }
 
@@ -69,15 +69,15 @@ static void test_reset_line(void **state)
 	cmd(&k, 0xfe); /* what Linux's reboot writes */
 	assert_int_equal(resets, 1);
 	cmd(&k, 0xd1);
-	i8042_data_ops.io_write(&k, 0, 1, 0x03); /* reset stays high */
+	i8042_ops.io[I8042_IO_DATA].write(&k, 0, 1, 0x03); /* reset stays high */
 	assert_int_equal(resets, 1);
 	cmd(&k, 0xd0);
-	assert_int_equal(i8042_data_ops.io_read(&k, 0, 1), 0x03);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&k, 0, 1), 0x03);
 	cmd(&k, 0xd1);
-	i8042_data_ops.io_write(&k, 0, 1, 0x02); /* bit 0 low: reset */
+	i8042_ops.io[I8042_IO_DATA].write(&k, 0, 1, 0x02); /* bit 0 low: reset */
 	assert_int_equal(resets, 2);
 	/* A data byte without a pending command is for the (absent) keyboard. */
-	i8042_data_ops.io_write(&k, 0, 1, 0x00);
+	i8042_ops.io[I8042_IO_DATA].write(&k, 0, 1, 0x00);
 	assert_int_equal(resets, 2);
 }
 
@@ -89,17 +89,16 @@ static void test_save_restore(void **state)
 	resets = 0;
 	i8042_init(&a, fake_reset, &resets);
 	i8042_init(&b, fake_reset, &resets);
-	assert_int_equal(i8042_data_ops.state_size, sizeof(blob));
-	assert_int_equal(i8042_cmd_ops.state_size, 0);
+	assert_int_equal(i8042_ops.state_size, sizeof(blob));
 	cmd(&a, 0x60); /* a command waiting for its data byte */
-	i8042_data_ops.save(&a, blob);
-	assert_int_equal(i8042_data_ops.restore(&b, blob), 0);
-	i8042_data_ops.io_write(&a, 0, 1, 0x11);
-	i8042_data_ops.io_write(&b, 0, 1, 0x11);
+	i8042_ops.save(&a, blob);
+	assert_int_equal(i8042_ops.restore(&b, blob), 0);
+	i8042_ops.io[I8042_IO_DATA].write(&a, 0, 1, 0x11);
+	i8042_ops.io[I8042_IO_DATA].write(&b, 0, 1, 0x11);
 	cmd(&a, 0x20);
 	cmd(&b, 0x20);
-	assert_int_equal(i8042_data_ops.io_read(&b, 0, 1), 0x11);
-	assert_int_equal(i8042_data_ops.io_read(&a, 0, 1), 0x11);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&b, 0, 1), 0x11);
+	assert_int_equal(i8042_ops.io[I8042_IO_DATA].read(&a, 0, 1), 0x11);
 	assert_int_equal(st(&a), st(&b));
 	assert_int_equal(memcmp(&a.s, &b.s, sizeof(a.s)), 0);
 }

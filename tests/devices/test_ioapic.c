@@ -34,14 +34,14 @@ static void setup(struct ioapic *io)
 
 static uint32_t reg_read(struct ioapic *io, uint8_t reg)
 {
-	ioapic_ops.io_write(io, 0x00, 1, reg);
-	return ioapic_ops.io_read(io, 0x10, 4);
+	ioapic_ops.mmio_write(io, 0x00, 1, reg);
+	return ioapic_ops.mmio_read(io, 0x10, 4);
 }
 
 static void reg_write(struct ioapic *io, uint8_t reg, uint32_t v)
 {
-	ioapic_ops.io_write(io, 0x00, 1, reg);
-	ioapic_ops.io_write(io, 0x10, 4, v);
+	ioapic_ops.mmio_write(io, 0x00, 1, reg);
+	ioapic_ops.mmio_write(io, 0x10, 4, v);
 }
 
 static void route(struct ioapic *io, unsigned pin, uint32_t lo, uint8_t dest)
@@ -67,7 +67,7 @@ static void test_registers(void **state)
 	(void)state;
 	setup(&io);
 	assert_int_equal(reg_read(&io, 0x01), 0x00170011); /* 24 entries, 0x11 */
-	assert_int_equal(ioapic_ops.io_read(&io, 0x00, 4), 0x01);
+	assert_int_equal(ioapic_ops.mmio_read(&io, 0x00, 4), 0x01);
 	reg_write(&io, 0x00, 0xff000000u);
 	assert_int_equal(reg_read(&io, 0x00), 0x0f000000u); /* 4-bit ID */
 	assert_int_equal(reg_read(&io, 0x02), 0x0f000000u);

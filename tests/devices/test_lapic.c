@@ -43,12 +43,12 @@ static void setup(struct lapic *l)
 
 static uint32_t rd(struct lapic *l, uint16_t off)
 {
-	return lapic_ops.io_read(l, off, 4);
+	return lapic_ops.mmio_read(l, off, 4);
 }
 
 static void wr(struct lapic *l, uint16_t off, uint32_t v)
 {
-	lapic_ops.io_write(l, off, 4, v);
+	lapic_ops.mmio_write(l, off, 4, v);
 }
 
 static void enable(struct lapic *l)

@@ -15,16 +15,16 @@
 static void outb(struct pic_pair *p, uint16_t port, uint8_t v)
 {
 	if (port >= 0xa0)
-		pic_slave_ops.io_write(p, (uint16_t)(port - 0xa0), 1, v);
+		pic_ops.io[PIC_IO_SLAVE].write(p, (uint16_t)(port - 0xa0), 1, v);
 	else
-		pic_master_ops.io_write(p, (uint16_t)(port - 0x20), 1, v);
+		pic_ops.io[PIC_IO_MASTER].write(p, (uint16_t)(port - 0x20), 1, v);
 }
 
 static uint8_t inb(struct pic_pair *p, uint16_t port)
 {
 	if (port >= 0xa0)
-		return (uint8_t)pic_slave_ops.io_read(p, (uint16_t)(port - 0xa0), 1);
-	return (uint8_t)pic_master_ops.io_read(p, (uint16_t)(port - 0x20), 1);
+		return (uint8_t)pic_ops.io[PIC_IO_SLAVE].read(p, (uint16_t)(port - 0xa0), 1);
+	return (uint8_t)pic_ops.io[PIC_IO_MASTER].read(p, (uint16_t)(port - 0x20), 1);
 }
 
 /* Linux's init_8259A: master at 0x30, slave at 0x38, cascade on IR2. */
@@ -213,11 +213,11 @@ static void test_masking_and_level(void **state)
 	/* Edge mode: a line held high requests once. */
 	assert_false(pic_intr_pending(&p));
 	/* Level mode through ELCR (IRQ5): requests while high. */
-	pic_elcr_ops.io_write(&p, 0, 1, 0x20);
-	assert_int_equal(pic_elcr_ops.io_read(&p, 0, 1), 0x20);
-	pic_elcr_ops.io_write(&p, 0, 1, 0x07); /* IRQ0-2 are edge-only */
-	assert_int_equal(pic_elcr_ops.io_read(&p, 0, 1), 0x00);
-	pic_elcr_ops.io_write(&p, 0, 1, 0x20);
+	pic_ops.io[PIC_IO_ELCR].write(&p, 0, 1, 0x20);
+	assert_int_equal(pic_ops.io[PIC_IO_ELCR].read(&p, 0, 1), 0x20);
+	pic_ops.io[PIC_IO_ELCR].write(&p, 0, 1, 0x07); /* IRQ0-2 are edge-only */
+	assert_int_equal(pic_ops.io[PIC_IO_ELCR].read(&p, 0, 1), 0x00);
+	pic_ops.io[PIC_IO_ELCR].write(&p, 0, 1, 0x20);
 	pic_set_irq(&p, 5, true);
 	assert_int_equal(pic_intack(&p), 0x35);
 	outb(&p, 0x20, 0x20);
@@ -293,8 +293,7 @@ static void test_save_restore_continue(void **state)
 	struct pic_pair a, b;
 	unsigned char blob[sizeof(struct pic_pair)];
 
-	assert_int_equal(pic_master_ops.state_size, sizeof(blob));
-	assert_int_equal(pic_slave_ops.state_size, 0);
+	assert_int_equal(pic_ops.state_size, sizeof(blob));
 	init_pair(&a, 0x01);
 	outb(&a, 0x20, 0xc4); /* a rotated priority, to be carried over */
 	pic_set_irq(&a, 12, true);
@@ -302,10 +301,9 @@ static void test_save_restore_continue(void **state)
 	pic_set_irq(&a, 6, true);
 	assert_int_equal(pic_intack(&a), 0x35);
 	outb(&a, 0x20, 0x0b);
-	pic_master_ops.save(&a, blob);
+	pic_ops.save(&a, blob);
 	pic_init(&b);
-	assert_int_equal(pic_master_ops.restore(&b, blob), 0);
-	pic_slave_ops.restore(&b, NULL);
+	assert_int_equal(pic_ops.restore(&b, blob), 0);
 	/* Both continue identically. */
 	for (struct pic_pair *x = &a; x; x = x == &a ? &b : NULL) {
 		assert_int_equal(inb(x, 0x20), 0x20); /* ISR read selected */
@@ -317,7 +315,7 @@ static void test_save_restore_continue(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 	/* A corrupt blob is refused. */
 	blob[offsetof(struct pic_pair, chip[0].init_step)] = 9;
-	assert_int_equal(pic_master_ops.restore(&b, blob), -22);
+	assert_int_equal(pic_ops.restore(&b, blob), -22);
 }
 
 int main(void)

@@ -46,16 +46,16 @@ static void setup(struct pit8254 *p)
 static void outb(struct pit8254 *p, uint16_t port, uint8_t v)
 {
 	if (port == 0x61)
-		pit_gate_ops.io_write(p, 0, 1, v);
+		pit_ops.io[PIT_IO_PORT61].write(p, 0, 1, v);
 	else
-		pit_ops.io_write(p, (uint16_t)(port - 0x40), 1, v);
+		pit_ops.io[PIT_IO_COUNTERS].write(p, (uint16_t)(port - 0x40), 1, v);
 }
 
 static uint8_t inb(struct pit8254 *p, uint16_t port)
 {
 	if (port == 0x61)
-		return (uint8_t)pit_gate_ops.io_read(p, 0, 1);
-	return (uint8_t)pit_ops.io_read(p, (uint16_t)(port - 0x40), 1);
+		return (uint8_t)pit_ops.io[PIT_IO_PORT61].read(p, 0, 1);
+	return (uint8_t)pit_ops.io[PIT_IO_COUNTERS].read(p, (uint16_t)(port - 0x40), 1);
 }
 
 static uint16_t read16(struct pit8254 *p, uint16_t port)

@@ -45,14 +45,14 @@ static void setup(struct cmos_rtc *r, int64_t epoch)
 
 static uint8_t rd(struct cmos_rtc *r, uint8_t idx)
 {
-	rtc_ops.io_write(r, 0, 1, idx);
-	return (uint8_t)rtc_ops.io_read(r, 1, 1);
+	rtc_ops.io[0].write(r, 0, 1, idx);
+	return (uint8_t)rtc_ops.io[0].read(r, 1, 1);
 }
 
 static void wr(struct cmos_rtc *r, uint8_t idx, uint8_t v)
 {
-	rtc_ops.io_write(r, 0, 1, idx);
-	rtc_ops.io_write(r, 1, 1, v);
+	rtc_ops.io[0].write(r, 0, 1, idx);
+	rtc_ops.io[0].write(r, 1, 1, v);
 }
 
 static void test_bcd_rollover(void **state)
@@ -219,7 +219,7 @@ static void test_memory_and_nmi(void **state)
 	wr(&r, 0x40, 0x77);
 	assert_int_equal(rd(&r, 0xc0), 0x77);
 	assert_true(r.st.nmi_disabled);
-	assert_int_equal(rtc_ops.io_read(&r, 0, 1), 0xff);
+	assert_int_equal(rtc_ops.io[0].read(&r, 0, 1), 0xff);
 }
 
 static void test_save_restore_continue(void **state)
@@ -235,7 +235,7 @@ static void test_save_restore_continue(void **state)
 	rtc_update(&a);
 	assert_true(irq_level);
 	rd(&a, 0x0c);
-	rtc_ops.io_write(&a, 0, 1, 0x00);
+	rtc_ops.io[0].write(&a, 0, 1, 0x00);
 	rtc_ops.save(&a, blob);
 	rtc_init(&b, 0, 0, fake_clock, NULL, fake_irq, NULL);
 	assert_int_equal(rtc_ops.restore(&b, blob), 0);
@@ -245,7 +245,7 @@ static void test_save_restore_continue(void **state)
 		assert_int_equal(rtc_next_deadline(x), SEC / 2);
 		fake_now = SEC + 1;
 		/* Index 0 still selected: seconds have rolled over. */
-		assert_int_equal(rtc_ops.io_read(x, 1, 1), 0x00);
+		assert_int_equal(rtc_ops.io[0].read(x, 1, 1), 0x00);
 		assert_int_equal(rd(x, 0x09), 0x27);
 		assert_int_equal(rd(x, 0x0c), 0xf0); /* IRQF PF AF UF */
 	}

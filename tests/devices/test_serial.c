@@ -40,12 +40,12 @@ static void setup(struct serial16550 *s)
 
 static void outb(struct serial16550 *s, unsigned reg, uint8_t v)
 {
-	serial_ops.io_write(s, (uint16_t)reg, 1, v);
+	serial_ops.io[0].write(s, (uint16_t)reg, 1, v);
 }
 
 static uint8_t inb(struct serial16550 *s, unsigned reg)
 {
-	return (uint8_t)serial_ops.io_read(s, (uint16_t)reg, 1);
+	return (uint8_t)serial_ops.io[0].read(s, (uint16_t)reg, 1);
 }
 
 static void test_lsr_and_tx(void **state)

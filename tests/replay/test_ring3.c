@@ -6,6 +6,7 @@
  *
  *   test_ring3 KERNEL */
 #include <errno.h>
+#include <linux/kvm.h>
 #include <string.h>
 
 #include "replay/timeline.h"
@@ -20,8 +21,8 @@ static bool t_step_to_ring3(struct timeline *t, sync_seq s, int *err)
 	struct kvm_sregs sr;
 
 	*err = tl_goto(t, (struct tl_pos){ s, 0 });
-	for (int i = 0; *err == 0 && i < 3000 && t->pos.sync == s; i++) {
-		if (vcpu_get_sregs(&t->s->m.vcpu, &sr) == 0 && sr.cs.dpl == 3)
+	for (int i = 0; *err == 0 && i < 3000 && tl_here(t).sync == s; i++) {
+		if (tl_get_sregs(t, &sr) == 0 && sr.cs.dpl == 3)
 			return true;
 		*err = tl_step(t, false, &st);
 	}
@@ -31,7 +32,8 @@ static bool t_step_to_ring3(struct timeline *t, sync_seq s, int *err)
 int main(int argc, char **argv)
 {
 	static struct t_replay r;
-	static struct timeline t;
+	struct timeline *t = tl_new();
+	struct tl_caps caps;
 	struct t_env e;
 	struct tl_stop st;
 	uint64_t rip;
@@ -44,35 +46,36 @@ int main(int argc, char **argv)
 	}
 	if ((rc = t_setup(&e, argv[1])) != 0)
 		return rc;
-	if (t_record(&e) < 0 || t_session_open(&r, &e) < 0 || tl_open(&t, &r.s, r.rd) < 0)
+	if (t_record(&e) < 0 || t_session_open(&r, &e) < 0 || !t || tl_open(t, &r.s, r.rd) < 0)
 		return 1;
+	tl_caps(t, &caps);
 	/* The tasks run in ring 3 between system calls and timer interrupts:
 	 * some stretch after the middle of the trace returns there. */
-	for (sync_seq s = 1; !found && s < t.end_sync; s++)
-		found = t_step_to_ring3(&t, s, &err);
+	for (sync_seq s = 1; !found && s < tl_end_sync(t); s++)
+		found = t_step_to_ring3(t, s, &err);
 	CHECK(found, "no stretch of the recording reaches ring 3");
-	if (t.can_step_ring3) {
-		CHECK(err == 0 && tl_step(&t, false, &st) == 0,
-		      "single steps in ring 3 work on this host: %s", t.err);
+	if (caps.step_ring3) {
+		CHECK(err == 0 && tl_step(t, false, &st) == 0,
+		      "single steps in ring 3 work on this host: %s", tl_error(t));
 		rip = rr_rip(&r.s);
 	} else {
 		/* Refused on the IRET that would return there: nothing ran. */
-		CHECK(err == -ENOTSUP && strstr(t.err, "returns to ring 3") &&
-		      strstr(t.err, "rrvm doctor"), "a step into ring 3 is refused, naming the "
-		      "host: %d %s", err, t.err);
-		printf("refused: %s\n", t.err);
-		CHECK(tl_read_virt(&t, machine_regs(&r.s.m)->rsp, &rip, 8) == 8, "the IRET frame");
+		CHECK(err == -ENOTSUP && strstr(tl_error(t), "returns to ring 3") &&
+		      strstr(tl_error(t), "rrvm doctor"), "a step into ring 3 is refused, naming the "
+		      "host: %d %s", err, tl_error(t));
+		printf("refused: %s\n", tl_error(t));
+		CHECK(tl_read_virt(t, machine_regs(&r.s.m)->rsp, &rip, 8) == 8, "the IRET frame");
 	}
-	err = tl_break_insert(&t, rip);
-	if (t.can_break_ring3) {
-		CHECK(err == 0, "breakpoints in ring 3 work on this host: %s", t.err);
+	err = tl_break_insert(t, rip);
+	if (caps.break_ring3) {
+		CHECK(err == 0, "breakpoints in ring 3 work on this host: %s", tl_error(t));
 	} else {
 		/* The page is user-accessible and ring 0 could run it (no
 		 * SMEP): armed, with a warning that ring 3 will not hit it. */
-		CHECK(err == 0 && t.warned_user_bp, "a breakpoint on a user page is armed with a "
-		      "warning: %d %s", err, t.err);
+		CHECK(err == 0 && tl_warned_user_bp(t), "a breakpoint on a user page is armed with a "
+		      "warning: %d %s", err, tl_error(t));
 	}
-	tl_close(&t);
+	tl_close(t);
 	t_replay_close(&r);
 	t_teardown(&e);
 	printf("%s\n", failures ? "FAILED" : "ok");

@@ -24,10 +24,12 @@
  *     and leaving replay: writes then work, the machine
  *     runs live to its end, and a goto comes back to the recording. */
 #include <errno.h>
+#include <linux/kvm.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay/checkpoint.h"
 #include "replay/timeline.h"
 #include "tests/replay/fixture.h"
 #include "vmm/elf.h"
@@ -48,7 +50,7 @@ static uint64_t t_hash(struct timeline *t)
 {
 	uint64_t h = 0;
 
-	CHECK(ckpt_state_hash(&t->ck, &h) == 0, "state hash");
+	CHECK(tl_state_hash(t, &h) == 0, "state hash");
 	return h;
 }
 
@@ -62,8 +64,8 @@ static const struct t_ref *t_find(struct tl_pos p)
 
 static void t_note(struct timeline *t)
 {
-	if (nrefs < T_MAX_REF && !t_find(t->pos))
-		refs[nrefs++] = (struct t_ref){ t->pos, t_hash(t) };
+	if (nrefs < T_MAX_REF && !t_find(tl_here(t)))
+		refs[nrefs++] = (struct t_ref){ tl_here(t), t_hash(t) };
 }
 
 static int t_cmp_sync(const void *a, const void *b)
@@ -91,16 +93,16 @@ static void t_straight(struct timeline *t, unsigned *seed)
 	struct tl_stop st;
 
 	for (unsigned i = 0; i < T_STRETCHES; i++) {
-		at[2 * i] = 2 + (sync_seq)rand_r(seed) % (t->end_sync - 4);
+		at[2 * i] = 2 + (sync_seq)rand_r(seed) % (tl_end_sync(t) - 4);
 		at[2 * i + 1] = at[2 * i] + 1;
 	}
 	qsort(at, 2 * T_STRETCHES, sizeof(at[0]), t_cmp_sync);
 	for (unsigned i = 0; i < 2 * T_STRETCHES; i++) {
-		if (tl_pos_cmp(t->pos, (struct tl_pos){ at[i], 0 }) > 0)
+		if (tl_pos_cmp(tl_here(t), (struct tl_pos){ at[i], 0 }) > 0)
 			continue; /* the previous stretch ran into this one */
-		CHECK(tl_goto(t, (struct tl_pos){ at[i], 0 }) == 0, "%s", t->err);
+		CHECK(tl_goto(t, (struct tl_pos){ at[i], 0 }) == 0, "%s", tl_error(t));
 		t_note(t);
-		while (t->pos.sync == at[i] && tl_step(t, false, &st) == 0 &&
+		while (tl_here(t).sync == at[i] && tl_step(t, false, &st) == 0 &&
 		       st.why == TL_STOP_STEP)
 			t_note(t);
 	}
@@ -122,7 +124,7 @@ static void t_random(struct timeline *t, unsigned nops, unsigned *seed)
 			e = tl_goto(t, refs[(unsigned)rand_r(seed) % nrefs].pos);
 		} else if (op == 3) {
 			/* Step back, then forward: the identical state again. */
-			struct tl_pos was = t->pos;
+			struct tl_pos was = tl_here(t);
 			uint64_t h = t_hash(t);
 
 			if (was.sync == 0 && was.n == 0)
@@ -130,14 +132,14 @@ static void t_random(struct timeline *t, unsigned nops, unsigned *seed)
 			e = tl_step(t, true, &st);
 			if (e == 0)
 				e = tl_step(t, false, &st);
-			CHECK(e || (!tl_pos_cmp(t->pos, was) && t_hash(t) == h),
+			CHECK(e || (!tl_pos_cmp(tl_here(t), was) && t_hash(t) == h),
 			      "back and forth from %llu:%llu", (unsigned long long)was.sync,
 			      (unsigned long long)was.n);
 		} else {
 			e = tl_step(t, op == 2, &st);
 		}
-		CHECK(e == 0, "operation %u: %s", op, t->err);
-		if (e || !(r = t_find(t->pos)))
+		CHECK(e == 0, "operation %u: %s", op, tl_error(t));
+		if (e || !(r = t_find(tl_here(t))))
 			continue;
 		checked++;
 		CHECK(t_hash(t) == r->hash, "state at %llu:%llu differs from the straight replay",
@@ -193,7 +195,7 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 	uint64_t addr, rip, v = 0;
 	struct tl_stop st;
 
-	CHECK(tl_goto(t, (struct tl_pos){ t->end_sync, 0 }) == 0, "to the end: %s", t->err);
+	CHECK(tl_goto(t, (struct tl_pos){ tl_end_sync(t), 0 }) == 0, "to the end: %s", tl_error(t));
 	fflush(serial);
 	rewind(serial);
 	out[fread(out, 1, sizeof(out) - 1, serial)] = '\0';
@@ -204,23 +206,23 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 		return;
 	}
 	addr = y->journal_pool + (uint64_t)p * T_RECORD_SIZE;
-	CHECK(tl_watch_insert(t, addr, 8, TL_WATCH_WRITE) == 0, "watch: %s", t->err);
-	CHECK(tl_continue(t, true, &st) == 0 && st.why == TL_STOP_WATCH, "reverse watch: %s", t->err);
+	CHECK(tl_watch_insert(t, addr, 8, TL_WATCH_WRITE) == 0, "watch: %s", tl_error(t));
+	CHECK(tl_continue(t, true, &st) == 0 && st.why == TL_STOP_WATCH, "reverse watch: %s", tl_error(t));
 	printf("watch journal_pool[%u].next: written at %llu:%llu, rip %#" PRIx64 ", %#" PRIx64
 	       " -> %#" PRIx64 "\n", p, (unsigned long long)st.pos.sync, (unsigned long long)st.pos.n,
-	       rr_rip(t->s), st.old_val, st.new_val);
-	CHECK(rr_rip(t->s) > y->list_insert && rr_rip(t->s) < y->list_insert + y->list_insert_size,
+	       tl_rip(t), st.old_val, st.new_val);
+	CHECK(tl_rip(t) > y->list_insert && tl_rip(t) < y->list_insert + y->list_insert_size,
 	      "the culprit store is in list_insert");
 	CHECK(st.new_val == y->journal_pool + (uint64_t)n * T_RECORD_SIZE,
 	      "it stored the pointer the panic names");
 	/* Positions do not depend on watchpoints: without it, the same
 	 * position is the same instruction, and that instruction is the
 	 * store (one step writes the new value). */
-	rip = rr_rip(t->s);
+	rip = tl_rip(t);
 	tl_watch_remove(t, addr, 8, TL_WATCH_WRITE);
-	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0 && tl_goto(t, st.pos) == 0, "%s", t->err);
-	CHECK(rr_rip(t->s) == rip, "without the watch, %llu:%llu is at %#" PRIx64 ", not %#" PRIx64,
-	      (unsigned long long)st.pos.sync, (unsigned long long)st.pos.n, rr_rip(t->s), rip);
+	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0 && tl_goto(t, st.pos) == 0, "%s", tl_error(t));
+	CHECK(tl_rip(t) == rip, "without the watch, %llu:%llu is at %#" PRIx64 ", not %#" PRIx64,
+	      (unsigned long long)st.pos.sync, (unsigned long long)st.pos.n, tl_rip(t), rip);
 	CHECK(tl_read_virt(t, addr, &v, 8) == 8 && v == st.old_val, "the old value before it");
 	v = st.new_val;
 	CHECK(tl_step(t, false, &st) == 0 && tl_read_virt(t, addr, &st.new_val, 8) == 8 &&
@@ -240,7 +242,7 @@ static void t_place(struct timeline *t, struct tl_stop *st)
 {
 	uint64_t h = t_hash(t);
 
-	CHECK(tl_where(t, &st->pos) == 0, "placing the stop: %s", t->err);
+	CHECK(tl_where(t, &st->pos) == 0, "placing the stop: %s", tl_error(t));
 	CHECK(t_hash(t) == h, "placing %llu:%llu changed the state", (unsigned long long)st->pos.sync,
 	      (unsigned long long)st->pos.n);
 }
@@ -256,29 +258,29 @@ static void t_breakpoints(struct timeline *t, uint64_t addr, uint64_t data, stru
 	uint8_t code[16], seen[16];
 
 	CHECK(addr != 0, "no list_insert symbol");
-	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0, "%s", t->err);
+	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0, "%s", tl_error(t));
 	CHECK(tl_read_virt(t, addr, code, sizeof(code)) == sizeof(code), "read list_insert");
 	for (unsigned i = 0; data && i < TL_HW_BREAKPOINTS; i++)
-		CHECK(tl_break_insert(t, data + i) == 0, "%s", t->err);
+		CHECK(tl_break_insert(t, data + i) == 0, "%s", tl_error(t));
 	if (data && tl_break_insert(t, addr) < 0) {
-		printf("patched breakpoints: %s\n", t->err);
-		CHECK(strstr(t->err, "rrvm doctor") != NULL, "the refusal names the probe");
+		printf("patched breakpoints: %s\n", tl_error(t));
+		CHECK(strstr(tl_error(t), "rrvm doctor") != NULL, "the refusal names the probe");
 		goto out;
 	}
-	CHECK(data || tl_break_insert(t, addr) == 0, "%s", t->err);
+	CHECK(data || tl_break_insert(t, addr) == 0, "%s", tl_error(t));
 	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "first hit: %s",
-	      t->err);
-	CHECK(rr_rip(t->s) == addr, "stopped at %#" PRIx64 ", not list_insert", rr_rip(t->s));
+	      tl_error(t));
+	CHECK(tl_rip(t) == addr, "stopped at %#" PRIx64 ", not list_insert", tl_rip(t));
 	t_place(t, &a);
 	CHECK(tl_read_virt(t, addr, seen, sizeof(seen)) == sizeof(seen) &&
 	      !memcmp(seen, code, sizeof(code)), "the code at the breakpoint reads as it was");
 	ha = t_hash(t);
 	CHECK(tl_continue(t, false, &b) == 0 && b.why == TL_STOP_BREAKPOINT, "second hit: %s",
-	      t->err);
+	      tl_error(t));
 	t_place(t, &b);
-	CHECK(tl_pos_cmp(b.pos, a.pos) > 0 && rr_rip(t->s) == addr, "second hit after the first");
+	CHECK(tl_pos_cmp(b.pos, a.pos) > 0 && tl_rip(t) == addr, "second hit after the first");
 	CHECK(tl_continue(t, true, &c) == 0 && c.why == TL_STOP_BREAKPOINT, "reverse: %s",
-	      t->err);
+	      tl_error(t));
 	t_place(t, &c);
 	CHECK(!tl_pos_cmp(c.pos, a.pos) && t_hash(t) == ha,
 	      "reverse-continue from the second hit lands on the first");
@@ -307,41 +309,41 @@ static void t_lazy(struct timeline *t, uint64_t addr, const struct t_bp_pass *pr
 	uint64_t second, h;
 
 	CHECK(tl_goto(t, (struct tl_pos){ 0, 0 }) == 0 && tl_break_insert(t, addr) == 0, "%s",
-	      t->err);
-	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "%s", t->err);
+	      tl_error(t));
+	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "%s", tl_error(t));
 	for (int i = 0; i < 3; i++)
-		CHECK(tl_step(t, false, &b) == 0 && b.why == TL_STOP_STEP, "%s", t->err);
+		CHECK(tl_step(t, false, &b) == 0 && b.why == TL_STOP_STEP, "%s", tl_error(t));
 	h = t_hash(t);
 	CHECK(tl_where(t, &p) == 0 && p.sync == prev->a.sync && p.n == prev->a.n + 3 &&
 	      t_hash(t) == h, "three steps after the first hit: %llu:%llu",
 	      (unsigned long long)p.sync, (unsigned long long)p.n);
 	/* A second breakpoint one instruction into the function. */
-	CHECK(tl_goto(t, prev->a) == 0 && tl_step(t, false, &b) == 0, "%s", t->err);
-	second = rr_rip(t->s);
+	CHECK(tl_goto(t, prev->a) == 0 && tl_step(t, false, &b) == 0, "%s", tl_error(t));
+	second = tl_rip(t);
 	CHECK(tl_break_insert(t, second) == 0 && tl_goto(t, (struct tl_pos){ 0, 0 }) == 0, "%s",
-	      t->err);
-	CHECK(tl_continue(t, false, &a) == 0 && rr_rip(t->s) == addr, "chain: first");
-	CHECK(tl_continue(t, false, &b) == 0 && rr_rip(t->s) == second, "chain: second");
-	CHECK(tl_continue(t, false, &c) == 0 && rr_rip(t->s) == addr, "chain: third");
+	      tl_error(t));
+	CHECK(tl_continue(t, false, &a) == 0 && tl_rip(t) == addr, "chain: first");
+	CHECK(tl_continue(t, false, &b) == 0 && tl_rip(t) == second, "chain: second");
+	CHECK(tl_continue(t, false, &c) == 0 && tl_rip(t) == addr, "chain: third");
 	h = t_hash(t);
 	/* Backward from a stop not placed yet: found by free runs alone. */
-	CHECK(tl_continue(t, true, &b) == 0 && rr_rip(t->s) == second, "chain: back to second");
+	CHECK(tl_continue(t, true, &b) == 0 && tl_rip(t) == second, "chain: back to second");
 	t_place(t, &b);
 	CHECK(b.pos.sync == prev->a.sync && b.pos.n == prev->a.n + 1, "the second breakpoint's hit "
 	      "is one instruction after the first's");
-	CHECK(tl_continue(t, false, &c) == 0 && rr_rip(t->s) == addr, "chain: third again");
+	CHECK(tl_continue(t, false, &c) == 0 && tl_rip(t) == addr, "chain: third again");
 	t_place(t, &c);
 	CHECK(!tl_pos_cmp(c.pos, prev->b) && t_hash(t) == h,
 	      "the third hit is the function's second call");
 	/* Interrupted while placing a stop, or stepping back: either way the
 	 * engine stands at an exact position. */
-	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "%s", t->err);
+	CHECK(tl_continue(t, false, &a) == 0 && a.why == TL_STOP_BREAKPOINT, "%s", tl_error(t));
 	tl_interrupt(t);
 	CHECK(tl_where(t, &p) == -EINTR && tl_where(t, &p) == 0, "an interrupted placement: %s",
-	      t->err);
+	      tl_error(t));
 	tl_interrupt(t);
 	CHECK(tl_step(t, true, &b) == 0 && b.why == TL_STOP_INTERRUPTED &&
-	      b.pos.n != TL_N_UNKNOWN, "an interrupted step back: %s", t->err);
+	      b.pos.n != TL_N_UNKNOWN, "an interrupted step back: %s", tl_error(t));
 	printf("lazy placement: steps and a chain of two breakpoints in one stretch\n");
 	tl_break_remove(t, addr);
 	tl_break_remove(t, second);
@@ -352,41 +354,41 @@ static void t_refuse_and_live(struct timeline *t, const struct t_syms *y)
 {
 	struct kvm_regs regs;
 	struct tl_stop st;
-	struct tl_pos p, mid = { t->end_sync / 2, 0 };
+	struct tl_pos p, mid = { tl_end_sync(t) / 2, 0 };
 	uint64_t h, v = 0x5eed, got = 0;
 
-	CHECK(tl_goto(t, mid) == 0, "%s", t->err);
+	CHECK(tl_goto(t, mid) == 0, "%s", tl_error(t));
 	h = t_hash(t);
-	regs = *machine_regs(&t->s->m);
-	CHECK(tl_write_regs(t, &regs) == -EROFS && strstr(t->err, "leave replay"),
-	      "a register write during replay is refused: %s", t->err);
+	CHECK(tl_get_regs(t, &regs) == 0, "registers");
+	CHECK(tl_write_regs(t, &regs) == -EROFS && strstr(tl_error(t), "leave replay"),
+	      "a register write during replay is refused: %s", tl_error(t));
 	CHECK(tl_write_virt(t, y->journal_pool, &v, sizeof(v)) == -EROFS, "a memory write too");
 	CHECK(tl_watch_insert(t, y->journal_pool, 8, TL_WATCH_READ) == -EOPNOTSUPP &&
-	      strstr(t->err, "watchpoints"), "a read watchpoint is refused: %s", t->err);
-	printf("refused: %s\n", t->err);
+	      strstr(tl_error(t), "watchpoints"), "a read watchpoint is refused: %s", tl_error(t));
+	printf("refused: %s\n", tl_error(t));
 
 	tl_interrupt(t);
-	CHECK(tl_goto(t, (struct tl_pos){ t->end_sync, 0 }) == -EINTR, "interrupted goto");
-	CHECK(tl_where(t, &p) == 0 && p.n == 0 && p.sync <= t->end_sync, "placed after it: %s",
-	      t->err);
+	CHECK(tl_goto(t, (struct tl_pos){ tl_end_sync(t), 0 }) == -EINTR, "interrupted goto");
+	CHECK(tl_where(t, &p) == 0 && p.n == 0 && p.sync <= tl_end_sync(t), "placed after it: %s",
+	      tl_error(t));
 
-	CHECK(tl_goto(t, mid) == 0 && tl_go_live(t) == 0 && t->live, "go live: %s", t->err);
+	CHECK(tl_goto(t, mid) == 0 && tl_go_live(t) == 0 && tl_is_live(t, NULL), "go live: %s", tl_error(t));
 	regs.rax = 0xfeedface;
-	CHECK(tl_write_regs(t, &regs) == 0 && machine_regs(&t->s->m)->rax == 0xfeedface,
+	CHECK(tl_write_regs(t, &regs) == 0 && tl_get_regs(t, &regs) == 0 && regs.rax == 0xfeedface,
 	      "a register write when live");
 	CHECK(tl_write_virt(t, y->journal_pool, &v, sizeof(v)) == sizeof(v) &&
 	      tl_read_virt(t, y->journal_pool, &got, sizeof(got)) == sizeof(got) && got == v,
 	      "a memory write when live");
 	/* Live stops cannot be placed: nothing recorded leads there. */
 	CHECK(tl_break_insert(t, y->list_insert) == 0 && tl_continue(t, false, &st) == 0 &&
-	      st.why == TL_STOP_BREAKPOINT && rr_rip(t->s) == y->list_insert, "a live breakpoint: %s",
-	      t->err);
+	      st.why == TL_STOP_BREAKPOINT && tl_rip(t) == y->list_insert, "a live breakpoint: %s",
+	      tl_error(t));
 	CHECK(tl_step(t, false, &st) == 0 && tl_where(t, &p) == -EAGAIN &&
-	      strstr(t->err, "left replay"), "a live position is not placed: %s", t->err);
+	      strstr(tl_error(t), "left replay"), "a live position is not placed: %s", tl_error(t));
 	tl_break_remove(t, y->list_insert);
 	CHECK(tl_continue(t, false, &st) == 0 && st.why == TL_STOP_END, "live to the end: %s",
-	      t->err);
-	CHECK(tl_goto(t, mid) == 0 && !t->live && t_hash(t) == h,
+	      tl_error(t));
+	CHECK(tl_goto(t, mid) == 0 && !tl_is_live(t, NULL) && t_hash(t) == h,
 	      "a goto back in the recording is the recording's state again");
 	printf("live excursion from %llu:0 to the guest's end and back\n",
 	       (unsigned long long)mid.sync);
@@ -401,7 +403,7 @@ static int t_open(struct t_replay *r, struct timeline *t, const struct t_env *e)
 	if (t_session_open(r, e) < 0)
 		return -1;
 	if (tl_open_opts(t, &r->s, r->rd, &ck) < 0) {
-		fprintf(stderr, "timeline: %s\n", t->err);
+		fprintf(stderr, "timeline: %s\n", tl_error(t));
 		return -1;
 	}
 	return 0;
@@ -410,7 +412,7 @@ static int t_open(struct t_replay *r, struct timeline *t, const struct t_env *e)
 int main(int argc, char **argv)
 {
 	static struct t_replay r1, r2;
-	static struct timeline straight, engine;
+	struct timeline *straight = tl_new(), *engine = tl_new();
 	unsigned nops = argc > 3 ? (unsigned)atoi(argv[3]) : 200, seed = 4242;
 	struct t_env e;
 	struct t_syms syms;
@@ -428,24 +430,23 @@ int main(int argc, char **argv)
 	/* The replays' serial output, for the panic line the hunt starts from. */
 	fclose(e.devnull);
 	e.devnull = tmpfile();
-	if (!e.devnull || t_record(&e) < 0 || t_open(&r1, &straight, &e) < 0 || t_open(&r2, &engine, &e) < 0)
+	if (!straight || !engine || !e.devnull || t_record(&e) < 0 || t_open(&r1, straight, &e) < 0 || t_open(&r2, engine, &e) < 0)
 		return 1;
 	/* The straight pass's gotos are long replays forward: they report. */
-	straight.progress = t_progress;
-	straight.progress_ctx = progress;
-	t_straight(&straight, &seed);
+	tl_set_progress(straight, t_progress, progress);
+	t_straight(straight, &seed);
 	CHECK(progress[0] > 0 && progress[1] == progress[2], "progress: %llu reports, last %llu of %llu",
 	      (unsigned long long)progress[0], (unsigned long long)progress[1],
 	      (unsigned long long)progress[2]);
-	t_random(&engine, nops, &seed);
+	t_random(engine, nops, &seed);
 	syms = t_symbols(argv[2]);
-	t_breakpoints(&engine, syms.list_insert, 0, &bp);
-	t_breakpoints(&engine, syms.list_insert, syms.journal_pool, &bp);
-	t_watch_hunt(&engine, &syms, e.devnull);
-	t_lazy(&engine, syms.list_insert, &bp);
-	t_refuse_and_live(&engine, &syms);
-	tl_close(&straight);
-	tl_close(&engine);
+	t_breakpoints(engine, syms.list_insert, 0, &bp);
+	t_breakpoints(engine, syms.list_insert, syms.journal_pool, &bp);
+	t_watch_hunt(engine, &syms, e.devnull);
+	t_lazy(engine, syms.list_insert, &bp);
+	t_refuse_and_live(engine, &syms);
+	tl_close(straight);
+	tl_close(engine);
 	t_replay_close(&r1);
 	t_replay_close(&r2);
 	t_teardown(&e);

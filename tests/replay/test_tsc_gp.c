@@ -256,6 +256,45 @@ static void test_trap_life(void **state)
 	assert_int_equal(tsc_leave_user_sites(&f->s, &f->m, &pm), 0);
 }
 
+/* A 32-bit guest whose ring-0 code and stack segments have bases: the
+ * trap and its frame are found at CS:RIP and SS:ESP, not at RIP and ESP. */
+#define CS_BASE 0x1000u
+#define SS_BASE 0x100u
+
+static void test_trap_segment_bases(void **state)
+{
+	struct fake *f = *state;
+	struct tsc_gp_frame fr;
+	uint64_t gpa = 0, gdt1 = 0x00cf9a000000ffffull | (uint64_t)CS_BASE << 16;
+
+	memcpy(f->m.base + GDT + 8, &gdt1, sizeof(gdt1)); /* selector 0x08: base CS_BASE */
+	set_gate(f, HANDLER - CS_BASE, 0x8e);
+	f->sr.cs = (struct kvm_segment){ .base = CS_BASE, .selector = 0x08, .db = 1 };
+	f->sr.ss = (struct kvm_segment){ .base = SS_BASE, .selector = 0x10, .db = 1 };
+	tsc_gp_arm(&f->s, &f->m, &f->sr);
+	assert_true(f->s.gp.armed);
+	assert_int_equal(f->m.base[HANDLER], TSC_GP_HLT);
+	assert_int_equal(f->s.gp.entry, HANDLER);
+	assert_int_equal(f->s.gp.entry_rip, HANDLER - CS_BASE);
+
+	/* EIP past the HLT is an offset in CS: HANDLER - CS_BASE + 1. */
+	set_frame(f, SITE, 0);
+	assert_true(tsc_gp_is_trap(&f->s, &f->m, &f->sr, HANDLER - CS_BASE + 1));
+	assert_false(tsc_gp_is_trap(&f->s, &f->m, &f->sr, HANDLER + 1));
+	assert_int_equal(tsc_gp_judge(&f->s, &f->m, &f->sr, STACK - SS_BASE, &fr, &gpa),
+			 TSC_GP_OURS);
+	assert_int_equal(gpa, SITE);
+	assert_int_not_equal(tsc_gp_judge(&f->s, &f->m, &f->sr, STACK, &fr, &gpa), TSC_GP_OURS);
+
+	/* The guest's own #GP: the HLT after the first instruction, by CS too. */
+	set_frame(f, NOT_SITE, 0);
+	tsc_gp_pass(&f->s, &f->m, &f->sr);
+	assert_int_equal(f->m.base[HANDLER + 2], TSC_GP_HLT);
+	assert_false(tsc_gp_is_step(&f->s, &f->m, &f->sr, HANDLER + 3));
+	assert_true(tsc_gp_is_step(&f->s, &f->m, &f->sr, HANDLER - CS_BASE + 3));
+	assert_int_equal(f->m.base[HANDLER + 2], 0x60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_insn_len),
 		cmocka_unit_test_setup_teardown(test_trap_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trap_segment_bases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,14 +38,14 @@ static void fake_write(void *dev, uint16_t off, unsigned size, uint32_t v)
 }
 
 static const struct vmm_device_ops dev_a = { .name = "a", .mmio_base = 0xfee00000u,
-					     .mmio_len = 0x1000, .io_read = fake_read,
-					     .io_write = fake_write };
+					     .mmio_len = 0x1000, .mmio_read = fake_read,
+					     .mmio_write = fake_write };
 static const struct vmm_device_ops dev_b = { .name = "b", .mmio_base = 0xfee00800u,
-					     .mmio_len = 0x10, .io_read = fake_read,
-					     .io_write = fake_write };
+					     .mmio_len = 0x10, .mmio_read = fake_read,
+					     .mmio_write = fake_write };
 static const struct vmm_device_ops dev_c = { .name = "c", .mmio_base = 0xfec00000u,
-					     .mmio_len = 0x20, .io_read = fake_read,
-					     .io_write = fake_write };
+					     .mmio_len = 0x20, .mmio_read = fake_read,
+					     .mmio_write = fake_write };
 
 static void test_bus(void **state)
 {

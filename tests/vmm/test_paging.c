@@ -531,6 +531,26 @@ static int kvm_main(void)
 	return r;
 }
 
+/* CS:RIP and SS:RSP as linear addresses: the base counts outside 64-bit
+ * mode (a 32-bit guest may give its segments one), and wraps at 4 GiB. */
+static void segment_offsets(void **state)
+{
+	struct kvm_sregs s = { .cr0 = X86_CR0_PE };
+
+	(void)state;
+	s.cs.base = 0x10000;
+	s.ss.base = 0x200;
+	assert_int_equal(paging_seg_lin(&s, &s.cs, 0x1234), 0x11234);
+	assert_int_equal(paging_seg_lin(&s, &s.ss, 0x1234), 0x1434);
+	s.cs.base = 0xfffff000;
+	assert_int_equal(paging_seg_lin(&s, &s.cs, 0x2000), 0x1000);
+	s.efer = X86_EFER_LMA; /* compatibility mode: still the base */
+	assert_int_equal(paging_seg_lin(&s, &s.cs, 0x2000), 0x1000);
+	s.cs.l = 1; /* 64-bit mode: no base, 64-bit offsets */
+	assert_int_equal(paging_seg_lin(&s, &s.cs, 0xffffffff80001000ull), 0xffffffff80001000ull);
+	assert_int_equal(paging_seg_lin(&s, &s.ss, 0x1234), 0x1234);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(int argc, char **argv)
@@ -547,6 +567,7 @@ int main(int argc, char **argv)
 		T(self_map_terminates),
 		T(read_stops_at_unmapped_page),
 		T(write_hits_the_mapped_bytes),
+		cmocka_unit_test(segment_offsets),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "kvm"))

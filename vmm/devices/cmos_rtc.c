@@ -456,10 +456,7 @@ static int rtc_restore(void *dev, const void *blob)
 
 const struct vmm_device_ops rtc_ops = {
 	.name = "cmos-rtc",
-	.io_base = 0x70,
-	.io_len = 2,
-	.io_read = rtc_io_read,
-	.io_write = rtc_io_write,
+	.io = { { 0x70, 2, rtc_io_read, rtc_io_write } },
 	.reset = rtc_reset,
 	.state_size = sizeof(struct cmos_rtc_state),
 	.save = rtc_save,

@@ -26,15 +26,6 @@ static void debugexit_reset(void *dev)
 {
 }
 
-static void debugexit_save(const void *dev, void *blob)
-{
-}
-
-static int debugexit_restore(void *dev, const void *blob)
-{
-	return 0;
-}
-
 void debugexit_init(struct debugexit *d,
 		    void (*exit_req)(void *opaque, int status), void *opaque)
 {
@@ -44,12 +35,7 @@ void debugexit_init(struct debugexit *d,
 
 const struct vmm_device_ops debugexit_ops = {
 	.name = "debugexit",
-	.io_base = 0xf4,
-	.io_len = 4,
-	.io_read = debugexit_io_read,
-	.io_write = debugexit_io_write,
+	.io = { { 0xf4, 4, debugexit_io_read, debugexit_io_write } },
 	.reset = debugexit_reset,
-	.state_size = 0,
-	.save = debugexit_save,
-	.restore = debugexit_restore,
+	.state_size = 0, /* no state: nothing to save or restore */
 };

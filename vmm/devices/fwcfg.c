@@ -109,10 +109,7 @@ void fwcfg_init(struct fwcfg *f, uint64_t ram_size, uint16_t ncpus, const char *
 
 const struct vmm_device_ops fwcfg_ops = {
 	.name = "fw_cfg",
-	.io_base = FWCFG_PORT,
-	.io_len = 2,
-	.io_read = fwcfg_io_read,
-	.io_write = fwcfg_io_write,
+	.io = { { FWCFG_PORT, 2, fwcfg_io_read, fwcfg_io_write } },
 	.reset = fwcfg_reset,
 	.state_size = sizeof(struct fwcfg_state),
 	.save = fwcfg_save,

@@ -128,41 +128,14 @@ void i8042_init(struct i8042 *k, void (*reset_req)(void *opaque), void *opaque)
 	i8042_reset(k);
 }
 
-/* Both halves share the state: the data port saves it, the command port
- * nothing, so that a checkpoint holds it once. */
-static void i8042_nosave(const void *dev, void *blob)
-{
-}
-
-static int i8042_norestore(void *dev, const void *blob)
-{
-	return 0;
-}
-
-static void i8042_noreset(void *dev)
-{
-}
-
-const struct vmm_device_ops i8042_data_ops = {
+const struct vmm_device_ops i8042_ops = {
 	.name = "i8042",
-	.io_base = 0x60,
-	.io_len = 1,
-	.io_read = i8042_data_read,
-	.io_write = i8042_data_write,
+	.io = {
+		[I8042_IO_DATA] = { 0x60, 1, i8042_data_read, i8042_data_write },
+		[I8042_IO_CMD] = { 0x64, 1, i8042_status_read, i8042_cmd_write },
+	},
 	.reset = i8042_reset,
 	.state_size = sizeof(struct i8042_state),
 	.save = i8042_save,
 	.restore = i8042_restore,
-};
-
-const struct vmm_device_ops i8042_cmd_ops = {
-	.name = "i8042-cmd",
-	.io_base = 0x64,
-	.io_len = 1,
-	.io_read = i8042_status_read,
-	.io_write = i8042_cmd_write,
-	.reset = i8042_noreset,
-	.state_size = 0,
-	.save = i8042_nosave,
-	.restore = i8042_norestore,
 };

@@ -5,7 +5,7 @@
  * `reboot -f` writes to port 0x64) or cleared through command 0xd1.  No
  * keyboard or mouse is attached: nothing ever arrives from one.
  *
- * Ports: 0x60 data (i8042_data_ops), 0x64 status/command (i8042_cmd_ops);
+ * Ports: 0x60 data, 0x64 status/command (i8042_ops.io[I8042_IO_*]);
  * 0x61 in between belongs to the PIT's gate (pit8254.h).  Pure: a reset
  * request goes through the callback; the state is a few bytes with
  * save/restore. */
@@ -29,8 +29,11 @@ struct i8042 {
 	void *opaque;
 };
 
-extern const struct vmm_device_ops i8042_data_ops; /* 0x60 */
-extern const struct vmm_device_ops i8042_cmd_ops;  /* 0x64 */
+enum {
+	I8042_IO_DATA, /* 0x60 */
+	I8042_IO_CMD,  /* 0x64: status on read, commands on write */
+};
+extern const struct vmm_device_ops i8042_ops;
 
 void i8042_init(struct i8042 *k, void (*reset_req)(void *opaque), void *opaque);
 

@@ -412,51 +412,15 @@ static int pic_restore(void *dev, const void *blob)
 	return 0;
 }
 
-static void pic_save_none(const void *dev, void *blob)
-{
-}
-
-static int pic_restore_none(void *dev, const void *blob)
-{
-	return 0;
-}
-
-static void pic_reset_none(void *dev)
-{
-}
-
-const struct vmm_device_ops pic_master_ops = {
-	.name = "pic-master",
-	.io_base = 0x20,
-	.io_len = 2,
-	.io_read = pic_master_read,
-	.io_write = pic_master_write,
+const struct vmm_device_ops pic_ops = {
+	.name = "pic8259",
+	.io = {
+		[PIC_IO_MASTER] = { 0x20, 2, pic_master_read, pic_master_write },
+		[PIC_IO_SLAVE] = { 0xa0, 2, pic_slave_read, pic_slave_write },
+		[PIC_IO_ELCR] = { 0x4d0, 2, pic_elcr_read, pic_elcr_write },
+	},
 	.reset = pic_reset_pair,
 	.state_size = sizeof(struct pic_pair),
 	.save = pic_save,
 	.restore = pic_restore,
-};
-
-const struct vmm_device_ops pic_slave_ops = {
-	.name = "pic-slave",
-	.io_base = 0xa0,
-	.io_len = 2,
-	.io_read = pic_slave_read,
-	.io_write = pic_slave_write,
-	.reset = pic_reset_none,
-	.state_size = 0,
-	.save = pic_save_none,
-	.restore = pic_restore_none,
-};
-
-const struct vmm_device_ops pic_elcr_ops = {
-	.name = "pic-elcr",
-	.io_base = 0x4d0,
-	.io_len = 2,
-	.io_read = pic_elcr_read,
-	.io_write = pic_elcr_write,
-	.reset = pic_reset_none,
-	.state_size = 0,
-	.save = pic_save_none,
-	.restore = pic_restore_none,
 };

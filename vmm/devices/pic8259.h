@@ -2,10 +2,8 @@
  * slave at 0xa0 on master IR2), plus the PIIX edge/level control registers
  * (ELCR, 0x4d0-0x4d1).
  *
- * The pair is one state struct used as `dev` by all three ops tables.
- * pic_master_ops saves, restores and resets the whole pair; pic_slave_ops and
- * pic_elcr_ops have state_size 0 and no-op reset, so a machine that walks its
- * device table saves the pair exactly once.
+ * The pair is one device (pic_ops) with three port ranges and one state
+ * struct, saved, restored and reset as a whole.
  *
  * The PIC has no callbacks: the machine polls pic_intr_pending() (the INTR
  * pin) at sync points and runs pic_intack() when it injects.  The struct is
@@ -44,10 +42,13 @@ struct pic_pair {
 	struct pic_chip chip[2];
 };
 
-/* dev is a struct pic_pair * for all three. */
-extern const struct vmm_device_ops pic_master_ops; /* 0x20-0x21, state */
-extern const struct vmm_device_ops pic_slave_ops;  /* 0xa0-0xa1 */
-extern const struct vmm_device_ops pic_elcr_ops;   /* 0x4d0-0x4d1 */
+/* pic_ops.io[]: its port ranges.  dev is a struct pic_pair *. */
+enum {
+	PIC_IO_MASTER, /* 0x20-0x21 */
+	PIC_IO_SLAVE,  /* 0xa0-0xa1 */
+	PIC_IO_ELCR,   /* 0x4d0-0x4d1 */
+};
+extern const struct vmm_device_ops pic_ops;
 
 /* Power-on state: uninitialised, all lines masked, edge-triggered. */
 void pic_init(struct pic_pair *p);

@@ -1,7 +1,7 @@
 /* Intel 8254 PIT, after the Intel 8254 datasheet (order no. 231164).
  *
  *   0x40-0x42  counter 0-2 data      0x43  control word (write only)
- *   0x61       (pit_gate_ops) bit 0 gate 2, bit 1 speaker data, bits 3:2
+ *   0x61       (io[PIT_IO_PORT61]) bit 0 gate 2, bit 1 speaker data, bits 3:2
  *              NMI check enables, bit 4 refresh toggle, bit 5 OUT2
  *
  * Model: a channel counts ticks T since its count was loaded (or its gate
@@ -440,39 +440,14 @@ static int pit_restore(void *dev, const void *blob)
 	return 0;
 }
 
-static void pit_save_none(const void *dev, void *blob)
-{
-}
-
-static int pit_restore_none(void *dev, const void *blob)
-{
-	return 0;
-}
-
-static void pit_reset_none(void *dev)
-{
-}
-
 const struct vmm_device_ops pit_ops = {
 	.name = "pit8254",
-	.io_base = 0x40,
-	.io_len = 4,
-	.io_read = pit_io_read,
-	.io_write = pit_io_write,
+	.io = {
+		[PIT_IO_COUNTERS] = { 0x40, 4, pit_io_read, pit_io_write },
+		[PIT_IO_PORT61] = { 0x61, 1, pit_gate_io_read, pit_gate_io_write },
+	},
 	.reset = pit_reset,
 	.state_size = sizeof(struct pit8254_state),
 	.save = pit_save,
 	.restore = pit_restore,
-};
-
-const struct vmm_device_ops pit_gate_ops = {
-	.name = "pit-port61",
-	.io_base = 0x61,
-	.io_len = 1,
-	.io_read = pit_gate_io_read,
-	.io_write = pit_gate_io_write,
-	.reset = pit_reset_none,
-	.state_size = 0,
-	.save = pit_save_none,
-	.restore = pit_restore_none,
 };

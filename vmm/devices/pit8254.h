@@ -62,9 +62,13 @@ struct pit8254 {
 	struct pit8254_state st;
 };
 
-/* dev is a struct pit8254 * for both; pit_ops carries the state of both. */
-extern const struct vmm_device_ops pit_ops;      /* 0x40-0x43 */
-extern const struct vmm_device_ops pit_gate_ops; /* 0x61, state_size 0 */
+/* pit_ops.io[]: the counters and port 0x61 (channel 2's gate and OUT).
+ * dev is a struct pit8254 *. */
+enum {
+	PIT_IO_COUNTERS, /* 0x40-0x43 */
+	PIT_IO_PORT61,   /* 0x61 */
+};
+extern const struct vmm_device_ops pit_ops;
 
 /* Power-on state: every channel unprogrammed (mode 0, no count, OUT low),
  * channel 0 and 1 gates high (wired so on the PC), channel 2 gate low. */

@@ -30,10 +30,7 @@ static int postcode_restore(void *dev, const void *blob)
 
 const struct vmm_device_ops postcode_ops = {
 	.name = "postcode",
-	.io_base = 0x80,
-	.io_len = 1,
-	.io_read = postcode_read,
-	.io_write = postcode_write,
+	.io = { { 0x80, 1, postcode_read, postcode_write } },
 	.reset = postcode_reset,
 	.state_size = sizeof(struct postcode),
 	.save = postcode_save,

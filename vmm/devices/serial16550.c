@@ -392,10 +392,7 @@ static int serial_restore(void *dev, const void *blob)
 
 const struct vmm_device_ops serial_ops = {
 	.name = "serial16550",
-	.io_base = 0x3f8,
-	.io_len = 8,
-	.io_read = serial_io_read,
-	.io_write = serial_io_write,
+	.io = { { 0x3f8, 8, serial_io_read, serial_io_write } },
 	.reset = serial_reset,
 	.state_size = sizeof(struct serial16550_state),
 	.save = serial_save,

@@ -58,10 +58,10 @@ static void fz_init(struct pair *p)
 static uint64_t fz_op(struct pair *p, uint8_t op, uint16_t off, uint32_t v)
 {
 	switch (op % 10) {
-	case 0: return lapic_ops.io_read(&p->l, off & 0xfff, 1u << (v & 2));
-	case 1: lapic_ops.io_write(&p->l, off & 0xfff, (v & 1) ? 4 : 1, v); return 0;
-	case 2: return ioapic_ops.io_read(&p->io, off & 0x1f, 4);
-	case 3: ioapic_ops.io_write(&p->io, off & 0x1f, (off & 0x20) ? 1 : 4, v); return 0;
+	case 0: return lapic_ops.mmio_read(&p->l, off & 0xfff, 1u << (v & 2));
+	case 1: lapic_ops.mmio_write(&p->l, off & 0xfff, (v & 1) ? 4 : 1, v); return 0;
+	case 2: return ioapic_ops.mmio_read(&p->io, off & 0x1f, 4);
+	case 3: ioapic_ops.mmio_write(&p->io, off & 0x1f, (off & 0x20) ? 1 : 4, v); return 0;
 	case 4: ioapic_set_irq(&p->io, off % 32, v & 1); return 0;
 	case 5: return (uint64_t)lapic_pending(&p->l) << 8 | lapic_intack(&p->l);
 	case 6: lapic_update(&p->l); return lapic_next_deadline(&p->l);

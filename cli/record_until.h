@@ -1,10 +1,12 @@
-/* rrvm record, once or until a failure shows (cli/record_until.c). */
-#ifndef RRVM_CLI_RECORD_H
-#define RRVM_CLI_RECORD_H
+/* rrvm record --until-*: recording again and again until a failure shows
+ * (the options, and the loop over cli_record_once). */
+#ifndef RRVM_CLI_RECORD_UNTIL_H
+#define RRVM_CLI_RECORD_UNTIL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cli/cmd_record.h"
 #include "cli/machine_opts.h"
 #include "replay/recorder.h"
 
@@ -36,23 +38,9 @@ struct cli_until {
 	bool no_chaos;
 };
 
-/* One recording, watched: the machine while it runs (so that a serial
- * sink can stop it), and how it ended. */
-struct cli_record_watch {
-	struct machine *volatile m;
-	bool timed_out;
-	int why;                 /* enum machine_stop */
-	char detail[192];        /* how the guest stopped, one line */
-};
-
 /* Parses one --until-* or --tries option: 1 if it was one, 0 if not, -1 on
  * a bad value (one line printed). */
 int cli_until_opt(struct cli_until *u, int opt, const char *arg);
-
-/* Records O's kernel into OUT once; returns the exit status of `rrvm
- * record`.  W may be NULL. */
-int cli_record_once(struct cli_machine_opts *o, const struct rec_options *ro, const char *out,
-		    struct cli_record_watch *w);
 
 /* Records again and again until U holds: 0 when caught (OUT is that try),
  * CLI_ERR_NOT_CAUGHT when no try was, or the status of a try that failed
