@@ -103,6 +103,9 @@ static void doctor_print(const struct host_caps *c)
 	if (c->cpuid_rewritten[0])
 		snprintf(buf, sizeof(buf), "rewritten by KVM in leaves %s", c->cpuid_rewritten);
 	doctor_row("fixed CPUID table (KVM_SET_CPUID2)", c->cpuid_rewritten[0] ? buf : "honoured");
+	doctor_row("CPUID in ring 3", c->cpuid_ring3.outcome == PROBE_EXITS ?
+		   "answered by the host CPU (recordings pin the vCPU thread to one CPU; replay "
+		   "needs a CPU that answers the same)" : c->cpuid_ring3.detail);
 	doctor_row("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", c->manual_dirty_protect ? "yes" : "no");
 	doctor_row("dirty ring (KVM_CAP_DIRTY_LOG_RING)", c->dirty_ring ? "yes" : "no");
 	doctor_row("TSC scaling (KVM_CAP_TSC_CONTROL)", c->tsc_control ? "yes" : "no");

@@ -135,6 +135,9 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 		", fw_cfg" : "", h->irq_window ? " and interrupt windows" : "",
 		*h->cpuid_rewritten ? "leaves rewritten by KVM: " : "as rrvm's table");
 	put_safe(f, h->cpuid_rewritten, 0);
+	if (h->host_cpu_hash)
+		fprintf(f, "; ring-3 CPUID from the host CPU (pinned, CPUID hash %#" PRIx64 ")",
+			h->host_cpu_hash);
 	if (h->chaos.on)
 		fprintf(f, "\nchaos:        seed %#" PRIx64 ", interrupts held back up to %u sync points"
 			" or %" PRIu64 " us, clock phase %" PRIu64 " ns, serial gaps up to %u sync points",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "vmm/hostcpu.h"
 #include "vmm/probe.h"
 
 void cli_machine_opts_init(struct cli_machine_opts *o)
@@ -137,6 +138,10 @@ int cli_machine_finish(struct cli_machine_opts *o, const char *cmd, int argc, ch
 	}
 	o->cfg.kernel_path = argv[0];
 	o->cfg.irq_window = probe_irq_window_precise(o->cfg.kvm_path);
+	/* The guest's user space would read whichever CPU this thread is on:
+	 * a recording stays on one (a run has nothing to keep). */
+	if (strcmp(cmd, "run") && probe_cpuid_ring3_host(o->cfg.kvm_path) && hostcpu_pin_here(&o->cfg.host_cpu_hash) < 0)
+		o->cfg.host_cpu_hash = 0;
 	cli_landmark_opts(&o->cfg);
 	/* getopt stops at "--"; everything after the kernel is its command line. */
 	argc--, argv++;

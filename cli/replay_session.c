@@ -14,6 +14,7 @@
 #include "replay/replayer.h"
 #include "replay/session.h"
 #include "trace-format/trace.h"
+#include "vmm/hostcpu.h"
 #include "vmm/loader.h"
 #include "vmm/probe.h"
 
@@ -123,6 +124,18 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 		return CLI_ERR_MISMATCH;
 	}
 	cfg.apic = !strcmp(h->irq_controller, "apic");
+	if (h->host_cpu_hash) {
+		int cpu, err = hostcpu_pin_matching(h->host_cpu_hash, &cpu);
+
+		if (err < 0) {
+			fprintf(stderr, "rrvm: %s: %s\n", o->trace, err == -ENOENT ?
+				"no CPU of this host answers CPUID as the recording's did, and "
+				"this host's KVM lets the guest's ring 3 read the host CPU's "
+				"CPUID: replay on the recording's host" : strerror(-err));
+			return CLI_ERR_MISMATCH;
+		}
+		cfg.host_cpu_hash = h->host_cpu_hash;
+	}
 	if (cfg.irq_window && !probe_irq_window_precise(o->kvm)) {
 		fprintf(stderr, "rrvm: %s: recorded with precise interrupt-window exits, which "
 			"this host's KVM does not give\n", o->trace);

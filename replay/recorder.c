@@ -323,6 +323,7 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 		.irq_window = s->m.cfg.irq_window,
 		.cpuid_rewritten = s->m.cpuid_rewritten,
 		.fw_cfg = s->m.cfg.fw_cfg,
+		.host_cpu_hash = s->m.cfg.host_cpu_hash,
 		.chaos = r->chaos.set,
 	};
 	e = trace_writer_open(&r->w, path, &h, &o->writer, &err);

@@ -63,6 +63,7 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 	m.irq_window = h->irq_window;
 	m.cpuid_rewritten = str_or_empty(h->cpuid_rewritten);
 	m.fw_cfg = h->fw_cfg;
+	m.host_cpu_xxh64 = h->host_cpu_hash;
 	if (h->chaos.on) {
 		chaos.seed = h->chaos.seed;
 		chaos.irq_late_sync = h->chaos.irq_late_sync;
@@ -230,6 +231,7 @@ static const char *header_convert(struct trace_header_store *s)
 	h->irq_window = m->irq_window;
 	h->cpuid_rewritten = nonnull(m->cpuid_rewritten);
 	h->fw_cfg = m->fw_cfg;
+	h->host_cpu_hash = m->host_cpu_xxh64;
 	if (m->format_major == 1)
 		meta_v10_facts(h);
 	if (m->chaos) {

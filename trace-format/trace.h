@@ -204,6 +204,7 @@ struct trace_header {
 	const char *cpuid_rewritten; /* leaves KVM rewrote, "" for none */
 	bool fw_cfg;            /* the fw_cfg device was there */
 	struct trace_chaos chaos;
+	uint64_t host_cpu_hash;     /* vmm/hostcpu.h: the recording's host CPU, 0 if none */
 	const char *irq_controller; /* "pic" or "apic"; "" in 1.0 traces means "pic" */
 };
 

@@ -65,6 +65,8 @@ struct machine_config {
 	bool fw_cfg;           /* QEMU's fw_cfg ports (vmm/devices/fwcfg.h) */
 	bool apic;             /* a local APIC and an IOAPIC (and CPUID's APIC bit,
 				* an MP table); else the 8259 pair alone */
+	uint64_t host_cpu_hash; /* the thread is pinned to this host CPU
+				 * (vmm/hostcpu.h); 0 if not.  Set by the caller. */
 	bool irq_window;       /* ask KVM for interrupt-window exits: only where
 				* they are precise (probe_irq_window_precise) */
 	FILE *serial_out;      /* guest COM1 output */

@@ -1,8 +1,11 @@
+#define _GNU_SOURCE
 #define LOG_MODULE "probe"
 #include "vmm/probe.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "util/log.h"
 #include "vmm/complete.h"
 #include "vmm/cpuid.h"
+#include "vmm/hostcpu.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/vcpu.h"
@@ -403,6 +407,50 @@ out:
 	probe_vm_close(&p);
 }
 
+/* Ring 3 runs CPUID leaf 1 and faults on the UD2 after it: does the answer
+ * come from the host CPU the thread is pinned to (kvm_pvm: CPUID runs
+ * natively in guest user mode) rather than from rrvm's table? */
+static void probe_cpuid_ring3(const char *kp, struct probe_result *res)
+{
+	static const uint8_t code[] = { 0xb8, 1, 0, 0, 0, 0x31, 0xc9, 0x0f, 0xa2, UD2 };
+	cpu_set_t allowed;
+	uint64_t unused;
+	struct probe_vm p;
+	struct probe_stop st;
+	struct kvm_regs r;
+	const struct cpuid_entry *mine;
+	uint32_t h[4];
+
+	probe_set(res, PROBE_UNKNOWN, "?");
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0 || hostcpu_pin_here(&unused) < 0)
+		return;
+	if (probe_vm_open(&p, kp, PROBE_RING3, code, sizeof(code), false) < 0)
+		goto out;
+	st = probe_vm_step(&p);
+	mine = cpuid_find(&p.cpuid, 1, 0);
+	__cpuid_count(1, 0, h[0], h[1], h[2], h[3]);
+	if (st.reason != KVM_EXIT_IO || st.port != PORT_EXCEPTION || st.value != 6 ||
+	    vcpu_get_regs(&p.vcpu, &r) < 0)
+		probe_classify(res, &st, false);
+	/* EBX[31:24] is the initial APIC ID: the host CPU's, not rrvm's 0. */
+	else if (r.rbx == h[1] && mine && (r.rbx != mine->ebx || r.rax != mine->eax ||
+					   r.rcx != mine->ecx || r.rdx != mine->edx))
+		probe_set(res, PROBE_EXITS, "answered by the host CPU");
+	else
+		probe_set(res, PROBE_IGNORED, "answered from rrvm's table");
+	probe_vm_close(&p);
+out:
+	sched_setaffinity(0, sizeof(allowed), &allowed);
+}
+
+bool probe_cpuid_ring3_host(const char *kp)
+{
+	struct probe_result r;
+
+	probe_cpuid_ring3(kp, &r);
+	return probe_works(&r);
+}
+
 /* Does KVM_SET_CPUID2 stick, or does the backend rewrite rrvm's table? */
 static void probe_cpuid(struct host_caps *c, const char *kp)
 {
@@ -486,6 +534,7 @@ int probe_host(struct host_caps *c, const char *kp)
 	probe_step_ro_write(kp, &c->step_ro_write);
 	probe_completions(kp, c->complete);
 	probe_cpuid(c, kp);
+	probe_cpuid_ring3(kp, &c->cpuid_ring3);
 	return 0;
 }
 

@@ -52,6 +52,7 @@ struct host_caps {
 	 * PROBE_EMUL_FAIL where rrvm must complete it, PROBE_IGNORED where
 	 * KVM runs it itself.  Indexed by enum complete_kind. */
 	struct probe_result complete[PROBE_NCOMPLETE];
+	struct probe_result cpuid_ring3;    /* CPUID in ring 3 answered by the host CPU */
 	char cpuid_rewritten[64];            /* leaves KVM rewrote, "" if none */
 	bool manual_dirty_protect, dirty_ring, tsc_control, msr_filter, user_msr;
 	bool pmu;
@@ -73,6 +74,11 @@ static inline bool probe_works(const struct probe_result *r)
  * its position depends on host timing, so the exact interrupt policy must
  * not use it.  Costs one probe VM (a few ms). */
 bool probe_irq_window_precise(const char *kvm_path);
+
+/* Whether the guest's ring-3 CPUID is answered by the host CPU the vCPU
+ * thread runs on (kvm_pvm) instead of rrvm's table (vmm/hostcpu.h).  Costs
+ * one probe VM. */
+bool probe_cpuid_ring3_host(const char *kvm_path);
 
 /* The rings (bit N: ring N) where execution breakpoints and single steps
  * both work, so that landmarks can be made and found there.  Costs four
