@@ -35,9 +35,19 @@ struct vmm_inputs {
 	/* May be NULL (always true).  An interrupt is pending at S and the
 	 * guest could take it here: true to inject it now, false to let it
 	 * wait for a later sync point.  MUST: the guest halted (it lands now
-	 * or the guest never wakes).  Where an interrupt lands is an input
+	 * or the guest never wakes), or this is a landmark (a kick the inputs
+	 * timed with kick_delay below).  Where an interrupt lands is an input
 	 * like any other: chaos recording chooses, replay follows the trace. */
 	bool (*irq_now)(void *ctx, sync_seq s, bool must);
+	/* Landmarks (recording): the vCPU, running exit-free, is kicked for
+	 * a timer interrupt once it has waited a while past its deadline.
+	 * HOST_TIME maps a virtual time of the clock above to host time
+	 * (NULL: the live source's); KICK_DELAY is how long after the
+	 * deadline DUE the kick comes, at most BOUND (NULL: BOUND): chaos
+	 * recording chooses, so that the interrupt lands at another
+	 * instruction.  Asked once per deadline. */
+	host_ns (*host_time)(void *ctx, vclock_ns t);
+	host_ns (*kick_delay)(void *ctx, vclock_ns due, host_ns bound);
 };
 
 /* The live host source: the host's monotonic clock from START, and

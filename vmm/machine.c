@@ -163,8 +163,12 @@ static void machine_deliver(struct machine *m)
 		run->request_interrupt_window = m->cfg.irq_window;
 		return;
 	}
+	/* At a landmark the inputs already chose when it lands (kick_delay):
+	 * holding it for a later one would cost a kick retry each, which
+	 * is further than real hardware would ever take it. */
 	if (m->in.irq_now &&
-	    !m->in.irq_now(m->in.ctx, m->sync, run->exit_reason == KVM_EXIT_HLT)) {
+	    !m->in.irq_now(m->in.ctx, m->sync,
+			   run->exit_reason == KVM_EXIT_HLT || m->lm.at_landmark)) {
 		run->request_interrupt_window = 0; /* it waits for a later exit */
 		return;
 	}

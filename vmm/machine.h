@@ -133,6 +133,8 @@ struct machine_lm {
 	sync_seq check_sync;    /* m->sync at the previous check */
 	host_ns retry_at;       /* a kick found no landmark: try again then */
 	host_ns last_kick;
+	vclock_ns plan_due;     /* the deadline the next kick is planned for */
+	host_ns plan_at;        /* ... and its host time (0: none planned) */
 	bool at_landmark;       /* the current sync point is a landmark */
 	/* Replay: the landmark sought (the next sync point's). */
 	bool seek;
