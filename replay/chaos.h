@@ -53,8 +53,7 @@ void chaos_init(struct chaos *c, uint64_t seed, host_ns kick_late_ns);
 
 /* At a sync point where an interrupt is pending and could be injected,
  * virtual time NOW: true to inject it here, false to hold it back.  MUST:
- * the guest halted, or it is a landmark (chaos_kick_delay chose when), so
- * the interrupt lands now. */
+ * the guest halted, so the interrupt lands now. */
 bool chaos_irq_now(struct chaos *c, vclock_ns now, bool must);
 
 /* How long past its deadline an exit-free guest is kicked for a timer

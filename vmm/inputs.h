@@ -35,8 +35,7 @@ struct vmm_inputs {
 	/* May be NULL (always true).  An interrupt is pending at S and the
 	 * guest could take it here: true to inject it now, false to let it
 	 * wait for a later sync point.  MUST: the guest halted (it lands now
-	 * or the guest never wakes), or this is a landmark (a kick the inputs
-	 * timed with kick_delay below).  Where an interrupt lands is an input
+	 * or the guest never wakes).  Where an interrupt lands is an input
 	 * like any other: chaos recording chooses, replay follows the trace. */
 	bool (*irq_now)(void *ctx, sync_seq s, bool must);
 	/* Landmarks (recording): the vCPU, running exit-free, is kicked for
@@ -45,7 +44,9 @@ struct vmm_inputs {
 	 * (NULL: the live source's); KICK_DELAY is how long after the
 	 * deadline DUE the kick comes, at most BOUND (NULL: BOUND): chaos
 	 * recording chooses, so that the interrupt lands at another
-	 * instruction.  Asked once per deadline. */
+	 * instruction.  Asked once per deadline, and once per refusal of
+	 * irq_now (DUE 0): a held interrupt is kicked for again that long
+	 * after, if no exit came. */
 	host_ns (*host_time)(void *ctx, vclock_ns t);
 	host_ns (*kick_delay)(void *ctx, vclock_ns due, host_ns bound);
 };

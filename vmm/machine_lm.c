@@ -181,6 +181,7 @@ int machine_lm_start(struct machine *m)
 	m->lm.check_next = now + lm_stretch_bound(m);
 	m->lm.check_sync = m->sync;
 	m->lm.plan_at = 0;
+	m->lm.held_at = 0;
 	return kick_bind(&m->kick, m->vcpu.run);
 }
 
@@ -190,25 +191,29 @@ static host_ns lm_host_time(const struct machine *m, vclock_ns t)
 	return m->in.host_time ? m->in.host_time(m->in.ctx, t) : m->host_in.origin + t;
 }
 
-/* The host time of the kick for deadline DUE (0: an interrupt already
- * pending, which waits for nothing more): its host time plus the delay
- * the inputs choose within the bound, planned once per deadline so that
- * chaos draws one delay for each. */
+/* The host time of the kick for deadline DUE, or (DUE 0) for an
+ * interrupt already pending: at once if the guest could not take it (the
+ * kick retries), else (the inputs held it back at held_at) after a delay.
+ * A kick is its base time plus the delay the inputs choose within the
+ * bound, planned once per deadline or hold, so that chaos draws one delay
+ * for each. */
 static host_ns lm_kick_plan(struct machine *m, vclock_ns due)
 {
-	host_ns bound = lm_irq_bound(m), delay = bound;
+	host_ns bound = lm_irq_bound(m), delay = bound, base;
 
-	if (m->lm.plan_at && m->lm.plan_due == due)
+	if (!due && !m->lm.held_at)
+		return lm_host_time(m, 0) + bound; /* long past */
+	if (m->lm.plan_at && m->lm.plan_due == due && (due || m->lm.plan_held == m->lm.held_at))
 		return m->lm.plan_at;
-	if (due && m->in.kick_delay) {
+	if (m->in.kick_delay) {
 		delay = m->in.kick_delay(m->in.ctx, due, bound);
 		if (delay > bound)
 			delay = bound;
 	}
+	base = due ? lm_host_time(m, due) : m->lm.held_at;
 	m->lm.plan_due = due;
-	m->lm.plan_at = lm_host_time(m, due) + delay;
-	if (!m->lm.plan_at)
-		m->lm.plan_at = 1;
+	m->lm.plan_held = m->lm.held_at;
+	m->lm.plan_at = base + delay ? base + delay : 1;
 	return m->lm.plan_at;
 }
 

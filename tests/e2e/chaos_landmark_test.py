@@ -10,10 +10,11 @@ loop, all ring 0 without exits), in the test's own numbers:
 1. every recording, plain or chaos, replays exactly (output, verdict);
 2. rrvm info names the kick range of a chaos recording, and none of a
    plain one;
-3. plain: the interrupts injected at landmarks waited at least about the
-   bound (under 10 % of them less than 3/4 of it); chaos: a good share of
-   them (25 % or more) waited less than 3/4 of it, and their median is
-   below the plain one;
+3. plain: the interrupts injected at landmarks waited about the bound
+   (under 10 % of them less than 3/4 of it, a narrow spread); chaos: their
+   lateness spreads over what chaos allows (the kick's delay within the
+   bound, then holds over later sync points within 2 ms): an interquartile
+   range at least three times the plain one;
 4. the landmark places (RIP and registers) where interrupts landed differ
    between seeds.
 
@@ -71,10 +72,12 @@ def one(rrvm, kernel, d, name, extra):
     late, places = landed(rrvm, trace)
     check(len(late) >= 50, f"{name}: interrupts landed at landmarks ({len(late)})")
     short = sum(x < SHORT_NS for x in late) / max(len(late), 1)
-    med = statistics.median(late) if late else 0
-    print(f"{name}: {len(late)} interrupts at landmarks, {len(places)} places, lateness median "
-          f"{med / 1000:.0f} us, {100 * short:.0f} % under {SHORT_NS // 1000} us")
-    return short, med, places
+    q = statistics.quantiles(late, n=4) if len(late) > 1 else [0, 0, 0]
+    iqr = q[2] - q[0]
+    print(f"{name}: {len(late)} interrupts at landmarks, {len(places)} places, lateness quartiles "
+          f"{q[0] / 1000:.0f}/{q[1] / 1000:.0f}/{q[2] / 1000:.0f} us, "
+          f"{100 * short:.0f} % under {SHORT_NS // 1000} us")
+    return short, iqr, places
 
 
 def main():
@@ -88,11 +91,10 @@ def main():
     for i, (short, _, _) in enumerate(plain):
         check(short < 0.10, f"plain{i}: interrupts at landmarks wait about the bound "
               f"({100 * short:.0f} % waited under 3/4 of it)")
-    plain_med = min(m for _, m, _ in plain)
-    for s, (short, med, _) in zip(SEEDS, chaos):
-        check(short >= 0.25, f"seed {s}: chaos kicks land interrupts early within the bound "
-              f"({100 * short:.0f} % waited under 3/4 of it)")
-        check(med < plain_med, f"seed {s}: lateness median {med} below the plain {plain_med}")
+    plain_iqr = max(q for _, q, _ in plain)
+    for s, (_, iqr, _) in zip(SEEDS, chaos):
+        check(iqr >= 3 * plain_iqr, f"seed {s}: chaos spreads lateness (interquartile range "
+              f"{iqr / 1000:.0f} us, plain {plain_iqr / 1000:.0f} us)")
     for i in range(len(SEEDS)):
         for j in range(i + 1, len(SEEDS)):
             a, b = chaos[i][2], chaos[j][2]
