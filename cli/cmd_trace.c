@@ -143,7 +143,10 @@ static void info_header(FILE *f, const char *path, const struct trace_header *h)
 			" or %" PRIu64 " us, clock phase %" PRIu64 " ns, serial gaps up to %u sync points",
 			h->chaos.seed, h->chaos.irq_late_sync, h->chaos.irq_late_ns / 1000,
 			h->chaos.clock_phase_ns, h->chaos.serial_gap_sync);
-	else
+	if (h->chaos.on && h->chaos.kick_late_ns)
+		fprintf(f, ", exit-free code kicked 0-%" PRIu64 " us past a deadline",
+			h->chaos.kick_late_ns / 1000);
+	if (!h->chaos.on)
 		fprintf(f, "\nchaos:        off");
 	fprintf(f, "\nhost probe:  ");
 	for (uint32_t i = 0; i < h->nhost_probe; i++) {

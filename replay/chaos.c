@@ -7,11 +7,14 @@
 #include "util/hostclock.h"
 
 #define NS_PER_SEC 1000000000ull
+/* Tells the kick stream's seed from the main one's (any odd constant). */
+#define CHAOS_KICK_STREAM 0x6b69636b6c617465ull
 
-void chaos_init(struct chaos *c, uint64_t seed)
+void chaos_init(struct chaos *c, uint64_t seed, host_ns kick_late_ns)
 {
 	*c = (struct chaos){ 0 };
 	rng_seed(&c->rng, seed);
+	rng_seed(&c->kick_rng, seed ^ CHAOS_KICK_STREAM);
 	c->set = (struct trace_chaos){
 		.on = true,
 		.seed = seed,
@@ -19,7 +22,15 @@ void chaos_init(struct chaos *c, uint64_t seed)
 		.irq_late_ns = CHAOS_IRQ_LATE_NS,
 		.clock_phase_ns = rng_below(&c->rng, NS_PER_SEC),
 		.serial_gap_sync = CHAOS_SERIAL_GAP_SYNC,
+		.kick_late_ns = kick_late_ns,
 	};
+}
+
+host_ns chaos_kick_delay(struct chaos *c, host_ns bound)
+{
+	if (bound > c->set.kick_late_ns)
+		bound = c->set.kick_late_ns;
+	return rng_below(&c->kick_rng, bound + 1);
 }
 
 bool chaos_irq_now(struct chaos *c, vclock_ns now, bool must)

@@ -11,6 +11,13 @@
  * - The virtual clock starts at a random phase below one second, which
  *   shifts the PIT's input clock and the RTC's divider chain.
  * - Serial input arrives one byte at a time with random gaps.
+ * - In exit-free code (landmarks, vmm/landmark.h) the vCPU is kicked for a
+ *   timer interrupt at a random time between its deadline and the
+ *   machine's bound past it (kick_late_ns), where real hardware would have
+ *   taken it at once: the interrupt lands at another instruction of the
+ *   loop each time.  These delays come from a stream of their own, so the
+ *   same seed gives the same delay to the k-th deadline whatever host
+ *   timing did to the other choices.
  *
  * Every choice is made here, in one place, so that new places to choose
  * from (landmarks) extend chaos_irq_now and nothing else. */
@@ -32,6 +39,7 @@
 struct chaos {
 	struct trace_chaos set;  /* what goes into the trace header */
 	struct rng rng;
+	struct rng kick_rng;     /* kick delays only (see above) */
 	bool holding;            /* an interrupt is being held back */
 	unsigned hold_left;      /* eligible sync points it still waits */
 	vclock_ns hold_since;    /* when it first could have been taken */
@@ -39,13 +47,18 @@ struct chaos {
 	uint64_t held, injected; /* counts, for the recorder's log */
 };
 
-/* Default settings for SEED, with the clock phase drawn from it. */
-void chaos_init(struct chaos *c, uint64_t seed);
+/* Default settings for SEED, with the clock phase drawn from it; landmark
+ * kicks come up to KICK_LATE_NS past a deadline (the machine's bound). */
+void chaos_init(struct chaos *c, uint64_t seed, host_ns kick_late_ns);
 
 /* At a sync point where an interrupt is pending and could be injected,
  * virtual time NOW: true to inject it here, false to hold it back.  MUST:
  * the guest halted, so the interrupt lands now. */
 bool chaos_irq_now(struct chaos *c, vclock_ns now, bool must);
+
+/* How long past its deadline an exit-free guest is kicked for a timer
+ * interrupt: uniform in [0, min(BOUND, kick_late_ns)]. */
+host_ns chaos_kick_delay(struct chaos *c, host_ns bound);
 
 /* The interrupt being held back is no longer pending (the guest masked
  * it, or a level-triggered line dropped): the next one is chosen afresh. */

@@ -104,6 +104,24 @@ static bool rec_irq_now(void *ctx, sync_seq s, bool must)
 	return chaos_irq_now(&r->chaos, now, must);
 }
 
+/* The live clock, shifted by the chaos phase, back to host time: where
+ * the machine plans its landmark kicks. */
+static host_ns rec_host_time(void *ctx, vclock_ns t)
+{
+	struct recorder *r = ctx;
+	host_ns h0 = r->live.host_time ? r->live.host_time(r->live.ctx, 0) : r->s->m.host_in.origin;
+
+	return h0 + t - r->chaos.set.clock_phase_ns;
+}
+
+static host_ns rec_kick_delay(void *ctx, vclock_ns due, host_ns bound)
+{
+	struct recorder *r = ctx;
+
+	(void)due;
+	return chaos_kick_delay(&r->chaos, bound);
+}
+
 /* ---- exit hooks ---- */
 
 /* A patched site trapped (rr_tsc_trap): the virtual TSC, logged. */
@@ -292,7 +310,8 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	r->chaos_on = o->chaos;
 	r->stop_after = o->stop_after;
 	if (o->chaos)
-		chaos_init(&r->chaos, o->chaos_seed);
+		chaos_init(&r->chaos, o->chaos_seed,
+			   s->m.cfg.irq_bound ? s->m.cfg.irq_bound : MACHINE_IRQ_BOUND);
 	r->reg_every = o->reg_check_every ? o->reg_check_every : RR_REG_CHECK_DEFAULT;
 	for (unsigned i = 0; i < s->m.cpuid.n; i++) {
 		const struct cpuid_entry *c = &s->m.cpuid.e[i];
@@ -333,7 +352,8 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	}
 	r->live = s->m.in;
 	in = (struct vmm_inputs){ r, rec_clock, rec_clock_used, rec_serial, rec_idle,
-				  o->chaos ? rec_irq_now : NULL };
+				  o->chaos ? rec_irq_now : NULL, rec_host_time,
+				  o->chaos ? rec_kick_delay : NULL };
 	s->m.in = in;
 	r->hooks = (struct vmm_hooks){ r, rec_on_exit, rec_on_inject };
 	r->start = host_now();

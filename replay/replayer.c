@@ -481,7 +481,7 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 	/* Without chaos an interrupt lands at the first sync point it can,
 	 * and replay checks that it did; with chaos the trace says where. */
 	s->m.in = (struct vmm_inputs){ p, rpl_clock, rpl_clock_used, rpl_serial, rpl_idle,
-				       trace_reader_header(rd)->chaos.on ? rpl_irq_now : NULL };
+				       trace_reader_header(rd)->chaos.on ? rpl_irq_now : NULL, NULL, NULL };
 	p->hooks = (struct vmm_hooks){ p, rpl_on_exit, rpl_on_inject };
 	/* Where the recording was stopped (a signal, an error of rrvm's), replay
 	 * stops too; where the guest ran into an instruction KVM cannot run,

@@ -17,11 +17,11 @@
 #include "vmm/probe.h"
 #include "vmm/x86.h"
 
-/* Free runs stop this often (in sync points) to ask whether a checkpoint
- * is due (by host time).  32, not more: a landmark costs its breakpoint
- * hits, so in exit-free code 256 sync points could take seconds to replay,
- * and a step back replays from the checkpoint before it. */
-#define TL_RUN_CHUNK 32
+/* Free runs to a sync point stop this often (in sync points) to report
+ * progress.  Checkpoints do not wait for them: tl_run ends a run at any
+ * sync point where one is due (tl_ckpt_split), which in exit-free code,
+ * where a landmark costs its breakpoint hits, may be every few. */
+#define TL_RUN_CHUNK 256
 
 /* ---- positions ---- */
 
@@ -99,9 +99,37 @@ static int tl_live_exit(struct timeline *t, struct vmm_exit *x)
 	return 0;
 }
 
+/* At sync point X of a run: whether the run should end here for a
+ * checkpoint the policy asks for (ckpt_due: by replay time, or every N
+ * sync points).  Only where a checkpoint is what tl_run_to_sync would take
+ * after stopping at this sync point: in replay, no single step running, no
+ * trap patched into memory; and with breakpoints armed only at a landmark
+ * whose RIP is not one, because completing an exit's I/O before the take
+ * (snap_flush) keeps a breakpoint on the next instruction from firing
+ * (vmm/machine_lm.c machine_lm_at_start) and the run would miss that hit. */
+static void tl_ckpt_split(struct timeline *t, const struct vmm_exit *x)
+{
+	struct machine *m = &t->s->m;
+	uint64_t rip = rr_rip(t->s);
+
+	if (!x->is_sync || t->live || t->stepping || t->npatch || m->sync >= m->stop_after_sync)
+		return;
+	if (t->bp_armed && x->kind != VMM_EXIT_LANDMARK)
+		return;
+	for (unsigned i = 0; t->bp_armed && i < t->nbp; i++)
+		if (t->bp[i] == rip)
+			return;
+	if (!ckpt_due(&t->ck))
+		return;
+	t->ckpt_split = m->sync;
+	m->stop_after_sync = m->sync;
+}
+
 static int tl_on_exit(void *ctx, struct vmm_exit *x)
 {
 	struct timeline *t = ctx;
+
+	tl_ckpt_split(t, x);
 
 	if (x->kind == VMM_EXIT_DEBUG) {
 		t->trap_pc = x->addr;
@@ -148,16 +176,37 @@ int tl_run(struct timeline *t, sync_seq limit)
 {
 	struct machine *m = &t->s->m;
 	const struct machine_result *r;
+	int e;
 
-	m->stop_after_sync = limit;
-	r = machine_run(m, &t->hooks);
-	m->stop_after_sync = MACHINE_NO_SYNC_LIMIT;
+	for (;;) {
+		t->ckpt_split = 0;
+		m->stop_after_sync = limit;
+		r = machine_run(m, &t->hooks);
+		m->stop_after_sync = MACHINE_NO_SYNC_LIMIT;
+		/* Registers the last exit changed (a TSC trap's result, a
+		 * patched HLT's RIP put back on it) reach KVM now, so that
+		 * whoever reads the stopped machine (KVM_GET_REGS) sees them. */
+		if (machine_regs_flush(m) < 0) {
+			m->stop_requested = 0;
+			return tl_fail(t, -EIO, "cannot set the vCPU's registers");
+		}
+		if (r->why != MACHINE_STOP_SYNC_LIMIT || !t->ckpt_split || t->ckpt_split != m->sync)
+			break;
+		/* Ended early for a checkpoint: take it, and run on to LIMIT. */
+		t->ckpt_split = 0;
+		if ((e = ckpt_take(&t->ck, t->s)) < 0 && e != -EBUSY) {
+			m->stop_requested = 0;
+			return e;
+		}
+		if (m->sync >= limit || m->stop_requested)
+			break;
+	}
+	t->ckpt_split = 0;
+	if (m->stop_requested && r->why == MACHINE_STOP_SYNC_LIMIT && m->sync < limit) {
+		m->stop_requested = 0;
+		return TL_RUN_INTERRUPTED;
+	}
 	m->stop_requested = 0;
-	/* Registers the last exit changed (a TSC trap's result, a patched
-	 * HLT's RIP put back on it) reach KVM now, so that whoever reads the
-	 * stopped machine (KVM_GET_REGS) sees them. */
-	if (machine_regs_flush(m) < 0)
-		return tl_fail(t, -EIO, "cannot set the vCPU's registers");
 	switch (r->why) {
 	case MACHINE_STOP_SYNC_LIMIT:
 		return TL_RUN_SYNC;

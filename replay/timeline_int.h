@@ -63,6 +63,9 @@ struct timeline {
 	bool step_wrote;          /* ... and stopped inside a write to a watched page */
 	uint64_t watch_hits;      /* watched writes seen, ever */
 	uint64_t watch_addr, watch_old, watch_new; /* the last one */
+	bool bp_armed;            /* tl_arm put breakpoints into the machine */
+	sync_seq ckpt_split;      /* a run ends early at this sync point for a
+				   * checkpoint (tl_run), 0: none */
 	unsigned watch_size;
 	tl_progress_fn progress;  /* may be NULL */
 	void *progress_ctx;

@@ -144,6 +144,7 @@ static int tl_arm(struct timeline *t, bool on)
 	uint64_t dr7 = 0;
 
 	tl_unpatch(t);
+	t->bp_armed = on && t->nbp;
 	if (!on || !t->nbp)
 		return machine_set_debug(m, 0, NULL, 0);
 	for (unsigned i = 0; i < nhw; i++)

@@ -70,6 +70,7 @@ int trace_header_pack(const struct trace_header *h, uint8_t **out, size_t *len,
 		chaos.irq_late_ns = h->chaos.irq_late_ns;
 		chaos.clock_phase_ns = h->chaos.clock_phase_ns;
 		chaos.serial_gap_sync = h->chaos.serial_gap_sync;
+		chaos.kick_late_ns = h->chaos.kick_late_ns;
 		m.chaos = &chaos;
 	}
 	ret = -EINVAL;
@@ -239,7 +240,7 @@ static const char *header_convert(struct trace_header_store *s)
 			return "header chaos clock phase of a second or more";
 		h->chaos = (struct trace_chaos){ true, m->chaos->seed, m->chaos->irq_late_sync,
 						 m->chaos->irq_late_ns, m->chaos->clock_phase_ns,
-						 m->chaos->serial_gap_sync };
+						 m->chaos->serial_gap_sync, m->chaos->kick_late_ns };
 	}
 	return NULL;
 }

@@ -66,7 +66,8 @@
 			      * registers in RegCheckpoint, End.place, the chaos
 			      * settings, the interrupt controller, FileHash.role,
 			      * END_REASON_RESET */
-#define TRACE_FORMAT_MINOR 1 /* 2.1: multiboot modules (FILE_ROLE_MODULE, FileHash.cmdline) */
+#define TRACE_FORMAT_MINOR 1 /* 2.1: multiboot modules (FILE_ROLE_MODULE, FileHash.cmdline),
+			      * Chaos.kick_late_ns, Header.host_cpu_xxh64 */
 /* The oldest major this reader still reads: 1.x traces have no landmarks
  * and no lateness (read as 0), and keep the typed facts as probe text. */
 #define TRACE_FORMAT_MAJOR_OLDEST 1
@@ -178,6 +179,8 @@ struct trace_chaos {
 	vclock_ns irq_late_ns;    /* ... and most virtual time */
 	vclock_ns clock_phase_ns; /* where the virtual clock started */
 	uint32_t serial_gap_sync; /* most sync points between two input bytes */
+	host_ns kick_late_ns;     /* exit-free code: most delay of a landmark
+				   * kick past the deadline (0: before 2.1) */
 };
 
 /* Strings may be NULL on write (stored empty); on read they are never NULL.

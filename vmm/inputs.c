@@ -30,6 +30,13 @@ static bool host_clock(void *ctx, sync_seq s, vclock_ns *t)
 	return true;
 }
 
+static host_ns host_time(void *ctx, vclock_ns t)
+{
+	const struct host_inputs *h = ctx;
+
+	return h->origin + t;
+}
+
 static void host_clock_used(void *ctx, sync_seq s, vclock_ns t)
 {
 }
@@ -88,5 +95,6 @@ struct vmm_inputs host_inputs_ops(struct host_inputs *h)
 		.clock_used = host_clock_used,
 		.serial = host_serial,
 		.idle = host_idle,
+		.host_time = host_time,
 	};
 }

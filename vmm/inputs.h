@@ -38,6 +38,17 @@ struct vmm_inputs {
 	 * or the guest never wakes).  Where an interrupt lands is an input
 	 * like any other: chaos recording chooses, replay follows the trace. */
 	bool (*irq_now)(void *ctx, sync_seq s, bool must);
+	/* Landmarks (recording): the vCPU, running exit-free, is kicked for
+	 * a timer interrupt once it has waited a while past its deadline.
+	 * HOST_TIME maps a virtual time of the clock above to host time
+	 * (NULL: the live source's); KICK_DELAY is how long after the
+	 * deadline DUE the kick comes, at most BOUND (NULL: BOUND): chaos
+	 * recording chooses, so that the interrupt lands at another
+	 * instruction.  Asked once per deadline, and once per refusal of
+	 * irq_now (DUE 0): a held interrupt is kicked for again that long
+	 * after, if no exit came. */
+	host_ns (*host_time)(void *ctx, vclock_ns t);
+	host_ns (*kick_delay)(void *ctx, vclock_ns due, host_ns bound);
 };
 
 /* The live host source: the host's monotonic clock from START, and

@@ -156,9 +156,11 @@ static void machine_deliver(struct machine *m)
 	}
 	if (!machine_irq_pending(m)) {
 		run->request_interrupt_window = 0;
+		m->lm.held_at = 0;
 		return;
 	}
 	if (!run->ready_for_interrupt_injection || !run->if_flag) {
+		m->lm.held_at = 0;
 		/* Without a precise window exit, the interrupt waits for the
 		 * next exit the guest causes with interrupts enabled. */
 		run->request_interrupt_window = m->cfg.irq_window;
@@ -167,8 +169,10 @@ static void machine_deliver(struct machine *m)
 	if (m->in.irq_now &&
 	    !m->in.irq_now(m->in.ctx, m->sync, run->exit_reason == KVM_EXIT_HLT)) {
 		run->request_interrupt_window = 0; /* it waits for a later exit */
+		m->lm.held_at = host_now();      /* ... or a kick (machine_lm.c) */
 		return;
 	}
+	m->lm.held_at = 0;
 	irq.irq = machine_irq_ack(m);
 	machine_note_lateness(m);
 	if (m->hooks && m->hooks->on_inject &&

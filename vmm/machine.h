@@ -149,6 +149,11 @@ struct machine_lm {
 	sync_seq check_sync;    /* m->sync at the previous check */
 	host_ns retry_at;       /* a kick found no landmark: try again then */
 	host_ns last_kick;
+	vclock_ns plan_due;     /* the deadline the next kick is planned for */
+	host_ns plan_at;        /* ... and its host time (0: none planned) */
+	host_ns plan_held;      /* ... or the hold it is planned for */
+	host_ns held_at;        /* the inputs held a pending interrupt back
+				 * then (irq_now), 0: not held */
 	bool at_landmark;       /* the current sync point is a landmark */
 	/* Replay: the landmark sought (the next sync point's). */
 	bool seek;

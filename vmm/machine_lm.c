@@ -180,11 +180,46 @@ int machine_lm_start(struct machine *m)
 
 	m->lm.check_next = now + lm_stretch_bound(m);
 	m->lm.check_sync = m->sync;
+	m->lm.plan_at = 0;
+	m->lm.held_at = 0;
 	return kick_bind(&m->kick, m->vcpu.run);
 }
 
-/* The host time of the next kick: the next timer deadline plus the bound,
- * or a retry, or the next stretch check, whichever comes first. */
+/* The host time at which the guest's virtual clock reads T. */
+static host_ns lm_host_time(const struct machine *m, vclock_ns t)
+{
+	return m->in.host_time ? m->in.host_time(m->in.ctx, t) : m->host_in.origin + t;
+}
+
+/* The host time of the kick for deadline DUE, or (DUE 0) for an
+ * interrupt already pending: at once if the guest could not take it (the
+ * kick retries), else (the inputs held it back at held_at) after a delay.
+ * A kick is its base time plus the delay the inputs choose within the
+ * bound, planned once per deadline or hold, so that chaos draws one delay
+ * for each. */
+static host_ns lm_kick_plan(struct machine *m, vclock_ns due)
+{
+	host_ns bound = lm_irq_bound(m), delay = bound, base;
+
+	if (!due && !m->lm.held_at)
+		return lm_host_time(m, 0) + bound; /* long past */
+	if (m->lm.plan_at && m->lm.plan_due == due && (due || m->lm.plan_held == m->lm.held_at))
+		return m->lm.plan_at;
+	if (m->in.kick_delay) {
+		delay = m->in.kick_delay(m->in.ctx, due, bound);
+		if (delay > bound)
+			delay = bound;
+	}
+	base = due ? lm_host_time(m, due) : m->lm.held_at;
+	m->lm.plan_due = due;
+	m->lm.plan_held = m->lm.held_at;
+	m->lm.plan_at = base + delay ? base + delay : 1;
+	return m->lm.plan_at;
+}
+
+/* The host time of the next kick: the next timer deadline plus the bound
+ * (or a delay within it), or a retry, or the next stretch check, whichever
+ * comes first. */
 void machine_lm_before_run(struct machine *m)
 {
 	vclock_ns due;
@@ -199,7 +234,7 @@ void machine_lm_before_run(struct machine *m)
 	want = m->lm.check_next;
 	due = machine_irq_pending(m) ? 0 : machine_next_deadline(m);
 	if (due != VCLOCK_NEVER) {
-		at = m->host_in.origin + due + lm_irq_bound(m);
+		at = lm_kick_plan(m, due);
 		if (at <= m->lm.last_kick) /* that kick found no landmark */
 			at = m->lm.retry_at;
 		if (at < want)
@@ -216,7 +251,7 @@ void machine_lm_before_run(struct machine *m)
 bool machine_lm_kick(struct machine *m)
 {
 	host_ns now = host_now();
-	vclock_ns due = machine_next_deadline(m), vnow = now - m->host_in.origin;
+	vclock_ns due = machine_next_deadline(m);
 	bool irq, stretch = false, stop = atomic_load(&m->stop_requested) > 0;
 	unsigned cpl = 0;
 
@@ -228,7 +263,7 @@ bool machine_lm_kick(struct machine *m)
 		m->lm.check_sync = m->sync;
 		m->lm.check_next = now + lm_stretch_bound(m);
 	}
-	irq = machine_irq_pending(m) || (due != VCLOCK_NEVER && vnow >= due);
+	irq = machine_irq_pending(m) || (due != VCLOCK_NEVER && now >= lm_host_time(m, due));
 	if (!irq && !stretch && !stop)
 		return false;
 	m->lm.last_kick = now;

@@ -22,6 +22,11 @@ struct machine_config t_config(const struct t_env *e)
 
 int t_record(const struct t_env *e)
 {
+	return t_record_to(e, e->devnull);
+}
+
+int t_record_to(const struct t_env *e, FILE *out)
+{
 	struct machine_config cfg = t_config(e);
 	struct rr_session *s = calloc(1, sizeof(*s));
 	struct recorder r;
@@ -31,6 +36,7 @@ int t_record(const struct t_env *e)
 	char msg[400];
 	int werr;
 
+	cfg.serial_out = out;
 	if (!s || rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "record: %s\n", s ? msg : "no memory");
 		return -1;
@@ -45,6 +51,32 @@ int t_record(const struct t_env *e)
 	rr_session_free(s);
 	free(s);
 	return werr ? -1 : 0;
+}
+
+int t_record_until(const struct t_env *e, const char *needle, unsigned tries)
+{
+	char out[8192];
+	size_t n;
+
+	for (unsigned i = 0; i < tries; i++) {
+		FILE *f = tmpfile();
+
+		if (!f || t_record_to(e, f) < 0) {
+			if (f)
+				fclose(f);
+			return -1;
+		}
+		fflush(f);
+		rewind(f);
+		n = fread(out, 1, sizeof(out) - 1, f);
+		out[n] = '\0';
+		fclose(f);
+		if (strstr(out, needle)) {
+			printf("recording %u of at most %u printed \"%s\"\n", i + 1, tries, needle);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int t_session_open(struct t_replay *t, const struct t_env *e)

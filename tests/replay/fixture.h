@@ -42,6 +42,13 @@ unsigned t_seed(unsigned deflt);
 
 struct machine_config t_config(const struct t_env *e);
 int t_record(const struct t_env *e);
+/* t_record with the guest's serial output into OUT. */
+int t_record_to(const struct t_env *e, FILE *out);
+/* Records again and again, at most TRIES times, until the guest's output
+ * holds NEEDLE (a race that strikes in most recordings, not all): 1 when
+ * the trace kept is one where it did, 0 when no try showed it (a test
+ * must count that as a failure), -1 on an error. */
+int t_record_until(const struct t_env *e, const char *needle, unsigned tries);
 /* The session and reader, checked against the trace; t_replay_open also
  * starts the replayer (the time-travel engine starts its own). */
 int t_session_open(struct t_replay *t, const struct t_env *e);

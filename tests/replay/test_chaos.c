@@ -1,6 +1,7 @@
 /* Chaos choices without KVM: the PRNG repeats per seed, an interrupt is
  * held back within its bounds and lands at once on a HLT, every lateness
- * in the bound is chosen, serial input comes a byte at a time with gaps. */
+ * in the bound is chosen, serial input comes a byte at a time with gaps,
+ * landmark kicks come at a seeded random delay within the bound. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,9 +35,9 @@ static void test_same_seed_same_phase(void **state)
 	struct chaos a, b, c;
 
 	(void)state;
-	chaos_init(&a, 7);
-	chaos_init(&b, 7);
-	chaos_init(&c, 8);
+	chaos_init(&a, 7, 200000);
+	chaos_init(&b, 7, 200000);
+	chaos_init(&c, 8, 200000);
 	assert_true(a.set.on && a.set.seed == 7);
 	assert_true(a.set.clock_phase_ns == b.set.clock_phase_ns);
 	assert_true(a.set.clock_phase_ns != c.set.clock_phase_ns);
@@ -52,7 +53,7 @@ static void test_irq_bounds(void **state)
 	vclock_ns now = 0;
 
 	(void)state;
-	chaos_init(&c, 1);
+	chaos_init(&c, 1, 200000);
 	for (int irq = 0; irq < 2000; irq++) {
 		unsigned waited = 0;
 		while (!chaos_irq_now(&c, now, false)) {
@@ -75,7 +76,7 @@ static void test_irq_time_bound_and_halt(void **state)
 	unsigned held = 0;
 
 	(void)state;
-	chaos_init(&c, 3);
+	chaos_init(&c, 3, 200000);
 	for (int irq = 0; irq < 200; irq++) {
 		vclock_ns since = now;
 		while (!chaos_irq_now(&c, now, false))
@@ -98,7 +99,7 @@ static void test_irq_gone(void **state)
 	unsigned fresh = 0;
 
 	(void)state;
-	chaos_init(&c, 9);
+	chaos_init(&c, 9, 200000);
 	for (int irq = 0; irq < 500; irq++) {
 		vclock_ns t = (vclock_ns)irq * 10 * CHAOS_IRQ_LATE_NS;
 		if (chaos_irq_now(&c, t, false))
@@ -119,7 +120,7 @@ static void test_serial_gaps(void **state)
 	unsigned bytes = 0;
 
 	(void)state;
-	chaos_init(&c, 5);
+	chaos_init(&c, 5, 200000);
 	for (sync_seq s = 1; s < 100000; s++) {
 		unsigned room = chaos_serial_room(&c, s, 16);
 		assert_true(room <= 1);
@@ -136,6 +137,35 @@ static void test_serial_gaps(void **state)
 	assert_true(bytes < 100000 / 4);
 }
 
+/* Landmark kicks: each delay within the bound (and the trace's
+ * kick_late_ns), spread over all of it, and the same sequence for the same
+ * seed whatever the other choices drew in between. */
+static void test_kick_delay(void **state)
+{
+	struct chaos a, b;
+	unsigned quarter[4] = { 0 };
+
+	(void)state;
+	chaos_init(&a, 5, 200000);
+	chaos_init(&b, 5, 200000);
+	assert_true(a.set.kick_late_ns == 200000);
+	for (int i = 0; i < 4000; i++) {
+		host_ns d = chaos_kick_delay(&a, 200000);
+
+		assert_true(d <= 200000);
+		quarter[d * 4 / 200001]++;
+		(void)chaos_irq_now(&b, (vclock_ns)i * 1000, false);
+		chaos_serial_taken(&b, (sync_seq)i);
+		assert_true(d == chaos_kick_delay(&b, 200000));
+	}
+	for (int q = 0; q < 4; q++)
+		assert_true(quarter[q] > 800);
+	for (int i = 0; i < 100; i++) {
+		assert_true(chaos_kick_delay(&a, 50000) <= 50000); /* a smaller bound */
+		assert_true(chaos_kick_delay(&a, 900000) <= 200000); /* kick_late_ns rules */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_irq_time_bound_and_halt),
 		cmocka_unit_test(test_irq_gone),
 		cmocka_unit_test(test_serial_gaps),
+		cmocka_unit_test(test_kick_delay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,10 +13,11 @@
  *     continue returns to the first hit, and once more to the start; then
  *     the same with the hardware's four spent elsewhere, so that the
  *     breakpoint is a patched trap instruction;
- *  5. the bug hunt: from the panic at the end, a write watchpoint on the
- *     link the panic names and reverse-continue stop right before the
- *     culprit store, inside list_insert, which wrote the pointer the panic
- *     names;
+ *  5. the bug hunt (the kernel is recorded until the race strikes, at most
+ *     10 times, or the test fails): from the panic at the end, a write
+ *     watchpoint on the link the panic names and reverse-continue stop
+ *     right before the culprit store, inside list_insert, which wrote the
+ *     pointer the panic names;
  *  6. lazy placement: single steps after a breakpoint stop, and two
  *     breakpoints hit in one stretch, are placed where stepping puts them;
  *  7. what the engine refuses (state writes during replay, read
@@ -183,6 +184,11 @@ static struct t_syms t_symbols(const char *path)
 	return y;
 }
 
+/* samples/race/race.c: its panic line, and how many recordings to try
+ * for one that shows it (tests/e2e/recording.py record_until: 10). */
+#define T_PANIC "overwritten link: journal_pool["
+#define T_RACE_TRIES 10
+
 /* samples/race/race.c: struct record is 32 bytes, its `next` at offset 0. */
 #define T_RECORD_SIZE 32
 
@@ -199,10 +205,11 @@ static void t_watch_hunt(struct timeline *t, const struct t_syms *y, FILE *seria
 	fflush(serial);
 	rewind(serial);
 	out[fread(out, 1, sizeof(out) - 1, serial)] = '\0';
-	link = strstr(out, "overwritten link: journal_pool[");
+	link = strstr(out, T_PANIC);
 	if (!link || sscanf(link, "overwritten link: journal_pool[%u].next -> journal_pool[%u]", &p,
 			    &n) != 2) {
-		printf("watch hunt: this recording did not panic with an overwritten link\n");
+		CHECK(0, "watch hunt: the replay did not panic with an overwritten link, "
+		      "though its recording did");
 		return;
 	}
 	addr = y->journal_pool + (uint64_t)p * T_RECORD_SIZE;
@@ -430,7 +437,12 @@ int main(int argc, char **argv)
 	/* The replays' serial output, for the panic line the hunt starts from. */
 	fclose(e.devnull);
 	e.devnull = tmpfile();
-	if (!straight || !engine || !e.devnull || t_record(&e) < 0 || t_open(&r1, straight, &e) < 0 || t_open(&r2, engine, &e) < 0)
+	/* The hunt needs the race to strike (samples/race: in most recordings,
+	 * not all): record until it does, or fail. */
+	if (!straight || !engine || !e.devnull || (rc = t_record_until(&e, T_PANIC, T_RACE_TRIES)) < 0)
+		return 1;
+	CHECK(rc == 1, "the race did not strike in %u recordings", T_RACE_TRIES);
+	if (t_open(&r1, straight, &e) < 0 || t_open(&r2, engine, &e) < 0)
 		return 1;
 	/* The straight pass's gotos are long replays forward: they report. */
 	tl_set_progress(straight, t_progress, progress);

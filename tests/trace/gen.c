@@ -37,7 +37,7 @@ static const struct trace_header gen_hdr = {
 	.irq_controller = "apic",
 	.rtc_epoch_sec = -12345,
 	.tsc_khz = 2400000,
-	.chaos = { true, 0xfedcba9876543210ull, 8, 2000000, 999999999, 64 },
+	.chaos = { true, 0xfedcba9876543210ull, 8, 2000000, 999999999, 64, 200000 },
 };
 
 const struct trace_header *gen_header(void)
