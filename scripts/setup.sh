@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential cmake pkg-config gdb clang llvm libclang-rt-14-dev
 libcapstone-dev libreadline-dev libprotobuf-c-dev protobuf-c-compiler
 libcmocka-dev libzstd-dev libxxhash-dev qemu-system-x86 python3 tmux groff-base man-db
-git binutils
+git binutils util-linux
 linux-source-6.1 busybox-static bc flex bison libelf-dev libssl-dev cpio xz-utils"
 
 missing=""

@@ -21,6 +21,7 @@
  * ~20 k instructions per 10 ms of waiting; ~0.3 s in all.
  */
 #include "runtime.h"
+#include "spin.h"
 
 #define VEC_TIMER    0x2e
 #define VEC_SPURIOUS 0x2f
@@ -44,71 +45,11 @@ static void spurious_irq(struct regs *r)
 {
 }
 
-__attribute__((noinline)) static void sleep_ticks(uint64_t n)
-{
-	for (uint64_t end = ticks + n; ticks < end;)
-		cpu_relax();
-}
-
-/* xorshift64: a few ALU instructions an iteration, nothing that exits. */
-__attribute__((noinline)) static uint64_t compute(uint64_t iters)
-{
-	static uint64_t x = 88172645463325252ull;
-
-	for (uint64_t i = 0; i < iters; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-	}
-	return x;
-}
-
 static void set_cr8(uint64_t v)
 {
 	__asm__ volatile("mov %0, %%cr8" : : "r"(v) : "memory");
 }
 
-/* The TSC per tick, from ticks that land in HLT. */
-static uint64_t calibrate(void)
-{
-	uint64_t k0 = ticks, t0, t1;
-
-	while (ticks == k0)
-		cpu_idle();
-	t0 = rdtsc();
-	k0 = ticks;
-	while (ticks < k0 + CALIB_TICKS)
-		cpu_idle();
-	t1 = rdtsc();
-	return (t1 - t0) / CALIB_TICKS;
-}
-
-/* Compute iterations per tick period: one timed run (RDTSC only at its ends). */
-static uint64_t iters_per_tick(uint64_t tsc_per_tick)
-{
-	uint64_t t0 = rdtsc(), t1;
-
-	compute(CAL_ITERS);
-	t1 = rdtsc();
-	return t1 > t0 ? CAL_ITERS * tsc_per_tick / (t1 - t0) + 1 : CAL_ITERS;
-}
-
-static void test_compute(uint64_t tsc_per_tick)
-{
-	uint64_t k0 = ticks, t0 = rdtsc(), t1, got, due, x = 0;
-
-	/* Chunks until 50 ticks' worth of TSC time passed: one chunk where
-	 * ring 0 is emulated, many under a fast emulator. */
-	do
-		x ^= compute(4000);
-	while ((t1 = rdtsc()) - t0 < COMPUTE_TICKS * tsc_per_tick);
-	got = ticks - k0;
-	due = (t1 - t0) / tsc_per_tick;
-	printf("apicspin: compute loop received %lu ticks, %lu fell due\n", got, due);
-	report(due > 0 && got * 10 >= due && got * 10 <= due * 11 + 20,
-	       "compute loop received a tenth of its ticks or more (a loaded QEMU loses half), not many more than fell due");
-	report(x != 0, "compute loop result");
-}
 
 static void test_tpr(uint64_t ipt, uint64_t tsc_tick)
 {
@@ -116,7 +57,7 @@ static void test_tpr(uint64_t ipt, uint64_t tsc_tick)
 
 	lapic_write(LAPIC_TPR, VEC_TIMER & 0xf0);
 	t0 = ticks;
-	compute(HOLD_TICKS * ipt);
+	spin_compute(HOLD_TICKS * ipt);
 	report(ticks == t0, "TPR 0x%x: no tick in %u periods of exit-free code",
 	       VEC_TIMER & 0xf0, HOLD_TICKS);
 	/* A fast emulator may finish the loop early: then wait (the TSC,
@@ -125,19 +66,19 @@ static void test_tpr(uint64_t ipt, uint64_t tsc_tick)
 		cpu_relax();
 	report(lapic_irr(VEC_TIMER), "... the tick waits in IRR");
 	lapic_write(LAPIC_TPR, 0);
-	sleep_ticks(1);
+	spin_sleep(&ticks, 1);
 	report(ticks > t0, "TPR 0: the held-back tick arrives");
 	t0 = ticks;
-	sleep_ticks(10);
+	spin_sleep(&ticks, 10);
 	report(ticks >= t0 + 10, "sleep of 10 ticks after TPR 0");
 
 	set_cr8(VEC_TIMER >> 4);
 	t0 = ticks;
-	compute(HOLD_TICKS * ipt);
+	spin_compute(HOLD_TICKS * ipt);
 	report(ticks == t0, "CR8 %u: no tick in %u periods of exit-free code", VEC_TIMER >> 4,
 	       HOLD_TICKS);
 	set_cr8(0);
-	sleep_ticks(10);
+	spin_sleep(&ticks, 10);
 	report(ticks >= t0 + 10, "CR8 0 without an exit: a sleep of 10 ticks ends");
 }
 
@@ -169,11 +110,11 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	irq_enable();
 
 	k0 = ticks;
-	sleep_ticks(SLEEP_TICKS);
+	spin_sleep(&ticks, SLEEP_TICKS);
 	report(ticks - k0 >= SLEEP_TICKS, "busy-wait sleep of %u ticks ended", SLEEP_TICKS);
-	tsc_per_tick = calibrate();
-	ipt = iters_per_tick(tsc_per_tick);
-	test_compute(tsc_per_tick);
+	tsc_per_tick = spin_tsc_per_tick(&ticks, CALIB_TICKS);
+	ipt = spin_iters_per_tick(tsc_per_tick, CAL_ITERS);
+	spin_check_compute("apicspin", &ticks, tsc_per_tick, COMPUTE_TICKS);
 	test_tpr(ipt, tsc_per_tick);
 	irq_disable();
 	lapic_write(LAPIC_TIMER_INIT, 0);

@@ -22,6 +22,7 @@
  * ~30 k instructions of sleep, ~60 k of compute, ~40 k of counting.
  */
 #include "runtime.h"
+#include "spin.h"
 
 #define HZ            1000
 #define SLEEP_TICKS   20
@@ -40,25 +41,6 @@ static volatile uint64_t count_limit __attribute__((aligned(4096))) = COUNT_ITER
 static void timer_irq(struct regs *r)
 {
 	ticks++;
-}
-
-__attribute__((noinline)) static void sleep_ticks(uint64_t n)
-{
-	for (uint64_t end = ticks + n; ticks < end;)
-		cpu_relax();
-}
-
-/* xorshift64: a few ALU instructions an iteration, nothing that exits. */
-__attribute__((noinline)) static uint64_t compute(unsigned iters)
-{
-	static uint64_t x = 88172645463325252ull;
-
-	for (unsigned i = 0; i < iters; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-	}
-	return x;
 }
 
 /* The loop body is the same registers every time round: only memory moves. */
@@ -104,7 +86,7 @@ static void bench(uint64_t tsc_per_tick)
 		uint64_t k0 = ticks, t0 = rdtsc(), t1, iters = 0;
 
 		do {
-			x ^= compute(COMPUTE_ITERS);
+			x ^= spin_compute(COMPUTE_ITERS);
 			iters += COMPUTE_ITERS;
 		} while ((t1 = rdtsc()) - t0 < HZ * tsc_per_tick);
 		dot(round);
@@ -129,7 +111,7 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	irq_enable();
 
 	k0 = ticks;
-	sleep_ticks(SLEEP_TICKS);
+	spin_sleep(&ticks, SLEEP_TICKS);
 	report(ticks - k0 >= SLEEP_TICKS, "busy-wait sleep of %u ticks ended", SLEEP_TICKS);
 
 	/* Calibrate: HLT exits, so each tick lands where it falls due. */
@@ -156,7 +138,7 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	t0 = rdtsc();
 	x = 0;
 	do
-		x ^= compute(COMPUTE_ITERS);
+		x ^= spin_compute(COMPUTE_ITERS);
 	while ((t1 = rdtsc()) - t0 < COMPUTE_TICKS * tsc_per_tick);
 	k1 = ticks;
 	got = k1 - k0;

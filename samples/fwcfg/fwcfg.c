@@ -6,29 +6,8 @@
  * them.  A machine without fw_cfg reads all ones at those ports: the sample
  * says so and exits with value 2.
  */
+#include "fwcfg.h"
 #include "runtime.h"
-
-#define FW_CFG_CTL 0x510
-#define FW_CFG_DATA 0x511
-#define FW_CFG_SIGNATURE 0x00
-#define FW_CFG_ID 0x01
-#define FW_CFG_RAM_SIZE 0x03
-#define FW_CFG_NB_CPUS 0x05
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static uint64_t fwcfg_get(uint16_t key, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	outw(FW_CFG_CTL, key);
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)inb(FW_CFG_DATA) << (8 * i);
-	return v;
-}
 
 void kmain(uint32_t mb_magic, uint32_t mb_info);
 void kmain(uint32_t mb_magic, uint32_t mb_info)

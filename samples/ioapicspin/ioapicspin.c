@@ -18,6 +18,7 @@
  * ~0.2 s in all.
  */
 #include "runtime.h"
+#include "spin.h"
 
 #define VEC_PIT      0x28
 #define VEC_SPURIOUS 0x2f
@@ -47,61 +48,6 @@ static void spurious_irq(struct regs *r)
 {
 }
 
-__attribute__((noinline)) static void sleep_ticks(uint64_t n)
-{
-	for (uint64_t end = ticks + n; ticks < end;)
-		cpu_relax();
-}
-
-__attribute__((noinline)) static uint64_t compute(uint64_t iters)
-{
-	static uint64_t x = 88172645463325252ull;
-
-	for (uint64_t i = 0; i < iters; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-	}
-	return x;
-}
-
-static uint64_t calibrate(void)
-{
-	uint64_t k0 = ticks, t0, t1;
-
-	while (ticks == k0)
-		cpu_idle();
-	t0 = rdtsc();
-	k0 = ticks;
-	while (ticks < k0 + CALIB_TICKS)
-		cpu_idle();
-	t1 = rdtsc();
-	return (t1 - t0) / CALIB_TICKS;
-}
-
-static uint64_t iters_per_tick(uint64_t tsc_per_tick)
-{
-	uint64_t t0 = rdtsc(), t1;
-
-	compute(CAL_ITERS);
-	t1 = rdtsc();
-	return t1 > t0 ? CAL_ITERS * tsc_per_tick / (t1 - t0) + 1 : CAL_ITERS;
-}
-
-static void test_compute(uint64_t tsc_per_tick)
-{
-	uint64_t k0 = ticks, t0 = rdtsc(), t1, got, due, x = 0;
-
-	do
-		x ^= compute(4000);
-	while ((t1 = rdtsc()) - t0 < COMPUTE_TICKS * tsc_per_tick);
-	got = ticks - k0;
-	due = (t1 - t0) / tsc_per_tick;
-	printf("ioapicspin: compute loop received %lu ticks, %lu fell due\n", got, due);
-	report(due > 0 && got * 10 >= due && got * 10 <= due * 11 + 20,
-	       "compute loop received a tenth of its ticks or more (a loaded QEMU loses half), not many more than fell due");
-	report(x != 0, "compute loop result");
-}
 
 static void test_mask(unsigned pin, uint64_t ipt)
 {
@@ -109,11 +55,11 @@ static void test_mask(unsigned pin, uint64_t ipt)
 
 	ioapic_write(0x10 + 2 * pin, REDIR_MASKED | VEC_PIT);
 	t0 = ticks;
-	compute(HOLD_TICKS * ipt);
+	spin_compute(HOLD_TICKS * ipt);
 	report(ticks == t0, "masked pin: no tick in %u periods of exit-free code", HOLD_TICKS);
 	ioapic_write(0x10 + 2 * pin, VEC_PIT);
 	t0 = ticks;
-	sleep_ticks(10);
+	spin_sleep(&ticks, 10);
 	report(ticks >= t0 + 10, "unmasked: a sleep of 10 ticks ends");
 }
 
@@ -151,11 +97,11 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	irq_enable();
 
 	k0 = ticks;
-	sleep_ticks(SLEEP_TICKS);
+	spin_sleep(&ticks, SLEEP_TICKS);
 	report(ticks - k0 >= SLEEP_TICKS, "busy-wait sleep of %u ticks ended", SLEEP_TICKS);
-	tsc_per_tick = calibrate();
-	ipt = iters_per_tick(tsc_per_tick);
-	test_compute(tsc_per_tick);
+	tsc_per_tick = spin_tsc_per_tick(&ticks, CALIB_TICKS);
+	ipt = spin_iters_per_tick(tsc_per_tick, CAL_ITERS);
+	spin_check_compute("ioapicspin", &ticks, tsc_per_tick, COMPUTE_TICKS);
 	test_mask(pin, ipt);
 	irq_disable();
 	ioapic_write(0x10 + 2 * pin, REDIR_MASKED | VEC_PIT);

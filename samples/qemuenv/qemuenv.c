@@ -11,13 +11,8 @@
  * fails, 2 (status 5) without a module or without fw_cfg (nothing to
  * compare; the line before says which).
  */
+#include "fwcfg.h"
 #include "runtime.h"
-
-#define FW_CFG_CTL 0x510
-#define FW_CFG_DATA 0x511
-#define FW_CFG_SIGNATURE 0x00
-#define FW_CFG_RAM_SIZE 0x03
-#define FW_CFG_NB_CPUS 0x05
 
 #define MB_INFO_MODS (1u << 3)
 #define ENV_MAX 256 /* bytes of the module looked at */
@@ -25,21 +20,6 @@
 struct mb_module {
 	uint32_t start, end, string, reserved;
 };
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static uint64_t fwcfg_get(uint16_t key, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	outw(FW_CFG_CTL, key);
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)inb(FW_CFG_DATA) << (8 * i);
-	return v;
-}
 
 static bool env_space(char c)
 {

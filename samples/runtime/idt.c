@@ -108,3 +108,17 @@ void isr_dispatch(struct regs *r)
 	printf("EXCEPTION: unexpected vector %u at RIP=0x%lx\n", vec, r->rip);
 	exit_qemu(EXIT_EXCEPTION);
 }
+
+void enter_user(void *kstack_top, void (*entry)(void), void *ustack_top, uint64_t rflags)
+{
+	struct regs *f = (struct regs *)kstack_top - 1;
+
+	*f = (struct regs){
+		.rip = (uint64_t)entry,
+		.cs = SEL_UCODE,
+		.ss = SEL_UDATA,
+		.rflags = rflags,
+		.rsp = (uint64_t)ustack_top - 8,
+	};
+	enter_frame(f);
+}

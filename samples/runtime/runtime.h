@@ -68,6 +68,10 @@ static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -136,6 +140,10 @@ void idt_init(void);               /* all exceptions print and exit(EXIT_EXCEPTI
 void idt_set_handler(unsigned vec, isr_handler_fn fn);
 void idt_set_dpl(unsigned vec, unsigned dpl);   /* 3 lets ring 3 use INT vec */
 __attribute__((noreturn)) void enter_frame(struct regs *frame);
+/* Starts ENTRY in ring 3 on USTACK_TOP with RFLAGS, through a frame at the
+ * top of the kernel stack KSTACK_TOP (the TSS's RSP0). */
+__attribute__((noreturn)) void enter_user(void *kstack_top, void (*entry)(void),
+					  void *ustack_top, uint64_t rflags);
 /* The default exception action: print vector, RIP, error code; exit(EXIT_EXCEPTION). */
 __attribute__((noreturn)) void isr_unexpected(struct regs *r);
 extern const char *const exception_names[32];

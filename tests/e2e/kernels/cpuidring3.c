@@ -64,8 +64,6 @@ static void on_exit_call(struct regs *r)
 void kmain(uint32_t mb_magic, uint32_t mb_info);
 void kmain(uint32_t mb_magic, uint32_t mb_info)
 {
-	struct regs *f = (struct regs *)(kstack + sizeof(kstack)) - 1;
-
 	(void)mb_magic, (void)mb_info;
 	serial_init();
 	idt_init();
@@ -74,12 +72,6 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	idt_set_dpl(VEC_SYSCALL, 3);
 	idt_set_handler(VEC_SYSCALL, on_exit_call);
 	idt_set_handler(VEC_UD, on_exit_call);
-	*f = (struct regs){
-		.rip = (uint64_t)task,
-		.cs = SEL_UCODE,
-		.ss = SEL_UDATA,
-		.rflags = 0x2, /* interrupts off: nothing here needs them */
-		.rsp = (uint64_t)(ustack + sizeof(ustack)) - 8,
-	};
-	enter_frame(f);
+	/* Interrupts off: nothing here needs them. */
+	enter_user(kstack + sizeof(kstack), task, ustack + sizeof(ustack), 0x2);
 }

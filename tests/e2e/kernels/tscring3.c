@@ -75,8 +75,6 @@ __attribute__((weak)) void tscring3_setup(void)
 void kmain(uint32_t mb_magic, uint32_t mb_info);
 void kmain(uint32_t mb_magic, uint32_t mb_info)
 {
-	struct regs *f = (struct regs *)(kstack + sizeof(kstack)) - 1;
-
 	serial_init();
 	idt_init();
 	/* What ring 3 runs, open to it: the shared code's region when it has
@@ -93,12 +91,6 @@ void kmain(uint32_t mb_magic, uint32_t mb_info)
 	tscring3_setup();
 	printf("tscring3: RDTSC through one function from ring 0 and ring 3\n");
 	measure(0, RING0_N);
-	*f = (struct regs){
-		.rip = (uint64_t)task,
-		.cs = SEL_UCODE,
-		.ss = SEL_UDATA,
-		.rflags = 0x2, /* interrupts off: nothing here needs them */
-		.rsp = (uint64_t)(ustack + sizeof(ustack)) - 8,
-	};
-	enter_frame(f);
+	/* Interrupts off: nothing here needs them. */
+	enter_user(kstack + sizeof(kstack), task, ustack + sizeof(ustack), 0x2);
 }
