@@ -503,3 +503,8 @@ const char *machine_irq_controller(const struct machine *m)
 	return m->cfg.apic ? "apic" : "pic";
 }
 
+const struct machine_stats *machine_get_stats(const struct machine *m)
+{
+	return &m->stats;
+}
+
