@@ -59,7 +59,7 @@ static uint64_t symbol(const char *path, const char *name)
 	return v;
 }
 
-static int open_replay(struct rr_session *s, struct trace_reader **rd, const char *kernel,
+static int open_replay(struct rr_session **s, struct trace_reader **rd, const char *kernel,
 		       const char *trace)
 {
 	struct trace_error err;
@@ -77,8 +77,8 @@ static int open_replay(struct rr_session *s, struct trace_reader **rd, const cha
 				       .cmdline_verbatim = true, .ram_size = h->guest_mem_bytes,
 				       .serial_out = fopen("/dev/null", "w"), .serial_in_fd = -1,
 				       .rtc_epoch = h->rtc_epoch_sec };
-	if (rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0 ||
-	    rpl_check_header(h, s, msg, sizeof(msg)) < 0) {
+	if (rr_session_open(s, &cfg, &kind, msg, sizeof(msg)) < 0 ||
+	    rpl_check_header(h, *s, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "tt_bench: %s\n", msg);
 		return -1;
 	}
@@ -87,7 +87,7 @@ static int open_replay(struct rr_session *s, struct trace_reader **rd, const cha
 
 int main(int argc, char **argv)
 {
-	static struct rr_session s;
+	struct rr_session *s = NULL;
 	struct timeline *t = tl_new();
 	const struct ckpt_stats *ck;
 	struct trace_reader *rd;
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 	lat = calloc(n, sizeof(*lat));
 	dot = symbol(argv[1], "dot");
 	start = symbol(argv[1], "_start");
-	if (!t || !lat || !dot || !start || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(t, &s, rd) < 0)
+	if (!t || !lat || !dot || !start || open_replay(&s, &rd, argv[1], argv[2]) < 0 || tl_open(t, s, rd) < 0)
 		return 1;
 	t0 = host_now();
 	if (tl_goto(t, (struct tl_pos){ tl_end_sync(t), 0 }) < 0) {
@@ -115,9 +115,9 @@ int main(int argc, char **argv)
 	replay_rate = tl_end_sync(t) / ((host_now() - t0) / 1e9);
 	printf("replay to the end with checkpoints: %.2f s, %llu sync points (%.0f per s)\n",
 	       (host_now() - t0) / 1e9, (unsigned long long)tl_end_sync(t), replay_rate);
-	ck = &tl_checkpoints(t)->st;
+	ck = ckpt_store_stats(tl_checkpoints(t));
 	printf("checkpoints: %u, %.1f MiB = %.2f x guest RAM (budget 2.00), one take %.2f ms\n",
-	       ck->count, ck->bytes / 1048576.0, (double)ck->bytes / s.m.mem.size,
+	       ck->count, ck->bytes / 1048576.0, (double)ck->bytes / trace_reader_header(rd)->guest_mem_bytes,
 	       ck->takes ? ck->take_ns / 1e6 / ck->takes : 0.0);
 	for (unsigned i = 0; i < n; i++) {
 		sync_seq at = 1 + (sync_seq)rand_r(&seed) % (tl_end_sync(t) - 1);

@@ -12,7 +12,9 @@
 #include "cli/record_until.h"
 #include "cli/signals.h"
 #include "replay/recorder.h"
+#include "replay/session.h"
 #include "vmm/kvm.h"
+#include "vmm/machine.h"
 
 static const char cli_record_help[] =
 	"usage: rrvm record -o TRACE [options] [--initrd FILE] KERNEL [-- KERNEL COMMAND LINE...]\n"
@@ -173,50 +175,51 @@ static int record_parse(int argc, char **argv, struct cli_machine_opts *o, const
 int cli_record_once(struct cli_machine_opts *o, const struct rec_options *ro, const char *out,
 		    struct cli_record_watch *w)
 {
-	struct rr_session *s = malloc(sizeof(*s));
-	struct recorder rec;
+	struct rr_session *s;
+	struct recorder *rec;
+	struct machine *m;
 	const struct machine_result *res;
+	const struct machine_stats *st;
 	enum machine_init_error kind;
 	char msg[320], summary[256];
 	int status, werr;
 
-	if (!s)
-		return CLI_ERR_INTERNAL;
-	if (rr_session_init(s, &o->cfg, &kind, msg, sizeof(msg)) < 0) {
+	if (rr_session_open(&s, &o->cfg, &kind, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "rrvm: %s\n", msg);
-		free(s);
 		return cli_init_status(kind);
 	}
+	m = rr_session_machine(s);
 	/* The host facts replay needs; `rrvm doctor` has the full table, whose
 	 * probes would cost every recording ~40 ms. */
 	snprintf(summary, sizeof(summary), "backend=%s landmark_rings=%#x", kvm_backend(),
 		 o->cfg.landmark_rings);
 	struct rec_options opts = *ro;
 	opts.host_summary = summary;
-	if (rec_start(&rec, s, out, &opts, msg, sizeof(msg)) < 0) {
+	if (rec_open(&rec, s, out, &opts, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "rrvm: %s\n", msg);
 		status = CLI_ERR_IO;
 		goto free_session;
 	}
 	if (w)
-		w->m = &s->m;
-	cli_signals_catch(&s->m);
-	res = rec_run(&rec, &werr, msg, sizeof(msg));
+		w->m = m;
+	cli_signals_catch(m);
+	res = rec_run(rec, &werr, msg, sizeof(msg));
 	if (w)
 		cli_signals_catch(NULL); /* a Ctrl-C between tries ends the loop */
 	else
 		cli_signals_release();
 	if (w) {
 		w->m = NULL;
-		w->timed_out = rec.timed_out;
+		w->timed_out = rec_timed_out(rec);
 		w->why = res->why;
 	}
-	if (s->m.stats.late_kicks && !w)
+	st = machine_get_stats(m);
+	if (st->late_kicks && !w)
 		fprintf(stderr, "rrvm: interrupts were delivered late (at the next exit, %llu "
 			"times): the guest ran code in ring %s without exits, where this host (%s) "
 			"has no execution breakpoints for landmarks (rrvm doctor)\n",
-			(unsigned long long)s->m.stats.late_kicks,
-			s->m.stats.late_cpl_mask & 8 ? "3" : "1 or 2", kvm_backend());
+			(unsigned long long)st->late_kicks,
+			st->late_cpl_mask & 8 ? "3" : "1 or 2", kvm_backend());
 	if (werr) {
 		fprintf(stderr, "rrvm: %s: %s\n", out, msg);
 		status = CLI_ERR_IO;
@@ -227,9 +230,9 @@ int cli_record_once(struct cli_machine_opts *o, const struct rec_options *ro, co
 	} else {
 		status = cli_stop_status(res);
 	}
+	rec_close(rec);
 free_session:
-	rr_session_free(s);
-	free(s);
+	rr_session_close(s);
 	return status;
 }
 

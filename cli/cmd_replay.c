@@ -11,6 +11,7 @@
 #include "cli/replay_session.h"
 #include "cli/signals.h"
 #include "replay/replayer.h"
+#include "replay/session.h"
 #include "trace-format/trace.h"
 
 static const char cli_replay_help[] =
@@ -67,88 +68,50 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	return cli_trace_arg("replay", argc, argv, o);
 }
 
-/* The replayer's hooks with a progress bar on top, redrawn every
- * REPLAY_PROGRESS_EVERY sync points (a look at a counter per exit). */
-#define REPLAY_PROGRESS_EVERY 256
-
-struct replay_progress {
-	struct vmm_hooks hooks;      /* these, which wrap */
-	const struct vmm_hooks *rpl; /* the replayer's */
-	const struct machine *m;
-	struct cli_progress bar;
-	sync_seq total, shown;
-};
-
-static int replay_progress_exit(void *ctx, struct vmm_exit *x)
-{
-	struct replay_progress *rp = ctx;
-	int r = rp->rpl->on_exit(rp->rpl->ctx, x);
-
-	if (rp->m->sync >= rp->shown + REPLAY_PROGRESS_EVERY) {
-		rp->shown = rp->m->sync;
-		cli_progress_update(&rp->bar, rp->shown, rp->total);
-	}
-	return r;
-}
-
-static int replay_progress_inject(void *ctx, sync_seq sync, uint8_t vector)
-{
-	struct replay_progress *rp = ctx;
-
-	return rp->rpl->on_inject(rp->rpl->ctx, sync, vector);
-}
-
-/* rpl_run, with the bar when stderr is a terminal that the guest's serial
- * output does not write to (the two would garble each other). */
+/* rpl_run, with a progress bar when stderr is a terminal that the guest's
+ * serial output does not write to (the two would garble each other). */
 static const struct machine_result *replay_run_progress(struct replayer *p,
-							 struct trace_reader *rd,
 							 const struct replay_opts *o)
 {
-	const struct trace_end *end = trace_reader_end(rd);
-	struct replay_progress rp = {
-		.hooks = { &rp, replay_progress_exit, replay_progress_inject },
-		.rpl = &p->hooks,
-		.m = &p->s->m,
-		.total = end ? end->total_sync : trace_reader_info(rd)->last_sync,
-	};
+	struct cli_progress bar;
 	const struct machine_result *res;
 
-	cli_progress_init(&rp.bar, o->quiet || isatty(STDOUT_FILENO));
-	if (!rp.bar.enabled)
-		return rpl_run(p);
-	res = machine_run(&p->s->m, &rp.hooks);
-	cli_progress_done(&rp.bar);
+	cli_progress_init(&bar, o->quiet || isatty(STDOUT_FILENO));
+	if (bar.enabled)
+		rpl_set_progress(p, cli_progress_update, &bar);
+	res = rpl_run(p);
+	rpl_set_progress(p, NULL, NULL);
+	cli_progress_done(&bar);
 	return res;
 }
 
 static int replay_run(struct rr_session *s, struct trace_reader *rd, const struct replay_opts *o)
 {
-	struct replayer *p = malloc(sizeof(*p));
+	struct replayer *p;
 	const struct machine_result *res;
 	char msg[400];
 	int status;
 
-	if (!p)
+	if (rpl_open(&p, s, rd) < 0)
 		return CLI_ERR_INTERNAL;
-	rpl_start(p, s, rd);
-	if (p->truncated && !cli_replay_incomplete(o->trace, p)) {
-		free(p);
+	if (rpl_truncated(p) && !cli_replay_incomplete(o->trace, p)) {
+		rpl_close(p);
 		return CLI_ERR_TRACE;
 	}
-	cli_signals_catch(&s->m);
-	res = replay_run_progress(p, rd, o);
+	cli_signals_catch(rr_session_machine(s));
+	res = replay_run_progress(p, o);
 	cli_signals_release();
 	if (rpl_compare_end(p, res, msg, sizeof(msg))) {
 		fprintf(stderr, "rrvm: %s\n", msg);
 		/* A damaged trace replays as far as it can, and still is damaged. */
 		status = trace_reader_info(rd)->corrupt ? CLI_ERR_TRACE : CLI_OK;
-	} else if (p->div.hit) {
+	} else if (rpl_diverged(p)) {
 		rpl_report(p, stderr);
 		status = CLI_ERR_DIVERGED;
 	} else {
 		status = cli_stop_status(res);
 	}
-	free(p);
+	rpl_close(p);
 	return status;
 }
 
@@ -171,18 +134,12 @@ int cli_replay_main(int argc, char **argv)
 		status = CLI_ERR_IO;
 		goto done;
 	}
-	s = malloc(sizeof(*s));
-	if (!s) {
-		status = CLI_ERR_INTERNAL;
-		goto done;
-	}
-	status = cli_replay_session(s, &o, trace_reader_header(rd), out);
+	status = cli_replay_session(&s, &o, trace_reader_header(rd), out);
 	if (status == 0) {
 		status = replay_run(s, rd, &o);
-		rr_session_free(s);
+		rr_session_close(s);
 	}
 done:
-	free(s);
 	if (out != stdout && out)
 		fclose(out);
 	trace_reader_close(rd);

@@ -347,7 +347,7 @@ static int con_events(struct console *c, int argc, char **argv)
 
 static int con_info(struct console *c, int argc, char **argv)
 {
-	const struct ckpt_stats *ck = &tl_checkpoints(c->t)->st;
+	const struct ckpt_stats *ck = ckpt_store_stats(tl_checkpoints(c->t));
 	struct tl_caps caps;
 	char pos[48];
 

@@ -381,22 +381,23 @@ static void gt_mon_checkpoint(struct gt_mon *m)
 	const struct timeline *t = m->g->t;
 	const struct ckpt_store *ck = tl_checkpoints(t);
 	sync_seq here = tl_here(t).sync;
-	const struct ckpt_stats *s = &ck->st;
+	const struct ckpt_stats *s = ckpt_store_stats(ck);
+	unsigned n = ckpt_count(ck);
 	sync_seq near = 0;
 	bool cut = false;
 
 	fprintf(m->f, "%u checkpoints, %.1f MiB (peak %.1f MiB, budget %.1f MiB); "
 		"%" PRIu64 " taken, %" PRIu64 " restored, %" PRIu64 " evicted\n",
-		ck->n, gt_mib(s->bytes), gt_mib(s->peak_bytes), gt_mib(ck->opts.budget_bytes),
+		n, gt_mib(s->bytes), gt_mib(s->peak_bytes), gt_mib(ckpt_budget(ck)),
 		s->takes, s->restores, s->evictions);
 	fprintf(m->f, "at sync points:");
-	for (unsigned i = 0; i < ck->n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		sync_seq at = ckpt_sync_at(ck, i);
 
 		if (at <= here)
 			near = at;
 		if (!cut && (size_t)ftell(m->f) + GT_MON_LIST_SLACK > m->room) {
-			fprintf(m->f, " ... (%u more)", ck->n - i);
+			fprintf(m->f, " ... (%u more)", n - i);
 			cut = true;
 		}
 		if (!cut)

@@ -84,9 +84,10 @@ static int replay_modules(const struct replay_opts *o, const struct trace_header
 	return 0;
 }
 
-int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
+int cli_replay_session(struct rr_session **out_s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out)
 {
+	struct rr_session *s;
 	struct loader_modspec mods[MACHINE_MAX_MODULES];
 	char modstore[MACHINE_MODSTORE];
 	unsigned nmods;
@@ -109,6 +110,7 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 	enum machine_init_error kind;
 	char msg[400];
 
+	*out_s = NULL;
 	if (replay_modules(o, h, mods, &nmods, modstore, sizeof(modstore)) < 0)
 		return CLI_ERR_MISMATCH;
 	if (nmods) {
@@ -141,33 +143,34 @@ int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
 			"this host's KVM does not give\n", o->trace);
 		return CLI_ERR_MISMATCH;
 	}
-	if (rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0) {
+	if (rr_session_open(&s, &cfg, &kind, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "rrvm: %s\n", msg);
 		return cli_init_status(kind);
 	}
 	if (rpl_check_header(h, s, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "rrvm: %s: %s\n", o->trace, msg);
-		rr_session_free(s);
+		rr_session_close(s);
 		return CLI_ERR_MISMATCH;
 	}
 	/* The guest's TSC ran at the recorded rate: a live TSC after leaving
 	 * replay continues at it, whatever this host's rate. */
 	if (h->tsc_khz)
-		s->tsc_khz = h->tsc_khz;
+		rr_session_set_tsc_khz(s, h->tsc_khz);
+	*out_s = s;
 	return 0;
 }
 
 bool cli_replay_incomplete(const char *trace, const struct replayer *p)
 {
-	const struct trace_info *inf = trace_reader_info(p->rd);
+	const struct trace_info *inf = trace_reader_info(rpl_reader(p));
 	const char *what = inf->corrupt ? "corrupt" : "truncated";
 	const char *why = inf->damage[0] ? inf->damage : "no end record";
 
-	if (p->nothing)
+	if (rpl_replays_nothing(p))
 		fprintf(stderr, "rrvm: %s is %s (%s): it holds no whole chunk of events, nothing "
 			"to replay\n", trace, what, why);
 	else
 		fprintf(stderr, "rrvm: %s is %s (%s): replaying up to sync point %llu\n", trace,
-			what, why, (unsigned long long)p->end_sync);
-	return !p->nothing;
+			what, why, (unsigned long long)rpl_end_sync(p));
+	return !rpl_replays_nothing(p);
 }

@@ -38,10 +38,10 @@ int cli_trace_opt(int opt, const char *arg, struct replay_opts *o);
  * one line naming CMD. */
 int cli_trace_arg(const char *cmd, int argc, char **argv, struct replay_opts *o);
 
-/* Boots the recorded machine into S (serial output to OUT) and checks it is
- * the one the header describes.  0, or a cli_status after one line on
- * stderr. */
-int cli_replay_session(struct rr_session *s, const struct replay_opts *o,
+/* Boots the recorded machine into a session *S (serial output to OUT;
+ * rr_session_close frees it) and checks it is the one the header
+ * describes.  0, or a cli_status after one line on stderr (*S NULL). */
+int cli_replay_session(struct rr_session **s, const struct replay_opts *o,
 		       const struct trace_header *h, FILE *out);
 
 /* For a truncated or damaged trace (P started on it), one line on stderr:

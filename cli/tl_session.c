@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "replay/checkpoint.h"
 #include "replay/replayer.h"
+#include "replay/session.h"
 #include "trace-format/trace.h"
 
 int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char *serial_path)
@@ -37,18 +38,17 @@ int cli_tl_open(struct tl_session **out, const struct replay_opts *o, const char
 		cli_tl_close(ts);
 		return status;
 	}
-	ts->booted = true;
 	if (!(ts->t = tl_new())) {
 		cli_tl_close(ts);
 		return CLI_ERR_INTERNAL;
 	}
-	if (tl_open_opts(ts->t, &ts->s, ts->rd, o->checkpoint_every ? &ck : NULL) < 0) {
+	if (tl_open_opts(ts->t, ts->s, ts->rd, o->checkpoint_every ? &ck : NULL) < 0) {
 		fprintf(stderr, "rrvm: %s: %s\n", o->trace, tl_error(ts->t));
 		cli_tl_close(ts);
 		return CLI_ERR_KVM;
 	}
 	/* The session goes on with what there is, even nothing. */
-	if (tl_replayer(ts->t)->truncated)
+	if (rpl_truncated(tl_replayer(ts->t)))
 		(void)cli_replay_incomplete(o->trace, tl_replayer(ts->t));
 	*out = ts;
 	return 0;
@@ -58,10 +58,8 @@ void cli_tl_close(struct tl_session *ts)
 {
 	if (!ts)
 		return;
-	if (ts->booted) { /* tl_close is safe after a tl_open that failed */
-		tl_close(ts->t);
-		rr_session_free(&ts->s);
-	}
+	tl_close(ts->t); /* safe after a tl_open that failed, and on NULL */
+	rr_session_close(ts->s);
 	if (ts->serial)
 		fclose(ts->serial);
 	if (ts->rd)

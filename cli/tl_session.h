@@ -7,17 +7,16 @@
 #include <stdio.h>
 
 #include "cli/replay_session.h"
-#include "replay/session.h"
 #include "replay/timeline.h"
 
+struct rr_session;
 struct trace_reader;
 
 struct tl_session {
 	struct trace_reader *rd;
-	struct rr_session s;
+	struct rr_session *s;
 	struct timeline *t;
 	FILE *serial;   /* the guest's serial output while replaying */
-	bool booted;    /* the machine, and the engine on it */
 };
 
 /* Opens O->trace with the guest's serial output going to SERIAL_PATH

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "replay/replayer.h"
-#include "replay/session.h"
+#include "replay/replayer_int.h"
+#include "replay/session_int.h"
 #include "util/hostclock.h"
 #include "util/log.h"
 
@@ -215,6 +215,21 @@ void ckpt_store_free(struct ckpt_store *st)
 sync_seq ckpt_sync_at(const struct ckpt_store *st, unsigned i)
 {
 	return st->ck[i].sync;
+}
+
+unsigned ckpt_count(const struct ckpt_store *st)
+{
+	return st->n;
+}
+
+uint64_t ckpt_budget(const struct ckpt_store *st)
+{
+	return st->opts.budget_bytes;
+}
+
+const struct ckpt_stats *ckpt_store_stats(const struct ckpt_store *st)
+{
+	return &st->st;
 }
 
 /* Index of the last checkpoint at or before S, or -1. */

@@ -109,7 +109,11 @@ int ckpt_state_hash(struct ckpt_store *st, uint64_t *hash);
  * -ENOENT. */
 int ckpt_nearest(const struct ckpt_store *st, sync_seq target, sync_seq *at);
 
-/* Sync point of the I-th checkpoint (0 <= I < st->n). */
+/* The checkpoints held, the I-th one's sync point (0 <= I < ckpt_count,
+ * in order), the memory budget in bytes, and what the store did so far. */
+unsigned ckpt_count(const struct ckpt_store *st);
 sync_seq ckpt_sync_at(const struct ckpt_store *st, unsigned i);
+uint64_t ckpt_budget(const struct ckpt_store *st);
+const struct ckpt_stats *ckpt_store_stats(const struct ckpt_store *st);
 
 #endif

@@ -8,11 +8,35 @@
 #include <string.h>
 #include <time.h>
 
+#include "replay/session_int.h"
 #include "util/hostclock.h"
 #include "util/log.h"
+#include "vmm/exit.h"
+#include "vmm/inputs.h"
 #include "vmm/x86.h"
 
 #define REC_MAX_KV 32
+
+/* The machine's inputs and hooks point here while it records. */
+struct recorder {
+	struct rr_session *s;
+	struct trace_writer *w;
+	struct vmm_inputs live; /* the session machine's own (host) inputs */
+	struct vmm_hooks hooks;
+	unsigned reg_every;
+	sync_seq clock_sync;    /* last clock event logged, to log each once */
+	vclock_ns clock_val;
+	bool clock_logged;
+	int err;                /* first trace write error, sticky */
+	host_ns start;
+	int (*stop_signal)(void);
+	uint64_t sync_rip;      /* RIP and register hash at the last sync exit */
+	uint64_t sync_reg_hash;
+	bool chaos_on;
+	struct chaos chaos;
+	vclock_ns stop_after;
+	bool timed_out;         /* stop_after was reached */
+};
 
 static void rec_append(struct recorder *r, struct trace_event *ev)
 {
@@ -280,8 +304,8 @@ static uint32_t rec_split_kv(char *buf, struct trace_kv *kv, uint32_t max)
 	return n;
 }
 
-int rec_start(struct recorder *r, struct rr_session *s, const char *path,
-	      const struct rec_options *o, char *msg, size_t msglen)
+static int rec_start(struct recorder *r, struct rr_session *s, const char *path,
+		     const struct rec_options *o, char *msg, size_t msglen)
 {
 	struct trace_cpuid_entry cpuid[CPUID_MAX_ENTRIES];
 	struct trace_file_hash files[2 + MACHINE_MAX_MODULES] = {
@@ -361,6 +385,40 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
 	r->sync_rip = rr_rip(s);
 	r->sync_reg_hash = rr_reg_hash(s);
 	return 0;
+}
+
+int rec_open(struct recorder **out, struct rr_session *s, const char *path,
+	     const struct rec_options *o, char *msg, size_t msglen)
+{
+	struct recorder *r = malloc(sizeof(*r));
+	int e;
+
+	*out = NULL;
+	if (!r) {
+		snprintf(msg, msglen, "out of memory for the recorder");
+		return -ENOMEM;
+	}
+	e = rec_start(r, s, path, o, msg, msglen);
+	if (e < 0) {
+		free(r);
+		return e;
+	}
+	*out = r;
+	return 0;
+}
+
+void rec_close(struct recorder *r)
+{
+	if (!r)
+		return;
+	if (r->w)
+		trace_writer_close(r->w, NULL);
+	free(r);
+}
+
+bool rec_timed_out(const struct recorder *r)
+{
+	return r->timed_out;
 }
 
 static enum trace_end_reason rec_end_reason(enum machine_stop why)

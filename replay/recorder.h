@@ -13,8 +13,6 @@
 #include "replay/chaos.h"
 #include "replay/session.h"
 #include "trace-format/trace.h"
-#include "vmm/exit.h"
-#include "vmm/inputs.h"
 
 struct rec_options {
 	const char *rrvm_version;
@@ -30,29 +28,19 @@ struct rec_options {
 	int (*stop_signal)(void);
 };
 
-struct recorder {
-	struct rr_session *s;
-	struct trace_writer *w;
-	struct vmm_inputs live; /* the session machine's own (host) inputs */
-	struct vmm_hooks hooks;
-	unsigned reg_every;
-	sync_seq clock_sync;    /* last clock event logged, to log each once */
-	vclock_ns clock_val;
-	bool clock_logged;
-	int err;                /* first trace write error, sticky */
-	host_ns start;
-	int (*stop_signal)(void);
-	uint64_t sync_rip;      /* RIP and register hash at the last sync exit */
-	uint64_t sync_reg_hash;
-	bool chaos_on;
-	struct chaos chaos;
-	vclock_ns stop_after;
-	bool timed_out;         /* stop_after was reached */
-};
+/* A recorder: opened on a session (rec_open), run once (rec_run), then
+ * closed, after which the session's machine does not run again (its
+ * inputs were the recorder's).  Its state is recorder.c's own. */
+struct recorder;
 
-/* Opens PATH and writes the header for S.  0 or -errno with MSG filled in. */
-int rec_start(struct recorder *r, struct rr_session *s, const char *path,
-	      const struct rec_options *o, char *msg, size_t msglen);
+/* Opens PATH and writes the header for S (which stays the caller's and
+ * must outlive the recorder): *OUT is the recorder, or NULL.  0 or -errno
+ * with MSG filled in. */
+int rec_open(struct recorder **out, struct rr_session *s, const char *path,
+	     const struct rec_options *o, char *msg, size_t msglen);
+/* Frees R, closing the trace without an end record if rec_run did not
+ * run; NULL is fine. */
+void rec_close(struct recorder *r);
 
 /* Runs the guest to its end (or until machine_request_stop()), recording.
  * Then writes the end record and closes the trace.  A stop request ends
@@ -61,5 +49,8 @@ int rec_start(struct recorder *r, struct rr_session *s, const char *path,
  * result; *WRITE_ERR gets a trace write error (0 if none) with MSG. */
 const struct machine_result *rec_run(struct recorder *r, int *write_err, char *msg,
 				     size_t msglen);
+
+/* The recording ended because rec_options.stop_after was reached. */
+bool rec_timed_out(const struct recorder *r);
 
 #endif

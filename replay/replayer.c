@@ -1,13 +1,16 @@
 #define LOG_MODULE "replay"
 #include "replay/replayer.h"
+#include "replay/replayer_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "replay/session_int.h"
 #include "util/log.h"
 #include "vmm/x86.h"
 
@@ -307,9 +310,8 @@ static void rpl_landmark(struct replayer *p, const struct vmm_exit *x)
 		rpl_consume(p);
 }
 
-static int rpl_on_exit(void *ctx, struct vmm_exit *x)
+static int rpl_exit(struct replayer *p, struct vmm_exit *x)
 {
-	struct replayer *p = ctx;
 	char want[TRACE_EVENT_TEXT_MAX], how[48];
 	int kind;
 
@@ -361,6 +363,21 @@ static int rpl_on_exit(void *ctx, struct vmm_exit *x)
 		break;
 	}
 	return p->div.hit ? -1 : 0;
+}
+
+static int rpl_on_exit(void *ctx, struct vmm_exit *x)
+{
+	struct replayer *p = ctx;
+	int r = rpl_exit(p, x);
+	sync_seq at = p->s->m.sync;
+
+	/* A look at a counter per exit; the bar redraws itself at most ten
+	 * times a second anyway. */
+	if (p->progress && at >= p->progress_shown + RPL_PROGRESS_EVERY) {
+		p->progress_shown = at;
+		p->progress(p->progress_ctx, at, p->end_sync);
+	}
+	return r;
 }
 
 static int rpl_on_inject(void *ctx, sync_seq s, uint8_t vector)
@@ -497,6 +514,53 @@ void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd
 	}
 	rpl_fetch(p);
 	rpl_seek_next(p);
+}
+
+int rpl_open(struct replayer **out, struct rr_session *s, struct trace_reader *rd)
+{
+	struct replayer *p = malloc(sizeof(*p));
+
+	*out = p;
+	if (!p)
+		return -ENOMEM;
+	rpl_start(p, s, rd);
+	return 0;
+}
+
+void rpl_close(struct replayer *p)
+{
+	free(p);
+}
+
+bool rpl_truncated(const struct replayer *p)
+{
+	return p->truncated;
+}
+
+bool rpl_replays_nothing(const struct replayer *p)
+{
+	return p->nothing;
+}
+
+sync_seq rpl_end_sync(const struct replayer *p)
+{
+	return p->end_sync;
+}
+
+const struct trace_reader *rpl_reader(const struct replayer *p)
+{
+	return p->rd;
+}
+
+bool rpl_diverged(const struct replayer *p)
+{
+	return p->div.hit;
+}
+
+void rpl_set_progress(struct replayer *p, rpl_progress_fn fn, void *ctx)
+{
+	p->progress = fn;
+	p->progress_ctx = ctx;
 }
 
 const struct machine_result *rpl_run(struct replayer *p)

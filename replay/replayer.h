@@ -11,42 +11,23 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "replay/session.h"
 #include "trace-format/trace.h"
-#include "vmm/exit.h"
+#include "util/types.h"
 
-#define RPL_RECENT 6
+struct machine_result;
+struct rr_session;
+struct trace_reader;
 
-struct rpl_divergence {
-	bool hit;
-	sync_seq sync;
-	uint64_t rip;
-	char what[320 + TRACE_EVENT_TEXT_MAX];
-	bool has_regs;                   /* registers differ, and the trace has them: */
-	uint64_t want[TRACE_NREGS], got[TRACE_NREGS]; /* the trace's, the replay's */
-};
+/* A replayer: opened on a session and a reader (rpl_open), run once
+ * (rpl_run) or driven by the time-travel engine.  Its state
+ * (replay/replayer_int.h) is replay's own. */
+struct replayer;
 
-struct replayer {
-	struct rr_session *s;
-	struct trace_reader *rd;
-	struct trace_event next;
-	int next_state;          /* 1: NEXT holds an event, 0: end, < 0: read error */
-	uint8_t next_data[TRACE_DATA_MAX]; /* NEXT's bytes, copied out of the reader */
-	struct trace_event recent[RPL_RECENT]; /* the last events consumed */
-	unsigned nrecent;
-	uint64_t consumed;
-	uint64_t consumed_at_idle;
-	sync_seq idle_sync;
-	struct vmm_hooks hooks;
-	struct rpl_divergence div;
-	bool truncated;          /* truncated or corrupt: replays up to END_SYNC */
-	bool nothing;            /* ... and not even that: no whole chunk */
-	sync_seq end_sync;       /* where replay ends (the recording's end, or the
-				  * last sync point the whole chunks hold) */
-	enum trace_end_place end_place; /* of the end record, if any */
-	uint64_t sync_rip;       /* RIP and register hash at the exit of END_SYNC */
-	uint64_t sync_reg_hash;  /* (for an end cut in the stretch after it) */
-};
+/* Called about every RPL_PROGRESS_EVERY sync points of rpl_run: DONE of
+ * TOTAL (where replay ends) sync points.  For progress bars; must not call
+ * into the replayer. */
+typedef void (*rpl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+#define RPL_PROGRESS_EVERY 256
 
 /* Checks that the trace's header matches the machine the session built:
  * kernel file, memory size, command line, CPUID table and initial memory.
@@ -54,14 +35,31 @@ struct replayer {
 int rpl_check_header(const struct trace_header *h, const struct rr_session *s, char *msg,
 		     size_t msglen);
 
-/* Takes over S's inputs and hooks, reading events from RD (owned by the
- * caller).  Verifies every chunk's checksum first: a damaged chunk in a
- * closed trace makes it replay, like a truncated one, up to the chunk
- * before. */
-void rpl_start(struct replayer *p, struct rr_session *s, struct trace_reader *rd);
+/* Takes over S's inputs and hooks, reading events from RD: *OUT is the
+ * replayer (S and RD stay the caller's and must outlive it), or NULL.
+ * Verifies every chunk's checksum first: a damaged chunk in a closed trace
+ * makes it replay, like a truncated one, up to the chunk before.  0 or
+ * -ENOMEM. */
+int rpl_open(struct replayer **out, struct rr_session *s, struct trace_reader *rd);
+/* Frees P (not its session or reader); NULL is fine. */
+void rpl_close(struct replayer *p);
 
-/* Runs to the end of the trace.  Returns the machine's result; the
- * divergence, if any, is in p->div. */
+/* The trace is truncated or corrupt: it replays up to rpl_end_sync. */
+bool rpl_truncated(const struct replayer *p);
+/* ... and not even that: it holds no whole chunk of events. */
+bool rpl_replays_nothing(const struct replayer *p);
+/* Where replay ends: the recording's end, or the last sync point the
+ * whole chunks of a truncated trace hold. */
+sync_seq rpl_end_sync(const struct replayer *p);
+/* The reader P replays. */
+const struct trace_reader *rpl_reader(const struct replayer *p);
+/* Replay diverged from the trace (rpl_report says where and how). */
+bool rpl_diverged(const struct replayer *p);
+/* Reports rpl_run's progress to FN (NULL: none). */
+void rpl_set_progress(struct replayer *p, rpl_progress_fn fn, void *ctx);
+
+/* Runs to the end of the trace.  Returns the machine's result; a
+ * divergence stops it (rpl_diverged). */
 const struct machine_result *rpl_run(struct replayer *p);
 
 /* Compares the machine's end with the trace's end record (or notes that the
@@ -69,11 +67,6 @@ const struct machine_result *rpl_run(struct replayer *p);
  * MSG either way. */
 bool rpl_compare_end(struct replayer *p, const struct machine_result *res, char *msg,
 		     size_t msglen);
-
-/* After the machine was restored to the state it had once sync point S was
- * fully handled (CONSUMED events in): the next event is the first after S,
- * and the replayer's own bookkeeping starts afresh. */
-int rpl_seek(struct replayer *p, sync_seq s, uint64_t consumed);
 
 /* Prints the divergence report: one line, then the last events before it. */
 void rpl_report(const struct replayer *p, FILE *f);

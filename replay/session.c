@@ -1,5 +1,6 @@
 #define LOG_MODULE "replay"
 #include "replay/session.h"
+#include "replay/session_int.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -138,6 +139,45 @@ void rr_session_free(struct rr_session *s)
 {
 	machine_free(&s->m);
 	tsc_sites_free(&s->tsc);
+}
+
+int rr_session_open(struct rr_session **out, const struct machine_config *cfg,
+		    enum machine_init_error *kind, char *msg, size_t msglen)
+{
+	struct rr_session *s = malloc(sizeof(*s));
+	int r;
+
+	*out = NULL;
+	if (!s) {
+		*kind = MACHINE_INIT_KVM;
+		snprintf(msg, msglen, "out of memory for the session");
+		return -ENOMEM;
+	}
+	r = rr_session_init(s, cfg, kind, msg, msglen);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void rr_session_close(struct rr_session *s)
+{
+	if (!s)
+		return;
+	rr_session_free(s);
+	free(s);
+}
+
+struct machine *rr_session_machine(struct rr_session *s)
+{
+	return &s->m;
+}
+
+void rr_session_set_tsc_khz(struct rr_session *s, uint32_t khz)
+{
+	s->tsc_khz = khz;
 }
 
 uint64_t rr_rip(struct rr_session *s)

@@ -1,14 +1,14 @@
 /* What record and replay share: a machine booted from a kernel with its
  * determinism preparations done (RDTSC sites patched, code pages
  * write-protected, RDMSR of the TSC trapped), the facts a trace header
- * stores about it, and the TSC trap.  Owned by the recorder or replayer. */
+ * stores about it, and the TSC trap. */
 #ifndef RRVM_REPLAY_SESSION_H
 #define RRVM_REPLAY_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "replay/tsc_sites.h"
 #include "trace-format/trace.h"
 #include "util/types.h"
 #include "vmm/machine.h"
@@ -18,42 +18,26 @@ struct vmm_exit;
 /* Register-hash checkpoints every this many sync points by default. */
 #define RR_REG_CHECK_DEFAULT 16
 
-/* Linear address -> site, so that a TSC trap costs no KVM_TRANSLATE (an
- * ioctl that reloads the vCPU, as expensive as the exit itself). */
-#define RR_TSC_CACHE 64
+/* A session: open one with rr_session_open, hand it to one recorder,
+ * replayer or time-travel engine, close it after them.  Its state
+ * (replay/session_int.h) is replay's own. */
+struct rr_session;
 
-struct rr_tsc_cache {
-	uint64_t lin, gpa; /* lin == 0: empty */
-};
-
-/* A patched RDTSC/RDTSCP site trapped, between rr_tsc_trap and
- * rr_tsc_trap_finish. */
-struct rr_tsc_pending {
-	bool ring3;              /* at the #GP trap: finish returns to ring 3 */
-	uint8_t len;             /* the site's length */
-	struct tsc_gp_frame f;   /* ... and the fault's frame */
-};
-
-struct rr_session {
-	struct machine m;
-	struct tsc_sites tsc;
-	struct rr_tsc_cache tsc_cache[RR_TSC_CACHE];
-	struct rr_tsc_pending tsc_pending;
-	bool warn_tsc;               /* recording: say where ring-3 RDTSC cannot be trapped */
-	bool tsc_step_tf;            /* a debugger's TF single step runs: TF in a fault
-				      * frame is the debugger's, not the guest's */
-	uint64_t kernel_xxh64;       /* of m.kernel, the file as loaded */
-	uint64_t initrd_xxh64;       /* of m.initrd; 0 without one */
-	uint64_t mod_xxh64[MACHINE_MAX_MODULES]; /* of m.mods[i], as loaded */
-	uint64_t initial_mem_xxh64; /* guest RAM after loading and patching */
-	uint32_t tsc_khz;           /* virtual TSC rate */
-};
-
-/* Boots CFG's kernel into S->m and prepares it for recording or replay.
- * Same failure contract as machine_init (KIND, one-line MSG). */
-int rr_session_init(struct rr_session *s, const struct machine_config *cfg,
+/* Boots CFG's kernel and prepares it for recording or replay: *OUT is the
+ * session, or NULL on failure.  Same failure contract as machine_init
+ * (KIND, one-line MSG). */
+int rr_session_open(struct rr_session **out, const struct machine_config *cfg,
 		    enum machine_init_error *kind, char *msg, size_t msglen);
-void rr_session_free(struct rr_session *s);
+/* Frees the machine and the session; NULL is fine. */
+void rr_session_close(struct rr_session *s);
+
+/* The session's machine, for what is the machine's own: a stop request
+ * from a signal handler (machine_request_stop), its counters. */
+struct machine *rr_session_machine(struct rr_session *s);
+
+/* The virtual TSC's rate from now on (a replay takes the recording's, so
+ * that a live TSC after leaving replay continues at it). */
+void rr_session_set_tsc_khz(struct rr_session *s, uint32_t khz);
 
 /* Every sync exit of record, replay and the time-travel engine passes
  * here.  Keeps the #GP trap placed (tsc_gp.h) and says whether the exit is

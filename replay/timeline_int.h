@@ -7,7 +7,8 @@
 #define RRVM_REPLAY_TIMELINE_INT_H
 
 #include "replay/checkpoint.h"
-#include "replay/replayer.h"
+#include "replay/replayer_int.h"
+#include "replay/session_int.h"
 #include "replay/timeline.h"
 
 struct paging_xlat;

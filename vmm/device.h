@@ -51,8 +51,6 @@ struct vmm_device_ops {
 	uint32_t mmio_len;
 	uint32_t (*mmio_read)(void *dev, uint16_t offset, unsigned size);
 	void (*mmio_write)(void *dev, uint16_t offset, unsigned size, uint32_t value);
-	/* Power-on state; callbacks set at init survive. */
-	void (*reset)(void *dev);
 	/* Device state as a flat blob of state_size bytes, without callbacks,
 	 * so save -> restore -> continue behaves exactly like continuing.
 	 * A device with state_size 0 may leave save and restore NULL. */

@@ -295,6 +295,9 @@ bool machine_irq_pending(struct machine *m);
  * header, `rrvm info` and `rrvm doctor` name it. */
 const char *machine_irq_controller(const struct machine *m);
 
+/* What the machine counted since it was built. */
+const struct machine_stats *machine_get_stats(const struct machine *m);
+
 /* Replay: the next sync point is landmark LM (NULL: it is not), to be
  * found by a breakpoint at its RIP and a full comparison at each hit. */
 void machine_seek_landmark(struct machine *m, const struct landmark *lm);

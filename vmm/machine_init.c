@@ -88,7 +88,9 @@ static void machine_debug_exit(void *opaque, int status)
 	machine_stop(m, MACHINE_STOP_DEBUG_EXIT, "guest exited with status %d", status);
 }
 
-/* The initial CPU state of each boot protocol. */
+/* The guest pulled the reset line: the run ends there (MACHINE_STOP_RESET).
+ * There is no firmware to reboot into; a machine that started again would
+ * be a new one, whose devices machine_init brings to their power-on state. */
 static void machine_reset_req(void *opaque)
 {
 	struct machine *m = opaque;
@@ -96,6 +98,7 @@ static void machine_reset_req(void *opaque)
 	machine_stop(m, MACHINE_STOP_RESET, "guest reset the machine (i8042 reset line)");
 }
 
+/* The initial CPU state of each boot protocol. */
 static int machine_boot_cpu(struct machine *m)
 {
 	const struct boot_image *b = &m->boot;
@@ -501,5 +504,10 @@ int machine_trap_rdmsr(struct machine *m, uint32_t index)
 const char *machine_irq_controller(const struct machine *m)
 {
 	return m->cfg.apic ? "apic" : "pic";
+}
+
+const struct machine_stats *machine_get_stats(const struct machine *m)
+{
+	return &m->stats;
 }
 

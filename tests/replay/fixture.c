@@ -28,8 +28,8 @@ int t_record(const struct t_env *e)
 int t_record_to(const struct t_env *e, FILE *out)
 {
 	struct machine_config cfg = t_config(e);
-	struct rr_session *s = calloc(1, sizeof(*s));
-	struct recorder r;
+	struct rr_session *s;
+	struct recorder *r;
 	struct rec_options o = { .rrvm_version = "test" };
 	enum machine_init_error kind;
 	const struct machine_result *res;
@@ -37,19 +37,20 @@ int t_record_to(const struct t_env *e, FILE *out)
 	int werr;
 
 	cfg.serial_out = out;
-	if (!s || rr_session_init(s, &cfg, &kind, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "record: %s\n", s ? msg : "no memory");
-		return -1;
-	}
-	if (rec_start(&r, s, e->trace, &o, msg, sizeof(msg)) < 0) {
+	if (rr_session_open(&s, &cfg, &kind, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "record: %s\n", msg);
 		return -1;
 	}
-	res = rec_run(&r, &werr, msg, sizeof(msg));
+	if (rec_open(&r, s, e->trace, &o, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "record: %s\n", msg);
+		rr_session_close(s);
+		return -1;
+	}
+	res = rec_run(r, &werr, msg, sizeof(msg));
 	printf("recorded %s: %llu sync points, %s\n", e->kernel, (unsigned long long)s->m.sync,
 	       res->detail);
-	rr_session_free(s);
-	free(s);
+	rec_close(r);
+	rr_session_close(s);
 	return werr ? -1 : 0;
 }
 

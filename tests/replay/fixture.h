@@ -6,7 +6,8 @@
 #include <stdio.h>
 
 #include "replay/recorder.h"
-#include "replay/replayer.h"
+#include "replay/replayer_int.h"
+#include "replay/session_int.h"
 
 extern int failures;
 

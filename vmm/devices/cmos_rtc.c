@@ -24,8 +24,8 @@
  * compared with the latest update only.  The weekday register is derived
  * from the date (a guest's own weekday write is not kept).  The divider
  * chain is never in reset (DV bits are stored only), and the periodic phase
- * is aligned to virtual time 0.  Reset (the RESET pin, i.e. a machine reset)
- * clears PIE, AIE, UIE, SQWE and register C and keeps the time and RAM. */
+ * is aligned to virtual time 0.  The RESET pin is never pulsed: a guest's
+ * reset ends the run (machine_init.c). */
 #include "vmm/devices/cmos_rtc.h"
 
 #include <errno.h>
@@ -365,17 +365,6 @@ static void rtc_fill_bios_area(struct cmos_rtc_state *st, uint64_t ram_bytes)
 	st->cmos[0x2f] = (uint8_t)sum;
 }
 
-static void rtc_reset(void *dev)
-{
-	struct cmos_rtc *r = dev;
-
-	rtc_catch_up(r, rtc_now(r));
-	r->st.cmos[RTC_REG_B] &= (uint8_t)~(RTC_B_PIE | RTC_B_AIE | RTC_B_UIE |
-					    RTC_B_SQWE);
-	r->st.cmos[RTC_REG_C] = 0;
-	rtc_drive_irq(r);
-}
-
 void rtc_init(struct cmos_rtc *r, int64_t base_epoch_sec, uint64_t ram_bytes,
 	      vmm_clock_fn clock, void *clock_opaque, vmm_irq_fn irq,
 	      void *irq_opaque)
@@ -388,7 +377,6 @@ void rtc_init(struct cmos_rtc *r, int64_t base_epoch_sec, uint64_t ram_bytes,
 	r->irq = irq;
 	r->irq_opaque = irq_opaque;
 	st->epoch_at_zero = base_epoch_sec;
-	st->ram_bytes = ram_bytes;
 	st->checked = rtc_now(r);
 	/* What a PC BIOS programs: 32.768 kHz divider (DV = 010), 1024 Hz
 	 * periodic rate (RS = 6); 24-hour BCD; VRT set. */
@@ -457,7 +445,6 @@ static int rtc_restore(void *dev, const void *blob)
 const struct vmm_device_ops rtc_ops = {
 	.name = "cmos-rtc",
 	.io = { { 0x70, 2, rtc_io_read, rtc_io_write } },
-	.reset = rtc_reset,
 	.state_size = sizeof(struct cmos_rtc_state),
 	.save = rtc_save,
 	.restore = rtc_restore,

@@ -24,7 +24,6 @@ struct cmos_rtc_state {
 	uint8_t cmos[RTC_CMOS_SIZE]; /* time registers hold the last sync */
 	int64_t epoch_at_zero;       /* wall-clock seconds at vclock 0 */
 	vclock_ns checked;           /* events up to here are in register C */
-	uint64_t ram_bytes;          /* guest RAM, for reset */
 	uint8_t index;               /* selected register, 0-127 */
 	bool nmi_disabled;           /* bit 7 of the last index write */
 	bool irq_level;              /* IRQ8 as the PIC sees it */

@@ -22,10 +22,6 @@ static void debugexit_io_write(void *dev, uint16_t offset, unsigned size,
 		d->exit_req(d->opaque, (int)((value << 1) | 1u));
 }
 
-static void debugexit_reset(void *dev)
-{
-}
-
 void debugexit_init(struct debugexit *d,
 		    void (*exit_req)(void *opaque, int status), void *opaque)
 {
@@ -36,6 +32,5 @@ void debugexit_init(struct debugexit *d,
 const struct vmm_device_ops debugexit_ops = {
 	.name = "debugexit",
 	.io = { { 0xf4, 4, debugexit_io_read, debugexit_io_write } },
-	.reset = debugexit_reset,
 	.state_size = 0, /* no state: nothing to save or restore */
 };

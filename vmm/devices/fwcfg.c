@@ -80,13 +80,6 @@ static void fwcfg_io_write(void *dev, uint16_t offset, unsigned size, uint32_t v
 	f->st.offset = 0;
 }
 
-static void fwcfg_reset(void *dev)
-{
-	struct fwcfg *f = dev;
-
-	f->st = (struct fwcfg_state){ 0 };
-}
-
 static void fwcfg_save(const void *dev, void *blob)
 {
 	const struct fwcfg *f = dev;
@@ -110,7 +103,6 @@ void fwcfg_init(struct fwcfg *f, uint64_t ram_size, uint16_t ncpus, const char *
 const struct vmm_device_ops fwcfg_ops = {
 	.name = "fw_cfg",
 	.io = { { FWCFG_PORT, 2, fwcfg_io_read, fwcfg_io_write } },
-	.reset = fwcfg_reset,
 	.state_size = sizeof(struct fwcfg_state),
 	.save = fwcfg_save,
 	.restore = fwcfg_restore,

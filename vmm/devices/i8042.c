@@ -101,10 +101,8 @@ static void i8042_cmd_write(void *dev, uint16_t offset, unsigned size, uint32_t 
 	}
 }
 
-static void i8042_reset(void *dev)
+static void i8042_reset(struct i8042 *k)
 {
-	struct i8042 *k = dev;
-
 	memset(&k->s, 0, sizeof(k->s));
 	k->s.cmd_byte = CB_DEFAULT;
 	k->s.out_port = OUT_DEFAULT;
@@ -134,7 +132,6 @@ const struct vmm_device_ops i8042_ops = {
 		[I8042_IO_DATA] = { 0x60, 1, i8042_data_read, i8042_data_write },
 		[I8042_IO_CMD] = { 0x64, 1, i8042_status_read, i8042_cmd_write },
 	},
-	.reset = i8042_reset,
 	.state_size = sizeof(struct i8042_state),
 	.save = i8042_save,
 	.restore = i8042_restore,

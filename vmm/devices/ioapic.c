@@ -170,10 +170,8 @@ static void ioapic_mmio_write(void *dev, uint16_t offset, unsigned size, uint32_
 		ioapic_write_reg(io, io->st.sel, value);
 }
 
-static void ioapic_reset(void *dev)
+static void ioapic_reset(struct ioapic *io)
 {
-	struct ioapic *io = dev;
-
 	memset(&io->st, 0, sizeof(io->st));
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
 		io->st.redir[pin] = IOAPIC_MASKED;
@@ -212,7 +210,6 @@ const struct vmm_device_ops ioapic_ops = {
 	.mmio_len = IOAPIC_MMIO_LEN,
 	.mmio_read = ioapic_mmio_read,
 	.mmio_write = ioapic_mmio_write,
-	.reset = ioapic_reset,
 	.state_size = sizeof(struct ioapic_state),
 	.save = ioapic_save,
 	.restore = ioapic_restore,

@@ -273,10 +273,8 @@ static void lapic_reset_regs(struct lapic *l)
 		l->st.lvt[i] = LAPIC_LVT_MASKED;
 }
 
-static void lapic_reset(void *dev)
+static void lapic_reset(struct lapic *l)
 {
-	struct lapic *l = dev;
-
 	l->st.apic_base = LAPIC_DEFAULT_BASE | LAPIC_BASE_BSP | LAPIC_BASE_ENABLE;
 	lapic_reset_regs(l);
 }
@@ -496,7 +494,6 @@ const struct vmm_device_ops lapic_ops = {
 	.mmio_len = LAPIC_MMIO_LEN,
 	.mmio_read = lapic_mmio_read,
 	.mmio_write = lapic_mmio_write,
-	.reset = lapic_reset,
 	.state_size = sizeof(struct lapic_state),
 	.save = lapic_save,
 	.restore = lapic_restore,

@@ -328,10 +328,8 @@ static void pic_elcr_write(void *dev, uint16_t offset, unsigned size,
 	pic_update_cascade(p);
 }
 
-static void pic_reset_pair(void *dev)
+static void pic_reset_pair(struct pic_pair *p)
 {
-	struct pic_pair *p = dev;
-
 	for (unsigned i = 0; i < 2; i++) {
 		struct pic_chip *c = &p->chip[i];
 		uint8_t lines = c->lines; /* the pins keep their levels */
@@ -419,7 +417,6 @@ const struct vmm_device_ops pic_ops = {
 		[PIC_IO_SLAVE] = { 0xa0, 2, pic_slave_read, pic_slave_write },
 		[PIC_IO_ELCR] = { 0x4d0, 2, pic_elcr_read, pic_elcr_write },
 	},
-	.reset = pic_reset_pair,
 	.state_size = sizeof(struct pic_pair),
 	.save = pic_save,
 	.restore = pic_restore,

@@ -3,7 +3,7 @@
  * (ELCR, 0x4d0-0x4d1).
  *
  * The pair is one device (pic_ops) with three port ranges and one state
- * struct, saved, restored and reset as a whole.
+ * struct, saved and restored as a whole.
  *
  * The PIC has no callbacks: the machine polls pic_intr_pending() (the INTR
  * pin) at sync points and runs pic_intack() when it injects.  The struct is

@@ -361,9 +361,8 @@ static void pit_gate_io_write(void *dev, uint16_t offset, unsigned size,
 	pit_set_gate(&p->st.ch[2], value & PIT_P61_GATE2, pit_now(p));
 }
 
-static void pit_reset(void *dev)
+static void pit_reset(struct pit8254 *p)
 {
-	struct pit8254 *p = dev;
 	bool was = p->st.irq_level;
 
 	memset(&p->st, 0, sizeof(p->st));
@@ -446,7 +445,6 @@ const struct vmm_device_ops pit_ops = {
 		[PIT_IO_COUNTERS] = { 0x40, 4, pit_io_read, pit_io_write },
 		[PIT_IO_PORT61] = { 0x61, 1, pit_gate_io_read, pit_gate_io_write },
 	},
-	.reset = pit_reset,
 	.state_size = sizeof(struct pit8254_state),
 	.save = pit_save,
 	.restore = pit_restore,

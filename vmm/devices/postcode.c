@@ -12,11 +12,6 @@ static void postcode_write(void *dev, uint16_t offset, unsigned size, uint32_t v
 	((struct postcode *)dev)->last = (uint8_t)value;
 }
 
-static void postcode_reset(void *dev)
-{
-	((struct postcode *)dev)->last = 0;
-}
-
 static void postcode_save(const void *dev, void *blob)
 {
 	memcpy(blob, dev, sizeof(struct postcode));
@@ -31,7 +26,6 @@ static int postcode_restore(void *dev, const void *blob)
 const struct vmm_device_ops postcode_ops = {
 	.name = "postcode",
 	.io = { { 0x80, 1, postcode_read, postcode_write } },
-	.reset = postcode_reset,
 	.state_size = sizeof(struct postcode),
 	.save = postcode_save,
 	.restore = postcode_restore,

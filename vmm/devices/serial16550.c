@@ -321,9 +321,8 @@ static void serial_io_write(void *dev, uint16_t offset, unsigned size,
 	serial_update_irq(s);
 }
 
-static void serial_reset(void *dev)
+static void serial_reset(struct serial16550 *s)
 {
-	struct serial16550 *s = dev;
 	struct serial16550_state *st = &s->st;
 	bool was = st->irq_level;
 
@@ -393,7 +392,6 @@ static int serial_restore(void *dev, const void *blob)
 const struct vmm_device_ops serial_ops = {
 	.name = "serial16550",
 	.io = { { 0x3f8, 8, serial_io_read, serial_io_write } },
-	.reset = serial_reset,
 	.state_size = sizeof(struct serial16550_state),
 	.save = serial_save,
 	.restore = serial_restore,
