@@ -106,6 +106,8 @@ int cli_replay_session(struct rr_session **out_s, const struct replay_opts *o,
 		/* Interrupts must reach the guest the way they did while recording. */
 		.irq_window = h->irq_window,
 		.fw_cfg = h->fw_cfg,
+		/* Landmarks hash all of RAM since 2.2. */
+		.lm_hash_written = h->format_major < 2 || (h->format_major == 2 && h->format_minor < 2),
 	};
 	enum machine_init_error kind;
 	char msg[400];

@@ -287,15 +287,10 @@ static void ckpt_evict(struct ckpt_store *st)
 	st->st.count = st->n;
 }
 
-/* Brings st->cur up to date with RAM: the pages written since the last
- * take or restore are hashed and interned. */
-static int ckpt_sync_cur(struct ckpt_store *st)
+static int ckpt_intern_dirty(struct ckpt_store *st)
 {
 	struct snap_ctx *c = &st->snap;
-	int r = snap_mem_collect(c);
 
-	if (r < 0)
-		return r;
 	for (uint64_t w = 0; w < (c->npages + 63) / 64; w++)
 		for (uint64_t bits = c->dirty[w]; bits; bits &= bits - 1) {
 			uint64_t pg = w * 64 + (uint64_t)__builtin_ctzll(bits);
@@ -310,6 +305,22 @@ static int ckpt_sync_cur(struct ckpt_store *st)
 			st->st.pages_hashed++;
 		}
 	return 0;
+}
+
+/* Brings st->cur up to date with RAM as the guest has it (a debugger's
+ * breakpoints taken out): the pages written since the last take or restore
+ * are hashed and interned. */
+static int ckpt_sync_cur(struct ckpt_store *st)
+{
+	struct snap_ctx *c = &st->snap;
+	int r = snap_mem_collect(c);
+
+	if (r < 0)
+		return r;
+	machine_show_guest_bytes(c->m, true);
+	r = ckpt_intern_dirty(st);
+	machine_show_guest_bytes(c->m, false);
+	return r;
 }
 
 /* Makes room for one more checkpoint at index AT. */
@@ -413,6 +424,9 @@ static int ckpt_restore_mem(struct ckpt_store *st, const struct ckpt *c)
 
 		if (want == st->cur[pg] && !snap_page_dirty(sc, pg))
 			continue;
+		/* For every other user of the written pages (the landmark
+		 * hash): this page changed. */
+		snap_mem_mark(sc, pg * SNAP_PAGE, SNAP_PAGE);
 		if (want)
 			memcpy(ram, want->data, SNAP_PAGE);
 		else

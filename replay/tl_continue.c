@@ -110,7 +110,7 @@ static void tl_unpatch(struct timeline *t)
 			*b = t->patch_orig[i];
 	}
 	t->npatch = 0;
-	machine_set_hlt_traps(&t->s->m, NULL, 0);
+	machine_set_traps(&t->s->m, NULL, NULL, 0, 0);
 }
 
 static void tl_patch(struct timeline *t, uint64_t lin)
@@ -153,8 +153,7 @@ static int tl_arm(struct timeline *t, bool on)
 		tl_patch(t, t->bp[i]);
 	if (t->trap == TL_TRAP_INT3 && t->npatch)
 		control |= KVM_GUESTDBG_USE_SW_BP;
-	if (t->trap == TL_TRAP_HLT)
-		machine_set_hlt_traps(m, t->patch_gpa, t->npatch);
+	machine_set_traps(m, t->patch_gpa, t->patch_orig, t->npatch, tl_trap_byte(t));
 	return machine_set_debug(m, control, t->bp, dr7);
 }
 

@@ -115,8 +115,10 @@ void tsc_gp_disarm(struct tsc_sites *s, struct guest_mem *m)
 
 	/* A byte that is no longer the HLT was written by someone else
 	 * since (a debugger's patch, the guest): it stays. */
-	if (b && *b == TSC_GP_HLT)
+	if (b && *b == TSC_GP_HLT) {
 		*b = t->orig;
+		gmem_wrote(m, t->gpa, 1);
+	}
 	t->armed = false;
 }
 
@@ -187,8 +189,10 @@ static void tsc_gp_step_cancel(struct tsc_sites *s, struct guest_mem *m)
 	struct tsc_gp_trap *t = &s->gp;
 	uint8_t *b = t->stepping ? gmem_ptr(m, t->step_gpa, 1) : NULL;
 
-	if (b && *b == TSC_GP_HLT)
+	if (b && *b == TSC_GP_HLT) {
 		*b = t->step_orig;
+		gmem_wrote(m, t->step_gpa, 1);
+	}
 	t->stepping = false;
 }
 
@@ -208,6 +212,7 @@ void tsc_gp_pass(struct tsc_sites *s, struct guest_mem *m, const struct kvm_sreg
 	t->step_gpa = x.gpa;
 	t->step_orig = *b;
 	*b = TSC_GP_HLT;
+	gmem_wrote(m, x.gpa, 1);
 }
 
 bool tsc_gp_is_step(struct tsc_sites *s, struct guest_mem *m, const struct kvm_sregs *sr,
@@ -267,6 +272,7 @@ void tsc_gp_arm(struct tsc_sites *s, struct guest_mem *m, const struct kvm_sregs
 	t->orig = *b;
 	t->len = tsc_gp_first_len(m, sr, entry, *b);
 	*b = TSC_GP_HLT;
+	gmem_wrote(m, gpa, 1);
 	t->armed = true;
 	t->entry = entry;
 	t->entry_rip = off;

@@ -84,6 +84,7 @@ static void tsc_patch(struct guest_mem *m, const struct tsc_site *site)
 {
 	uint8_t *p = gmem_ptr(m, site->gpa, site->len);
 
+	gmem_wrote(m, site->gpa, site->len);
 	p[0] = 0xe6; /* OUT imm8, AL */
 	p[1] = TSC_TRAP_PORT;
 	if (site->len == 3)
@@ -353,6 +354,7 @@ unsigned tsc_leave_user_sites(struct tsc_sites *s, struct guest_mem *m,
 		      !(x.perm & PAGING_U))))
 			continue;
 		memcpy(p, t->orig, t->len);
+		gmem_wrote(m, t->gpa, t->len);
 		t->native = true;
 		n++;
 	}

@@ -66,8 +66,10 @@
 			      * registers in RegCheckpoint, End.place, the chaos
 			      * settings, the interrupt controller, FileHash.role,
 			      * END_REASON_RESET */
-#define TRACE_FORMAT_MINOR 1 /* 2.1: multiboot modules (FILE_ROLE_MODULE, FileHash.cmdline),
-			      * Chaos.kick_late_ns, Header.host_cpu_xxh64 */
+#define TRACE_FORMAT_MINOR 2 /* 2.1: multiboot modules (FILE_ROLE_MODULE, FileHash.cmdline),
+			      * Chaos.kick_late_ns, Header.host_cpu_xxh64;
+			      * 2.2: Landmark.page_hash covers all of RAM (an older
+			      * replayer's comparison would fail, not misread) */
 /* The oldest major this reader still reads: 1.x traces have no landmarks
  * and no lateness (read as 0), and keep the typed facts as probe text. */
 #define TRACE_FORMAT_MAJOR_OLDEST 1

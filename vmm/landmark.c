@@ -72,19 +72,15 @@ static int landmark_state_hash(struct machine *m, uint64_t *out)
 	return 0;
 }
 
-static int landmark_page_hash(struct machine *m, uint64_t *out)
+/* Before 2.2: XXH64 of (page number, contents) of the pages KVM logged as
+ * written since the previous landmark, a set that depends on the host
+ * (vmm/memhash.h says why), so that a replay may not find it again. */
+static int landmark_written_hash(struct machine *m, uint64_t *out)
 {
 	struct dirty_tracker *d = &m->dirty;
-	XXH64_state_t *st;
-	int r;
+	XXH64_state_t *st = XXH64_createState();
 
-	if (m->lm_user < 0) {
-		*out = 0;
-		return 0;
-	}
-	if ((r = dirty_collect(d)) < 0)
-		return r;
-	if (!(st = XXH64_createState()))
+	if (!st)
 		return -ENOMEM;
 	XXH64_reset(st, 0);
 	for (uint64_t w = 0; w < d->words; w++)
@@ -97,6 +93,27 @@ static int landmark_page_hash(struct machine *m, uint64_t *out)
 	*out = XXH64_digest(st);
 	XXH64_freeState(st);
 	return 0;
+}
+
+/* The page hash, of RAM as the guest has it (a debugger's breakpoints
+ * taken out): all of it (vmm/memhash.h), or for older traces the pages
+ * written. */
+static int landmark_page_hash(struct machine *m, uint64_t *out)
+{
+	int r;
+
+	*out = 0;
+	if (m->lm_user < 0)
+		return 0;
+	if ((r = dirty_collect(&m->dirty)) < 0)
+		return r;
+	machine_show_guest_bytes(m, true);
+	if (m->cfg.lm_hash_written)
+		r = landmark_written_hash(m, out);
+	else
+		*out = memhash_peek(&m->lm_mem, m->mem.base, dirty_bits(&m->dirty, m->lm_user));
+	machine_show_guest_bytes(m, false);
+	return r;
 }
 
 int landmark_take(struct machine *m, struct landmark *lm)
@@ -144,8 +161,17 @@ bool landmark_match(struct machine *m, const struct landmark *lm, struct landmar
 
 void landmark_passed(struct machine *m)
 {
-	if (m->lm_user >= 0)
-		dirty_clear(&m->dirty, m->lm_user);
+	if (m->lm_user < 0)
+		return;
+	if (!m->cfg.lm_hash_written) {
+		/* A failed collect keeps the pages for the next landmark. */
+		if (dirty_collect(&m->dirty) < 0)
+			return;
+		machine_show_guest_bytes(m, true);
+		memhash_commit(&m->lm_mem, m->mem.base, dirty_bits(&m->dirty, m->lm_user));
+		machine_show_guest_bytes(m, false);
+	}
+	dirty_clear(&m->dirty, m->lm_user);
 }
 
 /* True when the instruction bytes P are HLT or a REP/REPNE string

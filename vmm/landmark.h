@@ -14,13 +14,20 @@
  *   status, ST0-7, MXCSR, XMM0-15).  Left out: AVX upper halves, the
  *   KERNEL_GS_BASE MSR and the debug registers (read by MSR ioctls that cost
  *   as much again; no kernel rrvm runs keeps a loop counter in them);
- * - PAGE_HASH, over the contents of the guest pages written since the
- *   previous landmark (the machine's dirty tracker, its landmark user),
- *   which tells apart two hits whose registers repeat while memory changes.
+ * - PAGE_HASH, of all of guest RAM as the guest has it (a debugger's
+ *   breakpoints taken out), which tells apart two hits whose registers
+ *   repeat while memory changes.  It is kept current from the pages the
+ *   machine's dirty tracker saw written (vmm/memhash.h), and depends on
+ *   their contents alone: KVM's log over-counts writes, by an amount that
+ *   depends on the host (traces before 2.2 hashed the logged pages, and a
+ *   replay could miss such a landmark one boot of Linux in five).  Every
+ *   write of the VMM to RAM must therefore reach the tracker (gmem_write,
+ *   gmem_wrote), or a later hash of that page is stale.
  *
  * Cost: reading the registers is free (KVM_CAP_SYNC_REGS); the state hash
  * is two ioctls; the page hash one dirty-log collect and 4 KiB of hashing
- * per written page.  Replay computes the hashes only when registers match. */
+ * per written page, once more when the landmark is passed.  Replay
+ * computes the hashes only when registers match. */
 #ifndef RRVM_VMM_LANDMARK_H
 #define RRVM_VMM_LANDMARK_H
 

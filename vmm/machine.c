@@ -3,6 +3,7 @@
 #define LOG_MODULE "vmm"
 #include "vmm/machine.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
@@ -456,10 +457,11 @@ static bool machine_is_hlt_trap(struct machine *m)
 {
 	uint64_t gpa = 0;
 
-	if (!m->nhlt_traps || machine_translate(m, machine_regs(m)->rip - 1, &gpa) < 0)
+	if (!m->ntraps || m->trap_byte != 0xf4 ||
+	    machine_translate(m, machine_regs(m)->rip - 1, &gpa) < 0)
 		return false;
-	for (unsigned i = 0; i < m->nhlt_traps; i++)
-		if (m->hlt_traps[i] == gpa)
+	for (unsigned i = 0; i < m->ntraps; i++)
+		if (m->traps[i] == gpa)
 			return true;
 	return false;
 }
@@ -694,10 +696,33 @@ int machine_regs_flush(struct machine *m)
 	return r;
 }
 
-void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n)
+void machine_set_traps(struct machine *m, const uint64_t *gpa, const uint8_t *orig, unsigned n,
+		       uint8_t byte)
 {
-	m->hlt_traps = gpa;
-	m->nhlt_traps = n;
+	assert(n <= 64);
+	m->traps = gpa;
+	m->trap_orig = orig;
+	m->ntraps = n;
+	m->trap_byte = byte;
+	m->traps_shown = 0;
+}
+
+void machine_show_guest_bytes(struct machine *m, bool guest)
+{
+	for (unsigned i = 0; i < m->ntraps; i++) {
+		uint8_t *b = gmem_ptr(&m->mem, m->traps[i], 1);
+
+		if (!b)
+			continue;
+		if (guest && *b == m->trap_byte) {
+			*b = m->trap_orig[i];
+			m->traps_shown |= 1ull << i;
+		} else if (!guest && (m->traps_shown >> i & 1)) {
+			*b = m->trap_byte;
+		}
+	}
+	if (!guest)
+		m->traps_shown = 0;
 }
 
 static int machine_paging(struct machine *m, struct paging_mode *pm)

@@ -23,6 +23,7 @@
 #include "vmm/devices/postcode.h"
 #include "vmm/devices/serial16550.h"
 #include "vmm/dirty.h"
+#include "vmm/memhash.h"
 #include "vmm/exit.h"
 #include "vmm/inputs.h"
 #include "vmm/kick.h"
@@ -84,6 +85,9 @@ struct machine_config {
 				  * deadline (0: MACHINE_IRQ_BOUND) */
 	host_ns stretch_bound;   /* a stretch without a sync point lasts at
 				  * most about twice this (0: MACHINE_STRETCH_BOUND) */
+	bool lm_hash_written;    /* a landmark's page hash covers the pages KVM
+				  * logged as written since the previous one,
+				  * not all of RAM (traces before 2.2) */
 };
 
 /* Defaults for the bounds above: see README.md "Landmarks" for the
@@ -223,14 +227,18 @@ struct machine {
 	uint8_t irq_vector;        /* ... and its vector */
 	uint32_t rdmsr_traps[MACHINE_MAX_MSR_TRAPS]; /* MSRs whose reads exit */
 	unsigned nrdmsr_traps;
-	const uint64_t *hlt_traps; /* patched HLT breakpoints (guest-physical) */
-	unsigned nhlt_traps;
+	const uint64_t *traps;     /* patched breakpoints (machine_set_traps) */
+	const uint8_t *trap_orig;
+	unsigned ntraps;
+	uint8_t trap_byte;
+	uint64_t traps_shown;      /* bit I: trap I shows the guest's byte now */
 	struct machine_result result;
 	struct machine_stats stats;
 	struct completer completer; /* what KVM cannot emulate (vmm/complete.h) */
 	const struct vmm_hooks *hooks;
 	struct dirty_tracker dirty; /* written pages: checkpoints and landmarks */
 	int lm_user;                /* the tracker's landmark user, -1: none */
+	struct memhash lm_mem;      /* RAM as of the last landmark (vmm/memhash.h) */
 	struct vmm_kick kick;
 	struct machine_lm lm;
 	/* Interrupt lateness: when the pending line rose (VCLOCK_NEVER: none
@@ -275,12 +283,20 @@ size_t machine_read_virt(struct machine *m, uint64_t lin, void *buf, size_t len)
  * as VMM_EXIT_DEBUG with the trap's RIP in addr. */
 int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4], uint64_t dr7);
 
-/* Breakpoints patched in as one-byte HLT (where int3 does not exit): a HLT
- * exit whose HLT lies at one of the N guest-physical addresses GPA is not
- * the guest's HLT and not a sync point but a trap, reported as
- * VMM_EXIT_DEBUG at the HLT with RIP moved back onto it.  GPA must stay
- * valid while set; N = 0 clears. */
-void machine_set_hlt_traps(struct machine *m, const uint64_t *gpa, unsigned n);
+/* A debugger's breakpoints patched into guest RAM as the one-byte BYTE at
+ * the N guest-physical addresses GPA, over the guest's bytes ORIG.  The
+ * landmark hash sees ORIG there (where the byte is still BYTE), as the
+ * recording did.  With BYTE 0xf4, HLT (where int3 does not exit): a HLT
+ * exit at one of them is not the guest's HLT and not a sync point but a
+ * trap, reported as VMM_EXIT_DEBUG at the HLT with RIP moved back onto it.
+ * GPA and ORIG must stay valid while set; N = 0 clears. */
+void machine_set_traps(struct machine *m, const uint64_t *gpa, const uint8_t *orig, unsigned n,
+		       uint8_t byte);
+
+/* Puts the guest's bytes under the breakpoints of machine_set_traps back
+ * (GUEST true), or the breakpoints again (false), around a look at RAM
+ * as the guest has it. */
+void machine_show_guest_bytes(struct machine *m, bool guest);
 
 /* Makes RDMSR of INDEX exit to the hooks (VMM_EXIT_RDMSR).  -ENOTSUP when
  * KVM has no MSR filter.  (With cfg.apic, IA32_APIC_BASE is in the filter

@@ -416,10 +416,12 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 	m->lm_user = -1;
 	*kind = MACHINE_INIT_KVM;
 	r = dirty_init(&m->dirty, &m->mem, m->kvm.vm_fd);
-	/* The landmark hash counts the guest's writes from its first
-	 * instruction on: the loader's are the same in record and replay. */
-	if (r == 0 && (r = dirty_add_user(&m->dirty, false, false)) >= 0)
-		m->lm_user = r, r = 0;
+	/* The landmark hash over all of RAM starts from zeros with every page
+	 * to look at; over the pages written (old traces) it counts the
+	 * guest's writes from its first instruction on: the loader's are the
+	 * same in record and replay. */
+	if (r == 0 && (r = dirty_add_user(&m->dirty, !m->cfg.lm_hash_written, false)) >= 0)
+		m->lm_user = r, r = memhash_init(&m->lm_mem, m->dirty.npages);
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot track written guest pages: %s", strerror(-r));
 		goto fail;
@@ -442,6 +444,7 @@ void machine_free(struct machine *m)
 	m->kernel = NULL;
 	kick_free(&m->kick);
 	dirty_free(&m->dirty);
+	memhash_free(&m->lm_mem);
 	mapfile_close(m->initrd, m->initrd_len);
 	m->initrd = NULL;
 	for (unsigned i = 0; i < m->nmods; i++)

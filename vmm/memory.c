@@ -219,9 +219,14 @@ int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_
 	if (!p)
 		return -EFAULT;
 	memcpy(p, src, len);
-	if (m->dirty)
-		dirty_mark(m->dirty, gpa, len); /* no dirty log sees the VMM's writes */
+	gmem_wrote(m, gpa, len);
 	return 0;
+}
+
+void gmem_wrote(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (m->dirty)
+		dirty_mark(m->dirty, gpa, len);
 }
 
 int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len)

@@ -73,6 +73,9 @@ bool gmem_is_watched(const struct guest_mem *m, uint64_t gpa);
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
+/* The VMM wrote [gpa, gpa+len) through gmem_ptr: tells the dirty tracker,
+ * as gmem_write does (no dirty log sees the VMM's writes). */
+void gmem_wrote(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);
 
 #endif

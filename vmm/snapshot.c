@@ -299,10 +299,12 @@ static void snap_get_machine(struct snap_ctx *c, struct snap_state *st)
 	st->injected = m->stats.injected;
 	st->unassigned_reads = m->bus.unassigned_reads;
 	st->unassigned_writes = m->bus.unassigned_writes;
-	/* The pages a landmark's hash covers were counted since the previous
-	 * landmark, which may lie before this capture (collected first by
-	 * the caller, like the checkpoint's own pages). */
-	if (m->lm_user >= 0)
+	/* The pages a landmark's hash covers, in traces before 2.2, were
+	 * counted since the previous landmark, which may lie before this
+	 * capture (collected first by the caller, like the checkpoint's own
+	 * pages).  The hash of all RAM needs no copy: a restore marks the
+	 * pages it rewrites. */
+	if (m->lm_user >= 0 && m->cfg.lm_hash_written)
 		memcpy(st->lm_dirty, dirty_bits(&m->dirty, m->lm_user),
 		       m->dirty.words * sizeof(uint64_t));
 }
@@ -333,7 +335,7 @@ static int snap_set_machine(struct snap_ctx *c, const struct snap_state *st)
 	m->bus.unassigned_reads = st->unassigned_reads;
 	m->bus.unassigned_writes = st->unassigned_writes;
 	m->at_sync = true;
-	if (m->lm_user >= 0) {
+	if (m->lm_user >= 0 && m->cfg.lm_hash_written) {
 		/* What KVM logged since is the abandoned future's: drop it. */
 		int r = dirty_collect(&m->dirty);
 

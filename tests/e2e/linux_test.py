@@ -107,8 +107,9 @@ def t_rr(rrvm, d, n, tmp):
         booted(rec, f"recording {i}")
         p = subprocess.run([rrvm, "replay", trace], capture_output=True, timeout=BOOT_TIMEOUT)
         err = p.stderr.decode(errors="replace")
+        report = [ln for ln in err.splitlines() if ln.startswith("rrvm:")]
         check(p.returncode == 0 and "rrvm: replay matched:" in err,
-              f"replay {i}: status {p.returncode}: {err.strip()[-300:]}")
+              f"replay {i}: status {p.returncode}:\n" + "\n".join(report[-40:]))
         check(p.stdout == rec.stdout, f"replay {i} printed other serial output")
     other = os.path.join(tmp, "other.cpio")
     with open(initrd, "rb") as f, open(other, "wb") as g:
