@@ -298,7 +298,7 @@ static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x, co
 		    PRIu64 " hits there, %s%s%s", how, p->next.rip, want[0],
 		    want[2], want[6], ms->hits,
 		    !ms->hits ? "none" : ms->state_matched ? "registers and CPU state matched, the "
-		    "pages written since the previous landmark did not" : ms->regs_matched ?
+		    "memory did not" : ms->regs_matched ?
 		    "registers matched, the segment, control or x87/SSE state did not" :
 		    "the closest differing in (got/want)",
 		    ms->hits && !ms->regs_matched ? diff : "", "");

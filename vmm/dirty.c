@@ -16,7 +16,20 @@ int dirty_init(struct dirty_tracker *d, struct guest_mem *mem, int vm_fd)
 	d->npages = mem->size / DIRTY_PAGE;
 	d->words = (d->npages + 63) / 64;
 	d->scratch = calloc(d->words ? d->words : 1, sizeof(uint64_t));
+	if (getenv("RRVM_DIRTY_NOISE") && *getenv("RRVM_DIRTY_NOISE"))
+		d->noise = 0x9e3779b97f4a7c15ull;
 	return d->scratch ? 0 : -ENOMEM;
+}
+
+/* RRVM_DIRTY_NOISE: pages nobody wrote, marked as KVM's log may. */
+static void dirty_add_noise(struct dirty_tracker *d)
+{
+	for (int i = 0; i < 4 && d->npages; i++) {
+		d->noise ^= d->noise << 13; /* xorshift64 */
+		d->noise ^= d->noise >> 7;
+		d->noise ^= d->noise << 17;
+		dirty_mark(d, d->noise % d->npages * DIRTY_PAGE, 1);
+	}
 }
 
 void dirty_free(struct dirty_tracker *d)
@@ -158,6 +171,8 @@ int dirty_collect(struct dirty_tracker *d)
 	}
 	if (r == -ENOENT) /* a slot lost its logging flag behind our back */
 		return dirty_enable(d, true);
+	if (r == 0 && d->noise)
+		dirty_add_noise(d);
 	return r;
 }
 

@@ -38,6 +38,9 @@ struct dirty_tracker {
 	uint64_t *scratch;   /* one slot's KVM_GET_DIRTY_LOG */
 	unsigned layout_gen; /* the memslot layout logging was enabled on */
 	bool logging;
+	uint64_t noise;      /* RRVM_DIRTY_NOISE (tests): each collect also
+			      * marks 4 pages at random that nobody wrote, as
+			      * KVM's log over-counts (vmm/memhash.h) */
 };
 
 /* Prepares D for MEM (on the VM VM_FD) without turning logging on. */
