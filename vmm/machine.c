@@ -581,11 +581,68 @@ static const machine_exit_fn machine_exit_table[] = {
 	[KVM_EXIT_FAIL_ENTRY] = machine_exit_internal,
 };
 
+/* Reads or writes (WRITE set) the W-byte value *V at linear LIN. */
+static bool machine_slot(struct machine *m, const struct paging_mode *pm, uint64_t lin,
+			 unsigned w, uint64_t *v, bool write)
+{
+	struct paging_xlat x;
+
+	if (!write) {
+		*v = 0;
+		return paging_read(&m->mem, pm, lin, v, w) == w;
+	}
+	return paging_translate(&m->mem, pm, lin, &x) == 0 && gmem_write(&m->mem, x.gpa, v, w) == 0;
+}
+
+/* A single step that an exception or interrupt cut into leaves, in the
+ * frame the CPU pushed, RFLAGS with the TF that KVM set for the step: a
+ * flag the guest never had, in memory that stays (the frame is live in
+ * the handler and then lies below the stack pointer), where the landmark
+ * memory hash would find it and the recording had none.  Delivery at the
+ * same privilege without a stack switch puts the frame right below the old
+ * stack pointer (16-aligned in long mode, with SS:RSP): the slot whose RIP
+ * is the stepped instruction's, CS the current one, and (long mode) RSP the
+ * old one, gets TF cleared. */
+static void machine_step_scrub(struct machine *m)
+{
+	struct machine_lm *l = &m->lm;
+	struct paging_mode pm;
+	struct kvm_sregs s;
+	bool lm;
+	unsigned w;
+	uint64_t top, f, rip, cs, fl, sp;
+
+	if ((l->step_rflags & X86_RFLAGS_TF) || vcpu_get_sregs(&m->vcpu, &s) < 0)
+		return; /* the guest's own TF is the guest's */
+	paging_mode_from_sregs(&pm, &s);
+	lm = (s.efer & X86_EFER_LMA) && s.cs.l;
+	w = lm ? 8 : 4;
+	top = lm ? (l->step_rsp & ~15ull) : (uint32_t)l->step_rsp;
+	sp = l->step_rsp;
+	/* RIP, CS, RFLAGS (then RSP, SS in long mode) up from here; an error
+	 * code goes below RIP. */
+	f = top - (lm ? 5 : 3) * w;
+	if (!machine_slot(m, &pm, f, w, &rip, false) || !machine_slot(m, &pm, f + w, w, &cs, false) ||
+	    !machine_slot(m, &pm, f + 2 * w, w, &fl, false) ||
+	    (lm && !machine_slot(m, &pm, f + 3 * w, w, &sp, false)))
+		return;
+	if (rip == (lm ? l->step_rip : (uint32_t)l->step_rip) && (cs & 0xffff) == s.cs.selector &&
+	    sp == l->step_rsp && (fl & X86_RFLAGS_TF)) {
+		fl &= ~(uint64_t)X86_RFLAGS_TF;
+		machine_slot(m, &pm, f + 2 * w, w, &fl, true);
+	}
+}
+
 static void machine_dispatch(struct machine *m, int rc)
 {
 	unsigned reason = m->vcpu.run->exit_reason;
 	machine_exit_fn fn;
 
+	if (m->lm.step_valid) {
+		m->lm.step_valid = false;
+		if (rc != -EINTR && rc != -EAGAIN)
+			machine_step_scrub(m);
+	}
 	m->at_sync = false;
 	m->lm.at_landmark = false;
 	if (reason != KVM_EXIT_DEBUG || rc < 0)
@@ -665,6 +722,12 @@ const struct machine_result *machine_run(struct machine *m, const struct vmm_hoo
 			machine_stop(m, MACHINE_STOP_KVM_ERROR, "KVM_SET_GUEST_DEBUG: %s",
 				     strerror(-e));
 			break;
+		}
+		if ((m->lm.step_valid = m->lm.applied_valid &&
+					 (m->lm.applied.control & KVM_GUESTDBG_SINGLESTEP))) {
+			m->lm.step_rip = machine_regs(m)->rip;
+			m->lm.step_rsp = machine_regs(m)->rsp;
+			m->lm.step_rflags = machine_regs(m)->rflags;
 		}
 		machine_dispatch(m, vcpu_run(&m->vcpu));
 	}

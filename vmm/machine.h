@@ -169,6 +169,9 @@ struct machine_lm {
 	/* Debug state: as the debugger set it, and as KVM has it now. */
 	struct machine_debug user, applied;
 	bool applied_valid;
+	/* Where the last KVM_RUN single-stepped from (machine_step_scrub). */
+	bool step_valid;
+	uint64_t step_rip, step_rsp, step_rflags;
 };
 
 struct machine {
