@@ -414,6 +414,7 @@ int ckpt_take(struct ckpt_store *st, struct rr_session *s)
 static int ckpt_restore_mem(struct ckpt_store *st, const struct ckpt *c)
 {
 	struct snap_ctx *sc = &st->snap;
+	uint64_t written = st->st.pages_written;
 	int r = snap_mem_collect(sc);
 
 	if (r < 0)
@@ -440,7 +441,9 @@ static int ckpt_restore_mem(struct ckpt_store *st, const struct ckpt *c)
 	/* The VMM's own writes are not logged: what KVM logs from here on is
 	 * the guest's, on top of exactly C. */
 	snap_mem_clear(sc);
-	return 0;
+	/* KVM's shadow page tables (kvm_pvm) may still translate through
+	 * guest page tables as the abandoned future had them. */
+	return written == st->st.pages_written ? 0 : gmem_rewritten(&sc->m->mem);
 }
 
 int ckpt_restore(struct ckpt_store *st, struct rr_session *s, sync_seq target,

@@ -115,6 +115,11 @@ static int gmem_relayout(struct guest_mem *m, bool logged)
 	return 0;
 }
 
+int gmem_rewritten(struct guest_mem *m)
+{
+	return gmem_relayout(m, gmem_relayout_begin(m));
+}
+
 int gmem_set_log_dirty(struct guest_mem *m, bool on)
 {
 	struct gmem_slot sl[GMEM_MAX_SLOTS];

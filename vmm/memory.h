@@ -60,6 +60,14 @@ unsigned gmem_slots(const struct guest_mem *m, struct gmem_slot *out);
  * later gmem_protect() calls (whose new slots start with clean logs). */
 int gmem_set_log_dirty(struct guest_mem *m, bool on);
 
+/* RAM was rewritten behind KVM's back (a checkpoint restore, a string
+ * completed in userspace): KVM's shadow page tables, where the host builds
+ * them (kvm_pvm; EPT/NPT do not), may translate through guest page tables
+ * as they were, since KVM notices guest page-table writes only when the
+ * guest makes them.  Removing and re-adding the memory slots drops every
+ * shadow page.  Costs a slot relayout (a dirty-log collection first). */
+int gmem_rewritten(struct guest_mem *m);
+
 /* True when GPA lies in a read-only code range of RAM. */
 bool gmem_is_protected(const struct guest_mem *m, uint64_t gpa);
 
