@@ -240,26 +240,6 @@ static int tl_walk(struct timeline *t, const struct tl_arrival *a, bool watch,
 	return 0;
 }
 
-/* Places a lazy position: replays to where it started, then walks it. */
-int tl_resolve(struct timeline *t)
-{
-	struct tl_lazy lz = t->lazy;
-	sync_seq s = t->pos.sync;
-	int r;
-
-	if (t->pos.n != TL_N_UNKNOWN)
-		return 0;
-	if (t->live)
-		return tl_fail(t, -EAGAIN, "the position is not known: the machine left replay at "
-			       "sync point %llu and has run live since", (unsigned long long)t->live_at.sync);
-	if (!lz.n)
-		return tl_fail(t, -EAGAIN, "the position is not known");
-	r = tl_goto_exact(t, (struct tl_pos){ s, lz.from });
-	for (unsigned i = 0; r >= 0 && i < lz.n; i++)
-		r = tl_walk(t, &lz.a[i], false, NULL);
-	return r < 0 ? r : 0;
-}
-
 int tl_where(struct timeline *t, struct tl_pos *pos)
 {
 	int r = tl_resolve(t);
@@ -376,28 +356,95 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 	return r;
 }
 
+/* From where the machine stands in stretch SYNC, on to arrival A by free
+ * runs to each breakpoint hit (no single steps), then A->extra steps. */
+static int tl_reach_arrival(struct timeline *t, sync_seq sync, const struct tl_arrival *a)
+{
+	struct tl_hit next;
+	uint64_t k = a->k;
+	int r;
+
+	if (!a->skip && tl_at(t, a->addr) && --k == 0)
+		goto extra;
+	while (k) {
+		if ((r = tl_scan(t, sync + 1, true, &next)) < 0)
+			return r;
+		if (r == TL_RUN_INTERRUPTED)
+			return tl_interrupted(t);
+		if (!next.found || next.sync != sync)
+			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
+				       (unsigned long long)sync);
+		if (!next.watch && next.addr == a->addr)
+			k--;
+	}
+extra:
+	for (insn_count i = 0; i < a->extra; i++)
+		if ((r = tl_step_one(t)) != TL_RUN_TRAP)
+			return r < 0 ? r : tl_fail(t, -EPROTO, "stretch ended early");
+	return 0;
+}
+
+/* Back to lazy position LZ in stretch S by free runs: for a stretch that
+ * single steps cannot count through (ring-3 code on a host that cannot
+ * step it).  The machine stands there again and the position stays lazy. */
+static int tl_reach_lazy(struct timeline *t, sync_seq s, const struct tl_lazy *lz)
+{
+	int r = tl_goto_exact(t, (struct tl_pos){ s, lz->from });
+
+	for (unsigned i = 0; r >= 0 && i < lz->n; i++)
+		r = tl_reach_arrival(t, s, &lz->a[i]);
+	if (r < 0)
+		return r;
+	t->pos = (struct tl_pos){ s, TL_N_UNKNOWN };
+	t->lazy = *lz;
+	return 0;
+}
+
+/* Places a lazy position: replays to where it started, then walks it.
+ * Where the walk cannot count (ring 3 ran in between, and this host
+ * cannot single-step it), the machine is put back at the position, which
+ * stays lazy, and the reason is the error (-ENOTSUP). */
+int tl_resolve(struct timeline *t)
+{
+	struct tl_lazy lz = t->lazy;
+	sync_seq s = t->pos.sync;
+	char why[sizeof(t->err)];
+	int r;
+
+	if (t->pos.n != TL_N_UNKNOWN)
+		return 0;
+	if (t->live)
+		return tl_fail(t, -EAGAIN, "the position is not known: the machine left replay at "
+			       "sync point %llu and has run live since", (unsigned long long)t->live_at.sync);
+	if (!lz.n)
+		return tl_fail(t, -EAGAIN, "the position is not known");
+	r = tl_goto_exact(t, (struct tl_pos){ s, lz.from });
+	for (unsigned i = 0; r >= 0 && i < lz.n; i++)
+		r = tl_walk(t, &lz.a[i], false, NULL);
+	if (r != -ENOTSUP)
+		return r < 0 ? r : 0;
+	snprintf(why, sizeof(why), "%s", t->err);
+	if ((r = tl_reach_lazy(t, s, &lz)) < 0)
+		return r;
+	return tl_fail(t, -ENOTSUP, "no instruction count for this stop, %llu:? (the %llu%s "
+		       "arrival at %#llx after sync point %llu): counting from there, %s",
+		       (unsigned long long)s, (unsigned long long)lz.a[lz.n - 1].k,
+		       lz.a[lz.n - 1].k == 1 ? "st" : "th", (unsigned long long)lz.a[lz.n - 1].addr,
+		       (unsigned long long)s, why);
+}
+
 /* Replays from the start of H's stretch to breakpoint hit H without single
  * steps: free runs to each hit until the K-th arrival at its address. */
 static int tl_reach(struct timeline *t, const struct tl_hit *h)
 {
-	struct tl_hit next;
-	uint64_t k = h->k;
+	struct tl_arrival a = { h->addr, h->k, false, 0 };
 	int r = tl_goto_exact(t, (struct tl_pos){ h->sync, 0 });
 
-	if (r < 0 || (tl_at(t, h->addr) && --k == 0))
+	if (r >= 0)
+		r = tl_reach_arrival(t, h->sync, &a);
+	if (r < 0)
 		return r;
-	while (k) {
-		if ((r = tl_scan(t, h->sync + 1, true, &next)) < 0)
-			return r;
-		if (r == TL_RUN_INTERRUPTED)
-			return tl_interrupted(t);
-		if (!next.found || next.sync != h->sync)
-			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
-				       (unsigned long long)h->sync);
-		if (!next.watch && next.addr == h->addr)
-			k--;
-	}
-	t->lazy = (struct tl_lazy){ .n = 1, .from = 0, .a = { { h->addr, h->k, false, 0 } } };
+	t->lazy = (struct tl_lazy){ .n = 1, .from = 0, .a = { a } };
 	t->pos = (struct tl_pos){ h->sync, TL_N_UNKNOWN };
 	return 0;
 }
