@@ -286,15 +286,15 @@ static void rpl_landmark_missed(struct replayer *p, const struct vmm_exit *x, co
 {
 	const struct landmark_miss *ms = &p->s->m.lm.miss;
 	const uint64_t *want = p->next.u.landmark.regs;
-	char diff[200] = "";
+	char diff[LANDMARK_NREGS * 48] = ""; /* room for every register */
 	size_t at = 0;
 
-	for (unsigned i = 0; i < LANDMARK_NREGS && ms->hits && at < sizeof(diff) - 40; i++)
+	for (unsigned i = 0; i < LANDMARK_NREGS && ms->hits; i++)
 		if (ms->best_regs[i] != want[i])
-			at += (size_t)snprintf(diff + at, sizeof(diff) - at, " %s=%#" PRIx64 "/%#" PRIx64,
+			at += (size_t)snprintf(diff + at, sizeof(diff) - at, " %s=0x%" PRIx64 "/0x%" PRIx64,
 					       rpl_reg_names[i], ms->best_regs[i], want[i]);
 	rpl_diverge(p, x->sync, "the guest %s before reaching the landmark the trace has "
-		    "at rip %#" PRIx64 " (rax %#" PRIx64 " rcx %#" PRIx64 " rsp %#" PRIx64 "): %"
+		    "at rip %#" PRIx64 " (rax 0x%" PRIx64 " rcx 0x%" PRIx64 " rsp 0x%" PRIx64 "): %"
 		    PRIu64 " hits there, %s%s%s", how, p->next.rip, want[0],
 		    want[2], want[6], ms->hits,
 		    !ms->hits ? "none" : ms->state_matched ? "registers and CPU state matched, the "

@@ -19,7 +19,7 @@ struct rpl_divergence {
 	bool hit;
 	sync_seq sync;
 	uint64_t rip;
-	char what[320 + TRACE_EVENT_TEXT_MAX];
+	char what[1200]; /* a landmark miss lists every register: ~1 KiB */
 	bool has_regs;                   /* registers differ, and the trace has them: */
 	uint64_t want[TRACE_NREGS], got[TRACE_NREGS]; /* the trace's, the replay's */
 };
