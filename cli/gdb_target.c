@@ -300,8 +300,12 @@ static int gt_resume(void *ctx, const struct gdb_resume_req *req, struct gdb_sto
 	if (!req->interrupted || !atomic_load(req->interrupted))
 		r = req->action == GDB_RESUME_STEP ? tl_step(t, req->reverse, &st)
 						   : tl_continue(t, req->reverse, &st);
+	/* The engine's "not here" (-ENOTSUP: say, no instruction count to
+	 * step back from) is not the stub's "no reverse execution at all",
+	 * whose empty reply leaves gdb waiting for a stop: it gets a stop where
+	 * the machine stands, and the reason on stderr. */
 	if ((r = gt_check(g, r)) < 0)
-		return r;
+		return r == -EOPNOTSUPP ? -EIO : r;
 	gt_stop(g, &st, stop);
 	return 0;
 }

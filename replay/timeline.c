@@ -401,8 +401,14 @@ static int tl_step_dir(struct timeline *t, bool reverse, struct tl_stop *stop)
 
 	if (reverse && t->live && (r = tl_goto_exact(t, t->live_at)) < 0)
 		return r;
-	if (reverse && (r = tl_resolve(t)) < 0)
-		return r;
+	if (reverse && (r = tl_resolve(t)) < 0) {
+		/* No count, but maybe single steps since the last arrival
+		 * (else -ENOTSUP, with the reason resolving gave). */
+		if (r != -ENOTSUP || (r = tl_lazy_back(t)) < 0)
+			return r;
+		*stop = (struct tl_stop){ .why = TL_STOP_STEP, .pos = t->pos };
+		return 0;
+	}
 	to = t->pos;
 	if (!reverse) {
 		r = tl_step_fwd(t);

@@ -112,5 +112,8 @@ int tl_step_fwd(struct timeline *t);
 
 /* Places a lazy position by replaying to it (tl_continue.c). */
 int tl_resolve(struct timeline *t);
+/* tl_continue.c: a lazy position one single step back, if it was reached
+ * by single steps after its last arrival; else -ENOTSUP. */
+int tl_lazy_back(struct timeline *t);
 
 #endif

@@ -356,28 +356,50 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 	return r;
 }
 
+/* Free runs to the K-th arrival at ADDR in stretch SYNC, with a breakpoint
+ * at ADDR alone: not the debugger's set of the moment, since gdb takes all
+ * of its breakpoints out at every stop, before it asks where it stands. */
+static int tl_run_to_arrival(struct timeline *t, sync_seq sync, uint64_t addr, uint64_t k)
+{
+	uint64_t bp[TL_MAX_BREAKPOINTS];
+	unsigned nbp = t->nbp;
+	struct tl_hit next;
+	int r = 0;
+
+	memcpy(bp, t->bp, sizeof(bp));
+	t->bp[0] = addr;
+	t->nbp = 1;
+	while (k) {
+		if ((r = tl_scan(t, sync + 1, true, &next)) < 0)
+			break;
+		if (r == TL_RUN_INTERRUPTED) {
+			r = tl_interrupted(t);
+			break;
+		}
+		if (!next.found || next.sync != sync) {
+			r = tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
+				    (unsigned long long)sync);
+			break;
+		}
+		if (!next.watch)
+			k--;
+	}
+	memcpy(t->bp, bp, sizeof(bp));
+	t->nbp = nbp;
+	return r < 0 ? r : 0;
+}
+
 /* From where the machine stands in stretch SYNC, on to arrival A by free
  * runs to each breakpoint hit (no single steps), then A->extra steps. */
 static int tl_reach_arrival(struct timeline *t, sync_seq sync, const struct tl_arrival *a)
 {
-	struct tl_hit next;
 	uint64_t k = a->k;
 	int r;
 
-	if (!a->skip && tl_at(t, a->addr) && --k == 0)
-		goto extra;
-	while (k) {
-		if ((r = tl_scan(t, sync + 1, true, &next)) < 0)
-			return r;
-		if (r == TL_RUN_INTERRUPTED)
-			return tl_interrupted(t);
-		if (!next.found || next.sync != sync)
-			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
-				       (unsigned long long)sync);
-		if (!next.watch && next.addr == a->addr)
-			k--;
-	}
-extra:
+	if (!a->skip && tl_at(t, a->addr))
+		k--;
+	if ((r = tl_run_to_arrival(t, sync, a->addr, k)) < 0)
+		return r;
 	for (insn_count i = 0; i < a->extra; i++)
 		if ((r = tl_step_one(t)) != TL_RUN_TRAP)
 			return r < 0 ? r : tl_fail(t, -EPROTO, "stretch ended early");
@@ -431,6 +453,20 @@ int tl_resolve(struct timeline *t)
 		       (unsigned long long)s, (unsigned long long)lz.a[lz.n - 1].k,
 		       lz.a[lz.n - 1].k == 1 ? "st" : "th", (unsigned long long)lz.a[lz.n - 1].addr,
 		       (unsigned long long)s, why);
+}
+
+/* One instruction back from a lazy position reached by single steps after
+ * its last arrival: the same free runs, one step fewer.  -ENOTSUP (the
+ * error set) when the position is the arrival itself. */
+int tl_lazy_back(struct timeline *t)
+{
+	struct tl_lazy lz = t->lazy;
+
+	if (t->pos.n != TL_N_UNKNOWN || !lz.n || !lz.a[lz.n - 1].extra)
+		return -ENOTSUP;
+	lz.a[lz.n - 1].extra--;
+	tl_error_clear(t);
+	return tl_reach_lazy(t, t->pos.sync, &lz);
 }
 
 /* Replays from the start of H's stretch to breakpoint hit H without single
