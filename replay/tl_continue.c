@@ -356,37 +356,49 @@ static int tl_scan(struct timeline *t, sync_seq limit, bool first, struct tl_hit
 	return r;
 }
 
-/* Free runs to the K-th arrival at ADDR in stretch SYNC, with a breakpoint
- * at ADDR alone: not the debugger's set of the moment, since gdb takes all
- * of its breakpoints out at every stop, before it asks where it stands. */
+/* A breakpoint at ADDR for a run that must stop there whether or not the
+ * debugger has one there now (gdb takes all of its breakpoints out at
+ * every stop, before it asks where it stands or runs backwards).  True
+ * when it was added, for tl_bp_pop. */
+static bool tl_bp_push(struct timeline *t, uint64_t addr)
+{
+	if (tl_is_bp(t, addr) || t->nbp == TL_MAX_BREAKPOINTS)
+		return false;
+	t->bp[t->nbp++] = addr;
+	return true;
+}
+
+static void tl_bp_pop(struct timeline *t, bool added)
+{
+	if (added)
+		t->nbp--;
+}
+
+/* The next hit of a free run in stretch SYNC, which must be one. */
+static int tl_next_hit(struct timeline *t, sync_seq sync, struct tl_hit *next)
+{
+	int r = tl_scan(t, sync + 1, true, next);
+
+	if (r == TL_RUN_INTERRUPTED)
+		return tl_interrupted(t);
+	if (r >= 0 && (!next->found || next->sync != sync))
+		return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
+			       (unsigned long long)sync);
+	return r < 0 ? r : 0;
+}
+
+/* Free runs to the K-th arrival at ADDR in stretch SYNC. */
 static int tl_run_to_arrival(struct timeline *t, sync_seq sync, uint64_t addr, uint64_t k)
 {
-	uint64_t bp[TL_MAX_BREAKPOINTS];
-	unsigned nbp = t->nbp;
+	bool added = tl_bp_push(t, addr);
 	struct tl_hit next;
 	int r = 0;
 
-	memcpy(bp, t->bp, sizeof(bp));
-	t->bp[0] = addr;
-	t->nbp = 1;
-	while (k) {
-		if ((r = tl_scan(t, sync + 1, true, &next)) < 0)
-			break;
-		if (r == TL_RUN_INTERRUPTED) {
-			r = tl_interrupted(t);
-			break;
-		}
-		if (!next.found || next.sync != sync) {
-			r = tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
-				    (unsigned long long)sync);
-			break;
-		}
-		if (!next.watch)
+	while (k && (r = tl_next_hit(t, sync, &next)) >= 0)
+		if (!next.watch && next.addr == addr)
 			k--;
-	}
-	memcpy(t->bp, bp, sizeof(bp));
-	t->nbp = nbp;
-	return r < 0 ? r : 0;
+	tl_bp_pop(t, added);
+	return r;
 }
 
 /* From where the machine stands in stretch SYNC, on to arrival A by free
@@ -588,26 +600,25 @@ static int tl_scan_upto(struct timeline *t, sync_seq s, const struct tl_arrival 
 	struct tl_count c = { .sync = s };
 	struct tl_hit next;
 	uint64_t k = a->k;
-	int r;
+	bool added;
+	int r = 0;
 
 	if (tl_at(t, a->addr) && --k == 0)
 		return 0;
 	tl_note_here(t, s, &c, hit); /* hits at (S, 0) itself: the scans step past them */
-	while (k) {
-		if ((r = tl_scan(t, s + 1, true, &next)) < 0)
-			return r;
-		if (r == TL_RUN_INTERRUPTED)
-			return tl_interrupted(t);
-		if (!next.found || next.sync != s)
-			return tl_fail(t, -EPROTO, "breakpoint hit not found again after sync point %llu",
-				       (unsigned long long)s);
-		if (!next.watch && next.addr == a->addr && --k == 0)
+	added = tl_bp_push(t, a->addr);
+	while (k && (r = tl_next_hit(t, s, &next)) >= 0) {
+		bool at_a = !next.watch && next.addr == a->addr;
+
+		if (at_a && --k == 0)
 			break;
 		/* Its k counted from where its scan began: from (S, 0) instead. */
 		next.k = tl_count_hit(t, &c, next.watch, next.addr);
-		*hit = next;
+		if (!(at_a && added)) /* not a stop of the run's own */
+			*hit = next;
 	}
-	return 0;
+	tl_bp_pop(t, added);
+	return r;
 }
 
 /* Backward: scans checkpoint intervals from the latest one before the
