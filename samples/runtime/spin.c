@@ -20,7 +20,7 @@ __attribute__((noinline)) uint64_t spin_compute(uint64_t iters)
 	return x;
 }
 
-uint64_t spin_tsc_per_tick(volatile uint64_t *ticks, unsigned n)
+static uint64_t spin_tsc_window(volatile uint64_t *ticks, unsigned n)
 {
 	uint64_t k0 = *ticks, t0, t1;
 
@@ -32,6 +32,23 @@ uint64_t spin_tsc_per_tick(volatile uint64_t *ticks, unsigned n)
 		cpu_idle();
 	t1 = rdtsc();
 	return (t1 - t0) / n;
+}
+
+/* The median of five windows: a host too busy to wake the guest on time
+ * makes one window long (its last tick late) or short (its first). */
+uint64_t spin_tsc_per_tick(volatile uint64_t *ticks, unsigned n)
+{
+	uint64_t w[5];
+
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t v = spin_tsc_window(ticks, n);
+		unsigned j = i;
+
+		for (; j > 0 && w[j - 1] > v; j--)
+			w[j] = w[j - 1];
+		w[j] = v;
+	}
+	return w[2];
 }
 
 uint64_t spin_iters_per_tick(uint64_t tsc_per_tick, uint64_t iters)

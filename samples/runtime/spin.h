@@ -14,7 +14,8 @@
 void spin_sleep(volatile uint64_t *ticks, uint64_t n);
 /* ITERS rounds of xorshift64: a few ALU instructions each, nothing that exits. */
 uint64_t spin_compute(uint64_t iters);
-/* The TSC per tick, from N ticks that land in HLT (where they land exactly). */
+/* The TSC per tick, from windows of N ticks that land in HLT (where they
+ * land exactly): the median of five. */
 uint64_t spin_tsc_per_tick(volatile uint64_t *ticks, unsigned n);
 /* spin_compute iterations per tick period: one timed run of ITERS (RDTSC only
  * at its ends). */
