@@ -5,7 +5,7 @@ marker and `reboot -f`, one run of each, ratios measured in that run.
   bench/linux_bench.py [BUILD_DIR]     (default: build; use an optimized one)
 
 rrvm: wall time of `run`, `record`, `replay`, record/run and replay/record,
-trace bytes, events by kind (from `rrvm info`).  QEMU 7.2 TCG on the same
+trace bytes, events by kind and interrupt lateness (from `rrvm info`).  QEMU 7.2 TCG on the same
 kernel and initramfs: plain, `-icount shift=auto,rr=record` and `rr=replay`,
 record/plain and the size of its replay log, next to rrvm's.
 """
@@ -50,6 +50,8 @@ def main():
               f"record/run {t_rec / t_run:.2f}  replay/record {t_rpl / t_rec:.2f}  "
               f"trace {os.path.getsize(trace)} B  {'boots and matches' if ok else 'FAILED'}")
         print(f"rrvm   events {events.group(1) if events else '?'}")
+        late = re.search(r"^interrupts: +(.*)", info, re.M)
+        print(f"rrvm   interrupts {late.group(1) if late else '?'}")
         q = ["qemu-system-x86_64", "-M", "pc", "-m", "64", "-display", "none", "-serial",
              "stdio", "-no-reboot", "-kernel", k, "-initrd", rd, "-append", CMDLINE]
         log = os.path.join(t, "qemu.rr")

@@ -50,7 +50,6 @@ int cli_signals_first(void)
 
 void cli_signals_release(void)
 {
-	cli_sig_install(SIG_DFL);
 	cli_sig_machine = NULL;
 }
 

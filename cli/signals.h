@@ -7,6 +7,9 @@
 struct machine;
 
 void cli_signals_catch(struct machine *m);
+/* The machine is done with: a signal from here on is counted and otherwise
+ * waits, so that what follows the run (closing the trace, the report, the
+ * exit status) completes rather than dying halfway. */
 void cli_signals_release(void);
 /* The first SIGINT or SIGTERM caught (its number), or 0. */
 int cli_signals_first(void);

@@ -468,8 +468,8 @@ int tl_resolve(struct timeline *t)
 }
 
 /* One instruction back from a lazy position reached by single steps after
- * its last arrival: the same free runs, one step fewer.  -ENOTSUP (the
- * error set) when the position is the arrival itself. */
+ * its last arrival: the same free runs, one step fewer.  -ENOTSUP, the
+ * error left as it was, when the position is the arrival itself. */
 int tl_lazy_back(struct timeline *t)
 {
 	struct tl_lazy lz = t->lazy;
