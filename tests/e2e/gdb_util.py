@@ -8,12 +8,15 @@ from checks import check, summary  # noqa: F401 (for the gdb tests)
 from kvmcheck import kvm_status, tool_status
 
 
-def gdb_batch(rrvm, trace, elf, *cmds, timeout=300):
+def gdb_batch(rrvm, trace, elf, *cmds, timeout=300, remotetimeout=None):
     """gdb -batch on ELF against a replay of TRACE, running CMDS; returns
     what it printed (stdout, then stderr, where rrvm's reasons go).
-    Checkpoints by sync point: the same in every run of a test."""
-    args = ["gdb", "-batch", "-nx", "-ex", "set pagination off",
-            "-ex", f"target remote | {rrvm} gdb --stdio --checkpoint-every 256 {trace}"]
+    Checkpoints by sync point: the same in every run of a test.
+    REMOTETIMEOUT: seconds gdb waits for one reply (its default is 2)."""
+    args = ["gdb", "-batch", "-nx", "-ex", "set pagination off"]
+    if remotetimeout:
+        args += ["-ex", f"set remotetimeout {remotetimeout}"]
+    args += ["-ex", f"target remote | {rrvm} gdb --stdio --checkpoint-every 256 {trace}"]
     for c in cmds:
         args += ["-ex", c]
     p = subprocess.run(args + [elf], capture_output=True, text=True, timeout=timeout,
